@@ -1,0 +1,19 @@
+"""Ids that follow one piece of work across HTTP requests, events and log lines."""
+
+from __future__ import annotations
+
+import uuid
+from contextvars import ContextVar
+
+request_id_var: ContextVar[str | None] = ContextVar("request_id", default=None)
+correlation_id_var: ContextVar[str | None] = ContextVar("correlation_id", default=None)
+event_id_var: ContextVar[str | None] = ContextVar("event_id", default=None)
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
+
+
+def current_correlation_id() -> str:
+    """The correlation id of the work in hand, or a fresh one when nothing started it."""
+    return correlation_id_var.get() or new_id()

@@ -1,0 +1,101 @@
+"""The kit's own tables, present in every service's database.
+
+Each service's first Alembic migration creates them with `create_kit_tables()`; tests
+and the benchmark use `kit_metadata.create_all()`.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    DateTime,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+
+kit_metadata = MetaData()
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+# Events waiting for the relay. A row is deleted once the broker confirms it, so personal
+# data in an event does not outlive its delivery.
+outbox = Table(
+    "outbox",
+    kit_metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("event_id", String(36), nullable=False, unique=True),
+    Column("event_type", String(120), nullable=False),
+    Column("body", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False, default=utcnow),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("next_attempt_at", DateTime(timezone=True), nullable=True),
+    Column("last_error", Text, nullable=True),
+)
+
+# Ids of events already applied: a redelivered event is acknowledged and skipped.
+inbox = Table(
+    "inbox",
+    kit_metadata,
+    Column("event_id", String(36), primary_key=True),
+    Column("event_type", String(120), nullable=False),
+    Column("received_at", DateTime(timezone=True), nullable=False, default=utcnow),
+)
+Index("ix_inbox_received_at", inbox.c.received_at)
+
+# Opaque ids of erased people: later events about them are dropped.
+tombstones = Table(
+    "tombstones",
+    kit_metadata,
+    Column("subject_id", String(64), primary_key=True),
+    Column("erasure_id", String(64), nullable=True),
+    Column("erased_at", DateTime(timezone=True), nullable=False, default=utcnow),
+)
+
+# The newest version seen of each entity, so a late, older update is ignored.
+entity_versions = Table(
+    "entity_versions",
+    kit_metadata,
+    Column("entity_type", String(60), primary_key=True),
+    Column("entity_id", String(64), primary_key=True),
+    Column("version", BigInteger, nullable=False),
+)
+
+# Users blocked and sessions revoked by identity: their still-valid tokens are refused.
+denied_users = Table(
+    "denied_users",
+    kit_metadata,
+    Column("user_id", String(64), primary_key=True),
+    Column("reason", String(60), nullable=True),
+    Column("denied_at", DateTime(timezone=True), nullable=False, default=utcnow),
+)
+
+revoked_sessions = Table(
+    "revoked_sessions",
+    kit_metadata,
+    Column("session_id", String(64), primary_key=True),
+    Column("user_id", String(64), nullable=True),
+    Column("revoked_at", DateTime(timezone=True), nullable=False, default=utcnow),
+)
+
+
+def create_kit_tables() -> None:
+    """Create the kit's tables from inside an Alembic migration."""
+    from alembic import op
+
+    kit_metadata.create_all(op.get_bind())
+
+
+def drop_kit_tables() -> None:
+    from alembic import op
+
+    kit_metadata.drop_all(op.get_bind())
