@@ -30,6 +30,9 @@ def _prepare_sqlite_file(url: str) -> None:
 
 
 def _on_sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
+    # Let SQLAlchemy, not the sqlite3 module, say where transactions begin: savepoints
+    # (one per message in a consumer batch) need it.
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     # secure_delete zeroes freed pages, so an erased row leaves nothing in the file (DESIGN §4.7).
     cursor.execute("PRAGMA secure_delete=ON")
@@ -40,12 +43,22 @@ def _on_sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def _begin_immediate(connection: Any) -> None:
+    # The web and the worker write the same file: taking the write lock up front turns a
+    # would-be deadlock on lock upgrade into a short wait under busy_timeout.
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
 def make_engine(url: str, **kwargs: Any) -> Engine:
     url = _normalise_url(url)
+    # SQL errors would otherwise quote their parameters (names, phones) into logs and
+    # parked-message reasons.
+    kwargs.setdefault("hide_parameters", True)
     if url.startswith("sqlite"):
         _prepare_sqlite_file(url)
         engine = create_engine(url, connect_args={"timeout": 10}, **kwargs)
         event.listen(engine, "connect", _on_sqlite_connect)
+        event.listen(engine, "begin", _begin_immediate)
         return engine
     kwargs.setdefault("pool_pre_ping", True)
     kwargs.setdefault("pool_size", 5)

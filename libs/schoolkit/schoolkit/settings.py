@@ -60,6 +60,8 @@ class Settings:
     contracts_dir: Path = field(default_factory=lambda: project_root() / "contracts")
     var_dir: Path = field(default_factory=lambda: project_root() / "var")
     log_level: str = "INFO"
+    # The worker process serves its own /metrics here; 0 means it does not serve them.
+    worker_metrics_port: int = 0
 
     @classmethod
     def from_env(cls, service: str, **overrides: object) -> Settings:
@@ -89,6 +91,7 @@ class Settings:
             "contracts_dir": Path(_env("SCHOOL_CONTRACTS_DIR", str(root / "contracts"))),
             "var_dir": var_dir,
             "log_level": _env("LOG_LEVEL", "INFO"),
+            "worker_metrics_port": _env_int("WORKER_METRICS_PORT", 0),
         }
         values.update(overrides)
         return cls(**values)  # type: ignore[arg-type]

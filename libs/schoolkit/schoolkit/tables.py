@@ -32,7 +32,9 @@ def utcnow() -> datetime:
 outbox = Table(
     "outbox",
     kit_metadata,
-    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column(
+        "id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    ),
     Column("event_id", String(36), nullable=False, unique=True),
     Column("event_type", String(120), nullable=False),
     Column("body", Text, nullable=False),

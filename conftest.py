@@ -1,0 +1,3 @@
+"""Fixtures every test of the repository may use: the real PostgreSQL and RabbitMQ."""
+
+pytest_plugins = ["schoolkit.testing"]

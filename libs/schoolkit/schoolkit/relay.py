@@ -1,0 +1,187 @@
+"""The outbox relay: publishes committed events in order, with confirms, and deletes them.
+
+Several relays may run against one PostgreSQL database: each batch is claimed with
+`FOR UPDATE SKIP LOCKED`, so no row is published by two of them at once. On SQLite
+(one process writes at a time anyway) the relay polls every `poll_seconds`.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+from typing import Protocol
+
+import psycopg
+from sqlalchemy import delete, or_, select, update
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
+
+from schoolkit import metrics
+from schoolkit.db import Database
+from schoolkit.outbox import NOTIFY_CHANNEL, backlog
+from schoolkit.publisher import BrokerUnavailable, ConfirmingPublisher, OutgoingMessage
+from schoolkit.tables import outbox
+
+log = logging.getLogger(__name__)
+
+MAX_RETRY_DELAY = timedelta(minutes=5)
+IDLE_WAIT_SECONDS = 1.0
+
+
+class Waiter(Protocol):
+    def wait(self, timeout: float) -> None: ...
+
+    def close(self) -> None: ...
+
+
+class PollingWaiter:
+    def __init__(self, poll_seconds: float, stop: threading.Event) -> None:
+        self._poll_seconds = poll_seconds
+        self._stop = stop
+
+    def wait(self, timeout: float) -> None:
+        self._stop.wait(min(timeout, self._poll_seconds))
+
+    def close(self) -> None:
+        pass
+
+
+class NotificationWaiter:
+    """Sleeps until PostgreSQL says an outbox transaction committed (LISTEN/NOTIFY)."""
+
+    def __init__(self, conninfo: str) -> None:
+        self._connection = psycopg.connect(conninfo, autocommit=True)
+        self._connection.execute(f"LISTEN {NOTIFY_CHANNEL}")
+
+    def wait(self, timeout: float) -> None:
+        for _ in self._connection.notifies(timeout=timeout, stop_after=1):
+            pass
+
+    def close(self) -> None:
+        self._connection.close()
+
+
+def _retry_delay(attempts: int) -> timedelta:
+    return min(timedelta(seconds=2**attempts), MAX_RETRY_DELAY)
+
+
+class Relay:
+    def __init__(
+        self,
+        database: Database,
+        publisher: ConfirmingPublisher,
+        *,
+        batch_size: int = 200,
+        poll_seconds: float = 0.05,
+    ) -> None:
+        self._database = database
+        self._publisher = publisher
+        self._batch_size = batch_size
+        self._poll_seconds = poll_seconds
+        self._last_backlog_report = 0.0
+
+    def drain_once(self) -> int:
+        """Publish one batch of due events; returns how many the broker confirmed."""
+        with self._database.sessions() as session, session.begin():
+            rows = session.execute(self._due_rows_query()).all()
+            if not rows:
+                return 0
+            outcomes = self._publisher.publish_batch(
+                [OutgoingMessage(row.event_id, row.event_type, row.body.encode()) for row in rows]
+            )
+            sent = [row for row in rows if outcomes[row.event_id] is None]
+            failed = [row for row in rows if outcomes[row.event_id] is not None]
+            if sent:
+                session.execute(delete(outbox).where(outbox.c.id.in_([row.id for row in sent])))
+            for row in failed:
+                self._postpone(session, row.id, row.attempts + 1, outcomes[row.event_id] or "")
+        for row in sent:
+            metrics.EVENTS_PUBLISHED.labels(row.event_type).inc()
+        for row in failed:
+            log.warning(
+                "event not published, will retry",
+                extra={
+                    "event_id": row.event_id,
+                    "event_type": row.event_type,
+                    "reason": outcomes[row.event_id],
+                },
+            )
+        return len(sent)
+
+    def run(self, stop: threading.Event) -> None:
+        waiter = self._make_waiter(stop)
+        failures = 0
+        try:
+            while not stop.is_set():
+                try:
+                    published = self.drain_once()
+                    failures = 0
+                except (BrokerUnavailable, SQLAlchemyError) as error:
+                    failures += 1
+                    self._publisher.close()
+                    log.warning(
+                        "relay cannot publish now: %s",
+                        type(error).__name__,
+                        extra={"reason": str(error)[:200]},
+                    )
+                    self._report_backlog(force=True)
+                    stop.wait(min(0.5 * 2**failures, 10.0))
+                    continue
+                self._report_backlog()
+                if published < self._batch_size:
+                    self._publisher.keepalive()
+                    waiter.wait(IDLE_WAIT_SECONDS)
+        finally:
+            waiter.close()
+            self._publisher.close()
+
+    def _due_rows_query(self):  # type: ignore[no-untyped-def]
+        now = datetime.now(UTC)
+        query = (
+            select(
+                outbox.c.id,
+                outbox.c.event_id,
+                outbox.c.event_type,
+                outbox.c.body,
+                outbox.c.attempts,
+            )
+            .where(or_(outbox.c.next_attempt_at.is_(None), outbox.c.next_attempt_at <= now))
+            .order_by(outbox.c.id)
+            .limit(self._batch_size)
+        )
+        if self._database.is_postgres:
+            query = query.with_for_update(skip_locked=True)
+        return query
+
+    @staticmethod
+    def _postpone(session: Session, row_id: int, attempts: int, reason: str) -> None:
+        session.execute(
+            update(outbox)
+            .where(outbox.c.id == row_id)
+            .values(
+                attempts=attempts,
+                next_attempt_at=datetime.now(UTC) + _retry_delay(attempts),
+                last_error=reason[:500],
+            )
+        )
+
+    def _report_backlog(self, force: bool = False) -> None:
+        now = time.monotonic()
+        if not force and now - self._last_backlog_report < 1.0:
+            return
+        self._last_backlog_report = now
+        try:
+            with self._database.sessions() as session:
+                count, oldest_age = backlog(session)
+        except SQLAlchemyError:
+            return
+        metrics.OUTBOX_BACKLOG.set(count)
+        metrics.OUTBOX_OLDEST_AGE.set(oldest_age)
+
+    def _make_waiter(self, stop: threading.Event) -> Waiter:
+        if self._database.is_postgres:
+            url = self._database.engine.url.set(drivername="postgresql")
+            return NotificationWaiter(url.render_as_string(hide_password=False))
+        return PollingWaiter(self._poll_seconds, stop)

@@ -1,0 +1,164 @@
+"""Pytest fixtures for tests that use the real PostgreSQL and RabbitMQ of the machine.
+
+Loaded by the repository's root conftest.py. On CI (the `CI` variable is set) a missing
+database or broker fails the test loudly; on a developer's machine it skips, saying what
+to start.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pika
+import psycopg
+import pytest
+
+from schoolkit.contracts import load_contracts
+from schoolkit.settings import DEFAULT_AMQP_URL, Settings, project_root
+from schoolkit.topology import BusNames, delete_exchanges
+
+POSTGRES_ADMIN_URL = os.environ.get(
+    "TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
+AMQP_URL = os.environ.get("TEST_AMQP_URL", os.environ.get("AMQP_URL", DEFAULT_AMQP_URL))
+SERVICES = ("identity", "journal", "diary", "consent", "notify", "archive")
+
+
+def _reachable(url: str, default_port: int) -> bool:
+    parsed = urlparse(url)
+    try:
+        with socket.create_connection(
+            (parsed.hostname or "127.0.0.1", parsed.port or default_port), 2
+        ):
+            return True
+    except OSError:
+        return False
+
+
+def require(url: str, default_port: int, what: str, how_to_start: str) -> None:
+    if _reachable(url, default_port):
+        return
+    message = f"{what} is not reachable at {urlparse(url).netloc}; start it with: {how_to_start}"
+    if os.environ.get("CI"):
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+def require_postgres() -> None:
+    require(
+        POSTGRES_ADMIN_URL,
+        5432,
+        "PostgreSQL",
+        "pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start",
+    )
+
+
+def require_rabbitmq() -> None:
+    require(AMQP_URL, 5672, "RabbitMQ", "rabbitmq-server -detached")
+
+
+def create_database(prefix: str = "test") -> str:
+    """A new, empty PostgreSQL database; returns its SQLAlchemy URL."""
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as connection:
+        connection.execute(f'CREATE DATABASE "{name}"')
+    base = POSTGRES_ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://", 1)
+    return f"{base}/{name}"
+
+
+def drop_database(url: str) -> None:
+    name = url.rsplit("/", 1)[1]
+    with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    require_postgres()
+    url = create_database()
+    try:
+        yield url
+    finally:
+        drop_database(url)
+
+
+@dataclass
+class Bus:
+    """A private corner of the real broker: every name starts with its own namespace."""
+
+    namespace: str
+    amqp_url: str
+    retry_delays: tuple[float, ...] = (0.2, 0.4)
+    delivery_limit: int = 3
+    services: set[str] = field(default_factory=set)
+
+    def settings(self, service: str, database_url: str, **overrides: object) -> Settings:
+        self.services.add(service)
+        values: dict[str, object] = {
+            "amqp_url": self.amqp_url,
+            "bus_namespace": self.namespace,
+            "retry_delays": self.retry_delays,
+            "delivery_limit": self.delivery_limit,
+            "relay_poll_seconds": 0.02,
+        }
+        values.update(overrides)
+        return Settings.from_env(service, database_url=database_url, **values)
+
+    def environment(self, service: str, database_url: str) -> dict[str, str]:
+        """The environment a worker subprocess needs to join this bus."""
+        self.services.add(service)
+        return {
+            **os.environ,
+            "AMQP_URL": self.amqp_url,
+            "BUS_NAMESPACE": self.namespace,
+            "BUS_RETRY_DELAYS": ",".join(str(delay) for delay in self.retry_delays),
+            "BUS_DELIVERY_LIMIT": str(self.delivery_limit),
+            f"{service.upper()}_DATABASE_URL": database_url,
+            "RELAY_POLL_SECONDS": "0.02",
+        }
+
+    def channel(self) -> pika.adapters.blocking_connection.BlockingChannel:
+        return pika.BlockingConnection(pika.URLParameters(self.amqp_url)).channel()
+
+    def clean_up(self) -> None:
+        event_types = list(load_contracts(project_root() / "contracts").routes)
+        channel = self.channel()
+        for service in self.services:
+            names = BusNames(self.namespace, service)
+            for queue in [names.queue(t) for t in event_types] + [names.parking_queue]:
+                channel.queue_delete(queue)
+            for delay in self.retry_delays:
+                channel.queue_delete(names.delay_queue(delay))
+        delete_exchanges(channel, self.namespace)
+        channel.connection.close()
+
+
+@pytest.fixture
+def bus() -> Iterator[Bus]:
+    require_rabbitmq()
+    test_bus = Bus(namespace=f"test-{uuid.uuid4().hex[:10]}", amqp_url=AMQP_URL)
+    try:
+        yield test_bus
+    finally:
+        test_bus.clean_up()
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'service.db'}"
+
+
+__all__ = [
+    "SERVICES",
+    "Bus",
+    "create_database",
+    "drop_database",
+    "require_postgres",
+    "require_rabbitmq",
+]
