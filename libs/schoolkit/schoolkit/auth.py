@@ -1,0 +1,335 @@
+"""Access tokens, verified locally against identity's JWKS (DESIGN §5).
+
+A token is accepted when its signature, `exp`, `nbf` and `iss` hold, it names `sub` and
+`school_id`, and the deny-list (fed by identity's events, see denylist.py) does not
+refuse its user or session. Claims read: `sub`, `school_id`, `roles` (a list, or a
+space-separated string), `sid` (the session), `client_id`, `iat`.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import warnings
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from functools import wraps
+from types import MappingProxyType
+from typing import Any, Protocol, TypeVar
+
+import requests
+from flask import current_app, g, request
+from sqlalchemy import select
+
+from schoolkit.db import Database
+from schoolkit.errors import ApiError
+from schoolkit.tables import denied_users, revoked_sessions
+
+# authlib.jose warns on import that joserfc will replace it; until we move, the warning
+# would only be noise on every process start.
+with warnings.catch_warnings():
+    from authlib.deprecate import AuthlibDeprecationWarning
+
+    # authlib.deprecate forces "always" for its warnings when imported; ours comes after.
+    warnings.simplefilter("ignore", AuthlibDeprecationWarning)
+    from authlib.jose import JsonWebKey, JsonWebToken, KeySet
+    from authlib.jose.errors import (
+        ExpiredTokenError,
+        InvalidClaimError,
+        JoseError,
+        MissingClaimError,
+    )
+
+log = logging.getLogger(__name__)
+
+ADMINISTRATOR = "administrator"
+DIRECTOR = "director"
+DEPUTY_DIRECTOR = "deputy_director"
+CLASS_TEACHER = "class_teacher"
+SUBJECT_TEACHER = "subject_teacher"
+GUARDIAN = "guardian"
+STUDENT = "student"
+SERVICE = "service"  # a service's own client-credentials token
+OPERATIONS = "operations"
+ALL_ROLES = frozenset(
+    {
+        ADMINISTRATOR,
+        DIRECTOR,
+        DEPUTY_DIRECTOR,
+        CLASS_TEACHER,
+        SUBJECT_TEACHER,
+        GUARDIAN,
+        STUDENT,
+        SERVICE,
+        OPERATIONS,
+    }
+)
+
+ALGORITHMS = ["RS256", "ES256", "EdDSA"]
+
+# The reason denylist.py writes for "every session of this user was revoked at denied_at".
+SESSIONS_REVOKED = "sessions_revoked"
+
+# The attribute our decorators leave on a view, read by openapi.py.
+ROLES_ATTRIBUTE = "schoolkit_required_roles"
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: the verified content of an access token."""
+
+    user_id: str
+    school_id: str
+    roles: frozenset[str]
+    session_id: str | None
+    client_id: str | None
+    claims: Mapping[str, Any] = field(compare=False, repr=False)
+
+    def has_any_role(self, *roles: str) -> bool:
+        return not self.roles.isdisjoint(roles)
+
+    @property
+    def issued_at(self) -> datetime | None:
+        iat = self.claims.get("iat")
+        return datetime.fromtimestamp(iat, UTC) if isinstance(iat, int | float) else None
+
+
+class TokenRejected(Exception):
+    """The token cannot be trusted; the message says why, in words safe to return."""
+
+
+class KeysUnavailable(Exception):
+    """identity's JWKS could not be fetched and no keys are known yet."""
+
+
+class DenyList(Protocol):
+    def is_denied(self, principal: Principal) -> str | None:
+        """The reason this principal's token is refused, or None."""
+
+
+def _roles_of(claims: Mapping[str, Any]) -> frozenset[str]:
+    roles = claims.get("roles") or ()
+    if isinstance(roles, str):
+        roles = roles.split()
+    return frozenset(str(role) for role in roles)
+
+
+def principal_from_claims(claims: Mapping[str, Any]) -> Principal:
+    return Principal(
+        user_id=str(claims["sub"]),
+        school_id=str(claims["school_id"]),
+        roles=_roles_of(claims),
+        session_id=claims.get("sid"),
+        client_id=claims.get("client_id"),
+        claims=MappingProxyType(dict(claims)),
+    )
+
+
+class TokenVerifier:
+    """Verifies access tokens against a JWKS fetched over HTTP and cached.
+
+    An unknown `kid` triggers a refetch (key rotation), at most once per
+    `refresh_interval` so a flood of forged tokens cannot hammer identity.
+    """
+
+    def __init__(
+        self,
+        jwks_url: str,
+        issuer: str,
+        *,
+        audience: str | None = None,
+        leeway: int = 30,
+        refresh_interval: float = 10.0,
+        max_key_age: float = 300.0,
+        http_timeout: float = 3.0,
+    ) -> None:
+        self.jwks_url = jwks_url
+        self.issuer = issuer
+        self.audience = audience
+        self.leeway = leeway
+        self.refresh_interval = refresh_interval
+        self.max_key_age = max_key_age
+        self.http_timeout = http_timeout
+        self._jwt = JsonWebToken(ALGORITHMS)
+        self._keys: KeySet | None = None
+        self._fetched_at = 0.0
+        self._attempted_at: float | None = None
+        self._lock = threading.Lock()
+
+    def verify(self, token: str) -> Principal:
+        # Only compact JWS: a five-part JWE is not an access token of ours.
+        if token.count(".") != 2:
+            raise TokenRejected("The token is malformed.")
+        try:
+            claims = self._jwt.decode(token, self._key_for, claims_options=self._claims_options())
+            claims.validate(leeway=self.leeway)
+            return principal_from_claims(claims)  # inside: odd claim types are refused too
+        except ExpiredTokenError as error:
+            raise TokenRejected("The token has expired.") from error
+        except (MissingClaimError, InvalidClaimError) as error:
+            raise TokenRejected(f"{error.description}.") from error
+        except (JoseError, ValueError, TypeError) as error:
+            raise TokenRejected("The token is invalid.") from error
+
+    def _claims_options(self) -> dict[str, dict[str, Any]]:
+        options: dict[str, dict[str, Any]] = {
+            "iss": {"essential": True, "value": self.issuer},
+            "sub": {"essential": True},
+            "exp": {"essential": True},
+            "school_id": {"essential": True},
+        }
+        if self.audience is not None:
+            options["aud"] = {"essential": True, "value": self.audience}
+        return options
+
+    def _key_for(self, header: Mapping[str, Any], _payload: Any) -> Any:
+        kid = header.get("kid")
+        key = _find_key(self._current_keys(), kid)
+        if key is None and self._may_refetch():
+            self._fetch()
+            key = _find_key(self._keys, kid)
+        if key is None:
+            raise TokenRejected("The token is signed with an unknown key.")
+        return key
+
+    def _current_keys(self) -> KeySet:
+        stale = time.monotonic() - self._fetched_at > self.max_key_age
+        if (self._keys is None or stale) and self._may_refetch():
+            self._fetch()
+        if self._keys is None:
+            raise KeysUnavailable("identity's keys cannot be fetched")
+        return self._keys
+
+    def _may_refetch(self) -> bool:
+        if self._attempted_at is None:
+            return True
+        # Without any key every request fails: try sooner than with a working set.
+        interval = self.refresh_interval if self._keys is not None else 1.0
+        return time.monotonic() - self._attempted_at >= interval
+
+    def _fetch(self) -> None:
+        """Replace the cached keys; on failure keep the ones we have."""
+        with self._lock:
+            if not self._may_refetch():
+                return  # another thread fetched while this one waited
+            self._attempted_at = time.monotonic()
+            try:
+                response = requests.get(self.jwks_url, timeout=self.http_timeout)
+                response.raise_for_status()
+                self._keys = JsonWebKey.import_key_set(response.json())
+                self._fetched_at = time.monotonic()
+            except (requests.RequestException, ValueError, JoseError) as error:
+                log.warning("cannot fetch the JWKS", extra={"error_type": type(error).__name__})
+
+
+def _find_key(keys: KeySet | None, kid: str | None) -> Any:
+    if keys is None:
+        return None
+    try:
+        return keys.find_by_kid(kid)
+    except ValueError:
+        return None
+
+
+def _as_utc(moment: datetime) -> datetime:
+    # SQLite hands back naive datetimes; we only ever store UTC.
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+class TableDenyList:
+    """Reads the kit tables `denied_users` and `revoked_sessions` on every request."""
+
+    def __init__(self, database: Database) -> None:
+        self.database = database
+
+    def is_denied(self, principal: Principal) -> str | None:
+        with self.database.engine.connect() as connection:
+            user = connection.execute(
+                select(denied_users.c.reason, denied_users.c.denied_at).where(
+                    denied_users.c.user_id == principal.user_id
+                )
+            ).first()
+            if user is not None and _user_row_refuses(user.reason, user.denied_at, principal):
+                return user.reason or "blocked"
+            if principal.session_id is None:
+                return None
+            revoked = connection.execute(
+                select(revoked_sessions.c.session_id).where(
+                    revoked_sessions.c.session_id == principal.session_id
+                )
+            ).first()
+        return "session_revoked" if revoked is not None else None
+
+
+def _user_row_refuses(reason: str | None, denied_at: datetime, principal: Principal) -> bool:
+    if reason != SESSIONS_REVOKED:
+        return True  # a blocked user: every token is refused
+    issued_at = principal.issued_at
+    # iat has whole seconds: a token issued in the very second of the revocation is refused too.
+    return issued_at is None or issued_at.timestamp() <= _as_utc(denied_at).timestamp()
+
+
+def _bearer_token() -> str | None:
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    token = token.strip()
+    return token if scheme.lower() == "bearer" and token else None
+
+
+def _unauthorized(code: str, message: str, bearer_error: str | None = None) -> ApiError:
+    challenge = f'Bearer error="{bearer_error}"' if bearer_error else "Bearer"
+    return ApiError(401, code, message, headers={"WWW-Authenticate": challenge})
+
+
+def authenticate() -> Principal:
+    """The principal of the current request's bearer token, or a 401/503 ApiError."""
+    token = _bearer_token()
+    if token is None:
+        raise _unauthorized("unauthorized", "A bearer access token is required.")
+    kit = current_app.extensions["schoolkit"]
+    try:
+        principal = kit.token_verifier.verify(token)
+    except TokenRejected as error:
+        raise _unauthorized("invalid_token", str(error), "invalid_token") from error
+    except KeysUnavailable as error:
+        raise ApiError(503, "auth_unavailable", "Tokens cannot be verified right now.") from error
+    reason = kit.deny_list.is_denied(principal)
+    if reason is not None:
+        log.info("token refused", extra={"user_id": principal.user_id, "reason": reason})
+        raise _unauthorized("token_revoked", "This token has been revoked.", "invalid_token")
+    return principal
+
+
+def current_principal() -> Principal:
+    """The principal that `require_auth` put on `g`."""
+    return g.principal  # type: ignore[no-any-return]
+
+
+View = TypeVar("View", bound=Callable[..., Any])
+
+
+def require_auth(view: View) -> View:
+    """The view runs only with a valid, not revoked token; `g.principal` says whose."""
+    return _guarded(view, frozenset())
+
+
+def require_roles(*roles: str) -> Callable[[View], View]:
+    """Like `require_auth`, and the principal must hold at least one of `roles` (else 403)."""
+    unknown = set(roles) - ALL_ROLES
+    if unknown:
+        raise ValueError(f"unknown roles: {sorted(unknown)}")
+    return lambda view: _guarded(view, frozenset(roles))
+
+
+def _guarded(view: View, roles: frozenset[str]) -> View:
+    @wraps(view)
+    def guarded(*args: Any, **kwargs: Any) -> Any:
+        principal = authenticate()
+        if roles and not principal.has_any_role(*roles):
+            raise ApiError(403, "forbidden", "Your role does not allow this.")
+        g.principal = principal
+        return view(*args, **kwargs)
+
+    setattr(guarded, ROLES_ATTRIBUTE, roles)
+    return guarded  # type: ignore[return-value]

@@ -1,0 +1,241 @@
+"""Fixtures of the kit's own tests: a small demo service and a fake identity on loopback."""
+
+from __future__ import annotations
+
+import json
+import logging
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+from flask import Blueprint, Flask, current_app, g, jsonify
+from marshmallow import Schema, fields
+from sqlalchemy import insert, select
+from werkzeug.serving import make_server
+from werkzeug.wrappers import Request, Response
+
+# The kit's own authlib import, which keeps authlib's deprecation warning quiet.
+from schoolkit.auth import (
+    DIRECTOR,
+    JsonWebKey,
+    JsonWebToken,
+    TokenVerifier,
+    require_auth,
+    require_roles,
+)
+from schoolkit.db import Database
+from schoolkit.errors import load_json
+from schoolkit.settings import Settings
+from schoolkit.tables import kit_metadata, tombstones
+from schoolkit.testing import POSTGRES_ADMIN_URL, require_postgres
+from schoolkit.web import create_service_app, db_session
+
+ISSUER = "test-identity"
+SERVICE = "demo"
+
+log = logging.getLogger("demo")
+
+
+class ItemSchema(Schema):
+    title = fields.String(required=True)
+    quantity = fields.Integer(required=True)
+
+
+def demo_blueprint() -> Blueprint:
+    """A tiny service API: one documented view, guarded views, a failing view."""
+    blueprint = Blueprint("demo", __name__, url_prefix="/v1")
+
+    @blueprint.post("/items")
+    def create_item() -> Any:
+        """Create an item.
+        ---
+        post:
+          requestBody:
+            content:
+              application/json:
+                schema: Item
+          responses:
+            201:
+              description: The item as stored.
+              content:
+                application/json:
+                  schema: Item
+            422: ValidationFailed
+        """
+        return jsonify(load_json(ItemSchema())), 201
+
+    @blueprint.get("/items/<int:item_id>")
+    @require_auth
+    def read_item(item_id: int) -> Any:
+        log.info("item read", extra={"item_id": item_id})
+        return {"item_id": item_id, "user_id": g.principal.user_id}
+
+    @blueprint.get("/staff-room")
+    @require_roles(DIRECTOR)
+    def staff_room() -> Any:
+        return {"welcome": g.principal.user_id}
+
+    @blueprint.post("/boom")
+    def boom() -> Any:
+        load_json(ItemSchema(partial=True))
+        raise RuntimeError("secret internals: db password is hunter2")
+
+    @blueprint.post("/tombstones/<subject_id>")
+    def bury(subject_id: str) -> Any:
+        session = db_session()
+        session.execute(insert(tombstones).values(subject_id=subject_id))
+        if subject_id.startswith("keep"):
+            session.commit()
+        return {"subject_id": subject_id}, 201
+
+    @blueprint.get("/tombstones")
+    def list_tombstones() -> Any:
+        session = db_session()
+        current_app.config.setdefault("SESSIONS_SEEN", []).append(session)
+        ids = session.execute(select(tombstones.c.subject_id)).scalars().all()
+        return {"subject_ids": sorted(ids)}
+
+    return blueprint
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture
+def sqlite_database(tmp_path: Path) -> Iterator[Database]:
+    database = Database(f"sqlite:///{tmp_path / 'demo.db'}")
+    kit_metadata.create_all(database.engine)
+    yield database
+    database.dispose()
+
+
+@pytest.fixture
+def postgres_database_url() -> Iterator[str]:
+    """A throwaway `kit_web_<random>` database on the machine's PostgreSQL."""
+    require_postgres()
+    name = f"kit_web_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as connection:
+        connection.execute(f'CREATE DATABASE "{name}"')
+    base = POSTGRES_ADMIN_URL.rsplit("/", 1)[0]
+    try:
+        yield f"{base.replace('postgresql://', 'postgresql+psycopg://', 1)}/{name}"
+    finally:
+        with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as connection:
+            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+class FakeIdentity:
+    """identity's JWKS endpoint on loopback, and the keys to sign tokens with."""
+
+    def __init__(self) -> None:
+        self.keys = [self.new_key("key-1")]
+        self.published = list(self.keys)
+        self.fetches = 0
+        self._server = make_server("127.0.0.1", 0, self._wsgi, threaded=True)
+        self.jwks_url = f"http://127.0.0.1:{self._server.server_port}/oauth/jwks"
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._thread.start()
+
+    @staticmethod
+    def new_key(kid: str) -> Any:
+        return JsonWebKey.generate_key("RSA", 2048, is_private=True, options={"kid": kid})
+
+    def publish(self, *keys: Any) -> None:
+        self.published = list(keys)
+
+    def issue(self, key: Any = None, kid: str | None = None, **claims: Any) -> str:
+        """An access token signed by `key` (the first key by default); None leaves a claim out."""
+        now = int(time.time())
+        payload = {
+            "iss": ISSUER,
+            "sub": "user-1",
+            "school_id": "school-1",
+            "roles": ["subject_teacher"],
+            "sid": "session-1",
+            "iat": now,
+            "exp": now + 300,
+        }
+        payload.update(claims)
+        payload = {name: value for name, value in payload.items() if value is not None}
+        signing_key = key or self.keys[0]
+        header = {"alg": "RS256", "kid": kid or signing_key.kid}
+        return JsonWebToken(["RS256"]).encode(header, payload, signing_key).decode()
+
+    def _serve(self) -> None:
+        # A short poll interval: shutting the server down waits for one poll.
+        self._server.serve_forever(poll_interval=0.02)
+
+    def close(self) -> None:
+        self._server.shutdown()
+        self._thread.join(timeout=5)
+
+    def _wsgi(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        request = Request(environ)
+        if request.path != "/oauth/jwks":
+            return Response("not found", status=404)(environ, start_response)
+        self.fetches += 1
+        body = {"keys": [key.as_dict(is_private=False) for key in self.published]}
+        return Response(json.dumps(body), content_type="application/json")(environ, start_response)
+
+
+@pytest.fixture
+def identity() -> Iterator[FakeIdentity]:
+    fake = FakeIdentity()
+    yield fake
+    fake.close()
+
+
+@pytest.fixture
+def make_app(
+    tmp_path: Path, sqlite_database: Database, identity: FakeIdentity
+) -> Callable[..., Flask]:
+    """The demo service, built by the kit's factory; keyword arguments change its settings."""
+
+    def build(*, verifier: TokenVerifier | None = None, **overrides: Any) -> Flask:
+        database_url = overrides.pop("database_url", None)
+        settings = Settings.from_env(
+            SERVICE,
+            database_url=database_url or str(sqlite_database.engine.url),
+            jwks_url=identity.jwks_url,
+            token_issuer=ISSUER,
+            var_dir=tmp_path,
+            **overrides,
+        )
+        return create_service_app(
+            settings,
+            blueprints=[demo_blueprint()],
+            database=None if database_url else sqlite_database,
+            openapi_schemas={"Item": ItemSchema},
+            title="Demo",
+            token_verifier=verifier,
+        )
+
+    return build
+
+
+@pytest.fixture
+def app(make_app: Callable[..., Flask]) -> Flask:
+    return make_app()
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+@pytest.fixture
+def auth_header() -> Callable[[str], dict[str, str]]:
+    return bearer
+
+
+@pytest.fixture
+def port_factory() -> Callable[[], int]:
+    return free_port
