@@ -1,0 +1,1 @@
+"""Archive: encrypted backups with per-subject keys, restores, and the year-end archive."""

@@ -1,0 +1,3 @@
+"""The event types the archive service publishes; each must name archive as sender in contracts/asyncapi.yaml."""
+
+PUBLISHES: frozenset[str] = frozenset()

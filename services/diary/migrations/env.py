@@ -1,0 +1,7 @@
+"""Alembic environment of the diary service: its own tables and the kit's."""
+
+from diary.models import Base
+from schoolkit.migrate import run_migrations
+from schoolkit.tables import kit_metadata
+
+run_migrations([Base.metadata, kit_metadata])

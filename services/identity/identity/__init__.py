@@ -1,0 +1,1 @@
+"""Identity: people, accounts, roles, guardianships and tokens (OAuth 2 / OpenID Connect provider)."""

@@ -1,0 +1,5 @@
+"""What the identity API accepts and returns (marshmallow); listed in its OpenAPI document."""
+
+from marshmallow import Schema
+
+SCHEMAS: dict[str, type[Schema]] = {}

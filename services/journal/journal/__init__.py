@@ -1,0 +1,1 @@
+"""Journal: the staff-side class journal: school year, timetable, lessons, marks, attendance, final marks."""

@@ -1,0 +1,3 @@
+"""The event types the journal service publishes; each must name journal as sender in contracts/asyncapi.yaml."""
+
+PUBLISHES: frozenset[str] = frozenset()

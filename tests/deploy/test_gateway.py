@@ -1,0 +1,304 @@
+"""The local gateway (schoolkit.gateway) in front of real HTTP servers on loopback.
+
+Two tiny upstream services answer with what they received; the gateway runs under a
+real HTTP server, and every check goes through it with `requests`, as a client would.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any, ClassVar
+
+import pytest
+import requests
+from werkzeug.serving import BaseWSGIServer, make_server
+from werkzeug.wrappers import Request, Response
+
+from schoolkit.gateway import create_app
+
+
+class KeepAliveHandler(BaseHTTPRequestHandler):
+    """An upstream that keeps connections open, as gunicorn does (werkzeug's server
+    closes every connection, so it cannot show whether the gateway reuses them)."""
+
+    protocol_version = "HTTP/1.1"
+    client_ports: ClassVar[list[int]] = []
+
+    def do_GET(self) -> None:
+        type(self).client_ports.append(self.client_address[1])
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", "2")
+        self.end_headers()
+        self.wfile.write(b"{}")
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@dataclass
+class Upstream:
+    """A service stand-in that answers with what it received."""
+
+    name: str
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        request = Request(environ)
+        if request.path.endswith("/redirect"):
+            response = Response(status=302, headers={"Location": "/elsewhere"})
+        elif request.path.endswith("/cookies"):
+            response = Response(b"{}", content_type="application/json")
+            response.headers.add("Set-Cookie", "first=1; Path=/")
+            response.headers.add("Set-Cookie", "second=2; Path=/")
+        elif request.path.endswith("/large"):
+            response = Response(b"x" * 300_000, content_type="application/octet-stream")
+        else:
+            seen = {
+                "service": self.name,
+                "method": request.method,
+                "target": environ.get("REQUEST_URI"),
+                "body": request.get_data(as_text=True),
+                "headers": dict(request.headers),
+            }
+            status = int(request.args.get("status", "200"))
+            response = Response(json.dumps(seen), status=status, content_type="application/json")
+        return response(environ, start_response)
+
+
+def call(method: str, url: str, **options: Any) -> requests.Response:
+    """One request as a client makes it, on a fresh connection, never waiting forever."""
+    return requests.request(method, url, timeout=30, **options)
+
+
+def serve(app: Any) -> BaseWSGIServer:
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+def free_port() -> int:
+    """A port nothing listens on: bound, then released."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def write_table(path: Path, gateway_port: int, services: dict[str, tuple[int, list[str]]]) -> Path:
+    lines = ["[gateway]", f"port = {gateway_port}", ""]
+    for name, (port, routes) in services.items():
+        lines += [
+            f"[services.{name}]",
+            f"web_port = {port}",
+            f"worker_metrics_port = {free_port()}",
+            f"routes = {json.dumps(routes)}",
+            "",
+        ]
+    path.write_text("\n".join(lines))
+    return path
+
+
+@dataclass
+class Setup:
+    url: str
+    alpha: Upstream
+    beta: Upstream
+
+
+@pytest.fixture(scope="module")
+def setup(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Setup]:
+    alpha, beta = Upstream("alpha"), Upstream("beta")
+    alpha_server = serve(alpha)
+    beta_server = serve(beta)
+    keep_alive_server = ThreadingHTTPServer(("127.0.0.1", 0), KeepAliveHandler)
+    threading.Thread(target=keep_alive_server.serve_forever, daemon=True).start()
+    table = write_table(
+        tmp_path_factory.mktemp("gateway") / "services.toml",
+        free_port(),
+        {
+            "alpha": (alpha_server.server_port, ["/api/alpha/", "/console"]),
+            "beta": (beta_server.server_port, ["/api/beta/", "/api/alpha/special/"]),
+            "gamma": (free_port(), ["/api/gamma/"]),
+            "delta": (keep_alive_server.server_port, ["/api/delta/"]),
+        },
+    )
+    gateway_server = serve(create_app(table))
+    yield Setup(f"http://127.0.0.1:{gateway_server.server_port}", alpha, beta)
+    for server in (gateway_server, alpha_server, beta_server, keep_alive_server):
+        server.shutdown()
+        server.server_close()
+
+
+def test_requests_go_to_the_service_of_the_longest_matching_prefix(setup: Setup) -> None:
+    assert call("GET", f"{setup.url}/api/alpha/v1/things").json()["service"] == "alpha"
+    assert call("GET", f"{setup.url}/api/beta/v1/things").json()["service"] == "beta"
+    assert call("GET", f"{setup.url}/api/alpha/special/x").json()["service"] == "beta"
+    assert call("GET", f"{setup.url}/console/people").json()["service"] == "alpha"
+
+
+def test_path_and_query_arrive_unchanged(setup: Setup) -> None:
+    target = "/api/alpha/v1/people/a%2Fb/marks?kind=student&q=%D0%98%20x&empty=&flag"
+    seen = call("GET", setup.url + target).json()
+    assert seen["target"] == target
+    assert seen["method"] == "GET"
+
+
+def test_bodies_methods_and_statuses_pass_through(setup: Setup) -> None:
+    created = call(
+        "POST", f"{setup.url}/api/beta/v1/marks?status=201", json={"value": 5, "note": "Отлично"}
+    )
+    assert created.status_code == 201
+    seen = created.json()
+    assert seen["method"] == "POST"
+    assert json.loads(seen["body"]) == {"value": 5, "note": "Отлично"}
+    assert seen["headers"]["Content-Type"] == "application/json"
+
+    rejected = call("PUT", f"{setup.url}/api/alpha/v1/x?status=422", data=b"\x00\x01binary")
+    assert rejected.status_code == 422
+    assert rejected.json()["body"] == "\x00\x01binary"
+    assert call("DELETE", f"{setup.url}/api/alpha/v1/x?status=204").status_code == 204
+
+    head = call("HEAD", f"{setup.url}/api/alpha/v1/x")
+    assert head.status_code == 200
+    assert head.content == b""
+
+
+def test_a_chunked_upload_arrives_whole(setup: Setup) -> None:
+    parts = (part.encode() for part in ["first,", "second,", "third"])
+    seen = call("POST", f"{setup.url}/api/alpha/v1/imports", data=parts).json()
+    assert seen["body"] == "first,second,third"
+
+
+def test_redirects_are_passed_to_the_client_not_followed(setup: Setup) -> None:
+    answer = call("GET", f"{setup.url}/api/alpha/redirect", allow_redirects=False)
+    assert answer.status_code == 302
+    assert answer.headers["Location"] == "/elsewhere"
+
+
+def test_a_request_id_is_added_when_absent_and_kept_when_given(setup: Setup) -> None:
+    fresh = call("GET", f"{setup.url}/api/alpha/v1/x")
+    generated = fresh.json()["headers"]["X-Request-Id"]
+    assert len(generated) >= 16
+    assert fresh.headers["X-Request-ID"] == generated
+
+    kept = call("GET", f"{setup.url}/api/alpha/v1/x", headers={"X-Request-ID": "req-42.abc"})
+    assert kept.json()["headers"]["X-Request-Id"] == "req-42.abc"
+
+    insane = call("GET", f"{setup.url}/api/alpha/v1/x", headers={"X-Request-ID": "a b\tc"})
+    assert insane.json()["headers"]["X-Request-Id"] != "a b\tc"
+
+
+def test_forwarding_headers_are_added_and_hop_by_hop_ones_dropped(setup: Setup) -> None:
+    seen = call(
+        "GET",
+        f"{setup.url}/api/alpha/v1/x",
+        headers={
+            "Connection": "keep-alive, X-Hop-Secret",
+            "X-Hop-Secret": "1",
+            "Proxy-Authorization": "Basic Zm9vOmJhcg==",
+            "X-Forwarded-For": "203.0.113.7",
+            "Authorization": "Bearer token-for-the-service",
+        },
+    ).json()["headers"]
+    assert seen["X-Forwarded-For"] == "203.0.113.7, 127.0.0.1"
+    assert seen["X-Forwarded-Proto"] == "http"
+    assert seen["X-Forwarded-Host"] == setup.url.removeprefix("http://")
+    assert seen["Host"] == setup.url.removeprefix("http://")
+    assert seen["Authorization"] == "Bearer token-for-the-service"
+    assert "X-Hop-Secret" not in seen
+    assert "Proxy-Authorization" not in seen
+
+
+def test_response_header_lines_are_kept_and_cookies_never_shared(setup: Setup) -> None:
+    answer = call("GET", f"{setup.url}/api/alpha/cookies")
+    assert answer.raw.headers.getlist("Set-Cookie") == ["first=1; Path=/", "second=2; Path=/"]
+    # A fresh client, no cookies of its own: the gateway must not lend it the first one's.
+    seen = call("GET", f"{setup.url}/api/alpha/v1/x").json()["headers"]
+    assert "Cookie" not in seen
+
+
+def test_large_answers_stream_through_whole(setup: Setup) -> None:
+    answer = call("GET", f"{setup.url}/api/alpha/large")
+    assert answer.status_code == 200
+    assert answer.content == b"x" * 300_000
+
+
+def test_connections_to_a_service_are_reused(setup: Setup) -> None:
+    before = len(KeepAliveHandler.client_ports)
+    for _ in range(5):
+        assert call("GET", f"{setup.url}/api/delta/v1/ping").status_code == 200
+    ports = KeepAliveHandler.client_ports[before:]
+    assert len(ports) == 5
+    assert len(set(ports)) == 1
+
+
+def test_unknown_paths_get_a_json_404(setup: Setup) -> None:
+    for path in ("/", "/api/unknown/v1/x", "/api/alpha", "/metrics"):
+        answer = call("GET", setup.url + path)
+        assert answer.status_code == 404, path
+        assert answer.headers["Content-Type"] == "application/json"
+        assert answer.json()["error"]["code"] == "not_found"
+
+
+def test_a_service_that_is_down_gets_a_json_502_naming_it(setup: Setup) -> None:
+    answer = call("POST", f"{setup.url}/api/gamma/v1/x", json={"a": 1})
+    assert answer.status_code == 502
+    assert answer.json() == {
+        "error": {"code": "upstream_unavailable", "message": "gamma is not answering"}
+    }
+    assert answer.headers["X-Request-ID"]
+
+
+def test_the_gateway_answers_its_own_healthz(setup: Setup) -> None:
+    answer = call("GET", f"{setup.url}/healthz")
+    assert answer.status_code == 200
+    assert answer.json() == {"status": "ok"}
+
+
+def test_the_console_script_serves_the_table_of_school_root(tmp_path: Path) -> None:
+    """`schoolkit-gateway` as `make up` starts it: gunicorn, port from GATEWAY_PORT."""
+    upstream = Upstream("alpha")
+    server = serve(upstream)
+    (tmp_path / "deploy").mkdir()
+    write_table(
+        tmp_path / "deploy" / "services.toml", 1, {"alpha": (server.server_port, ["/api/alpha/"])}
+    )
+    port = free_port()
+    environment = {**os.environ, "SCHOOL_ROOT": str(tmp_path), "GATEWAY_PORT": str(port)}
+    process = subprocess.Popen(
+        [sys.executable, "-c", "from schoolkit.gateway import main; main()"],
+        env=environment,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                requests.get(f"{url}/healthz", timeout=1).raise_for_status()
+                break
+            except requests.ConnectionError:
+                assert process.poll() is None, "the gateway exited"
+                assert time.monotonic() < deadline, "the gateway did not start"
+                time.sleep(0.1)
+        assert call("GET", f"{url}/api/alpha/v1/x?a=1").json()["target"] == "/api/alpha/v1/x?a=1"
+        posted = call("POST", f"{url}/api/alpha/v1/x?status=201", json={"mark": 5})
+        assert posted.status_code == 201
+        assert json.loads(posted.json()["body"]) == {"mark": 5}
+        chunked = call("POST", f"{url}/api/alpha/v1/x", data=(b"a" * 10 for _ in range(3)))
+        assert chunked.json()["body"] == "a" * 30
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+        server.shutdown()
+        server.server_close()
