@@ -1,0 +1,34 @@
+# The two commands of the README: `make up` (the whole system) and `make test` (every test).
+VENV ?= .venv
+BIN := $(VENV)/bin
+PACKAGE_FILES := requirements-dev.txt libs/schoolkit/pyproject.toml $(wildcard services/*/pyproject.toml)
+
+.PHONY: up down status test lint format install bench
+
+up: install
+	$(BIN)/python scripts/localrun.py up
+
+down:
+	@if [ -x $(BIN)/python ]; then $(BIN)/python scripts/localrun.py down; fi
+
+status: install
+	$(BIN)/python scripts/localrun.py status
+
+test: install lint
+	$(BIN)/pytest
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+bench: install
+	$(BIN)/python bench/bus/run.py
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: $(PACKAGE_FILES) scripts/install.sh
+	scripts/install.sh
