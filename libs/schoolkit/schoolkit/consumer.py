@@ -272,7 +272,7 @@ class Consumer:
                 raise
             savepoint.rollback()
             return self._failed(delivery, event, error, started)
-        except Exception as error:  # noqa: BLE001 - any handler failure is retried, then parked
+        except Exception as error:
             savepoint.rollback()
             return self._failed(delivery, event, error, started)
 

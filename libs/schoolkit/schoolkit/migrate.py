@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import sys
 
-
 from alembic import command, context
 from alembic.config import Config
 from sqlalchemy import MetaData

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import weakref
 from datetime import UTC, datetime
-from pathlib import Path
 
 from sqlalchemy import func, insert, select, text
 from sqlalchemy.orm import Session
@@ -14,6 +15,9 @@ from schoolkit.settings import project_root
 from schoolkit.tables import outbox
 
 NOTIFY_CHANNEL = "schoolkit_outbox"
+_NOTIFY = text(f"NOTIFY {NOTIFY_CHANNEL}")
+_NOTIFIED = "schoolkit_outbox_notified"
+_INSERT_INTO_OUTBOX = insert(outbox)
 
 
 def default_contracts() -> Contracts:
@@ -26,20 +30,31 @@ def publish(session: Session, event: Event, contracts: Contracts | None = None) 
     An event that breaks its contract is a programming error: ContractViolation is
     raised here, before anything is stored, and the caller's transaction must not commit.
     """
-    (contracts or default_contracts()).validate(event.to_dict())
+    envelope = event.to_dict()
+    (contracts or default_contracts()).validate(envelope)
     session.execute(
-        insert(outbox).values(
-            event_id=event.id,
-            event_type=event.type,
-            body=event.to_json(),
-            created_at=datetime.now(UTC),
-            attempts=0,
-        )
+        _INSERT_INTO_OUTBOX,
+        {
+            "event_id": event.id,
+            "event_type": event.type,
+            "body": json.dumps(envelope, ensure_ascii=False, separators=(",", ":")),
+            "created_at": datetime.now(UTC),
+            "attempts": 0,
+        },
     )
-    if session.get_bind().dialect.name == "postgresql":
-        # Delivered by PostgreSQL only when (and if) the transaction commits: the relay
-        # wakes at once instead of waiting for its next poll.
-        session.execute(text(f"NOTIFY {NOTIFY_CHANNEL}"))
+    _wake_the_relay_on_commit(session)
+
+
+def _wake_the_relay_on_commit(session: Session) -> None:
+    """NOTIFY once per transaction: PostgreSQL delivers it only when (and if) it commits."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    transaction = session.get_transaction()
+    notified = session.info.get(_NOTIFIED)
+    if notified is not None and notified() is transaction:
+        return
+    session.execute(_NOTIFY)
+    session.info[_NOTIFIED] = weakref.ref(transaction) if transaction else None
 
 
 def backlog(session: Session) -> tuple[int, float]:

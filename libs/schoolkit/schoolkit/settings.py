@@ -56,7 +56,7 @@ class Settings:
     relay_poll_seconds: float = 0.05
     consumer_prefetch: int = 100
     jwks_url: str = "http://127.0.0.1:8080/api/identity/oauth/jwks"
-    token_issuer: str = "school-identity"
+    token_issuer: str = "school-identity"  # noqa: S105 - an issuer name, not a secret
     contracts_dir: Path = field(default_factory=lambda: project_root() / "contracts")
     var_dir: Path = field(default_factory=lambda: project_root() / "var")
     log_level: str = "INFO"

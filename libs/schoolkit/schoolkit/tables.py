@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from alembic import op
 from sqlalchemy import (
     BigInteger,
     Column,
@@ -92,12 +93,8 @@ revoked_sessions = Table(
 
 def create_kit_tables() -> None:
     """Create the kit's tables from inside an Alembic migration."""
-    from alembic import op
-
     kit_metadata.create_all(op.get_bind())
 
 
 def drop_kit_tables() -> None:
-    from alembic import op
-
     kit_metadata.drop_all(op.get_bind())

@@ -13,13 +13,16 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlparse
 
 import pika
 import psycopg
 import pytest
+from sqlalchemy import create_engine, inspect
 
 from schoolkit.contracts import load_contracts
+from schoolkit.migrate import upgrade
 from schoolkit.settings import DEFAULT_AMQP_URL, Settings, project_root
 from schoolkit.topology import BusNames, delete_exchanges
 
@@ -27,6 +30,8 @@ POSTGRES_ADMIN_URL = os.environ.get(
     "TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
 )
 AMQP_URL = os.environ.get("TEST_AMQP_URL", os.environ.get("AMQP_URL", DEFAULT_AMQP_URL))
+# A handler table for a worker that only relays (benchmarks, tests of a pure producer).
+NO_HANDLERS: dict[str, object] = {}
 SERVICES = ("identity", "journal", "diary", "consent", "notify", "archive")
 
 
@@ -162,3 +167,70 @@ __all__ = [
     "require_postgres",
     "require_rabbitmq",
 ]
+
+
+class ServiceShellChecks:
+    """What every service's web process must do, run against that service's own app.
+
+    A service's tests subclass it, naming the service and its `create_app`.
+    """
+
+    service: str = ""
+    title: str = ""
+
+    @staticmethod
+    def create_app(settings: Settings) -> Any:
+        raise NotImplementedError
+
+    def _client(self, database_url: str) -> Any:
+        upgrade(self.service, database_url)
+        settings = Settings.from_env(self.service, database_url=database_url, amqp_url=AMQP_URL)
+        return type(self).create_app(settings).test_client()
+
+    def test_it_answers_alive_at_the_root_and_behind_the_gateway_prefix(
+        self, sqlite_url: str
+    ) -> None:
+        client = self._client(sqlite_url)
+        for path in ("/healthz", f"/api/{self.service}/healthz"):
+            answer = client.get(path)
+            assert answer.status_code == 200
+            assert answer.get_json()["status"] == "ok"
+
+    def test_it_is_ready_with_its_postgres_database_and_the_broker(self, postgres_url: str) -> None:
+        require_rabbitmq()
+        answer = self._client(postgres_url).get(f"/api/{self.service}/readyz")
+        assert answer.status_code == 200, answer.get_json()
+
+    def test_its_migrations_create_the_kit_tables_on_postgres(self, postgres_url: str) -> None:
+        upgrade(self.service, postgres_url)
+        upgrade(self.service, postgres_url)  # idempotent: a restart migrates again
+        engine = create_engine(postgres_url)
+        tables = set(inspect(engine).get_table_names())
+        engine.dispose()
+        assert {
+            "outbox",
+            "inbox",
+            "tombstones",
+            "entity_versions",
+            "denied_users",
+            "revoked_sessions",
+            "alembic_version",
+        } <= tables
+
+    def test_it_publishes_its_openapi_document(self, sqlite_url: str) -> None:
+        document = self._client(sqlite_url).get(f"/api/{self.service}/openapi.json").get_json()
+        assert document["openapi"].startswith("3.")
+        assert document["info"]["title"] == self.title
+        assert "Error" in document["components"]["schemas"]
+
+    def test_it_serves_prometheus_metrics(self, sqlite_url: str) -> None:
+        client = self._client(sqlite_url)
+        client.get(f"/api/{self.service}/healthz")
+        answer = client.get("/metrics")
+        assert answer.status_code == 200
+        assert b"http_request_duration_seconds" in answer.data
+
+    def test_an_unknown_path_is_a_json_404(self, sqlite_url: str) -> None:
+        answer = self._client(sqlite_url).get(f"/api/{self.service}/v1/no-such-thing")
+        assert answer.status_code == 404
+        assert answer.get_json()["error"]["code"] == "not_found"
