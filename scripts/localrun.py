@@ -37,6 +37,12 @@ def say(message: str) -> None:
     sys.stdout.flush()
 
 
+def _host_port(url: str, default_port: int) -> str:
+    # Never print the credentials a URL may carry.
+    parsed = urlparse(url)
+    return f"{parsed.hostname or '127.0.0.1'}:{parsed.port or default_port}"
+
+
 def reachable(url: str, default_port: int) -> bool:
     parsed = urlparse(url)
     try:
@@ -52,7 +58,7 @@ def check_dependencies(services: dict) -> None:
     amqp_url = os.environ.get("AMQP_URL", DEFAULT_AMQP_URL)
     if not reachable(amqp_url, 5672):
         sys.exit(
-            f"RabbitMQ is not reachable at {urlparse(amqp_url).netloc}.\n"
+            f"RabbitMQ is not reachable at {_host_port(amqp_url, 5672)}.\n"
             "Start it with: rabbitmq-server -detached   (or set AMQP_URL to a running broker)"
         )
     for name in services:

@@ -49,7 +49,9 @@ def _reachable(url: str, default_port: int) -> bool:
 def require(url: str, default_port: int, what: str, how_to_start: str) -> None:
     if _reachable(url, default_port):
         return
-    message = f"{what} is not reachable at {urlparse(url).netloc}; start it with: {how_to_start}"
+    parsed = urlparse(url)
+    where = f"{parsed.hostname}:{parsed.port or default_port}"  # never the credentials
+    message = f"{what} is not reachable at {where}; start it with: {how_to_start}"
     if os.environ.get("CI"):
         pytest.fail(message)
     pytest.skip(message)
