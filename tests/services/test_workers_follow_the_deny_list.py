@@ -6,9 +6,11 @@ in its own database, where the kit's token verification reads it (R-IDN-4, R-IDN
 
 from __future__ import annotations
 
+import socket
 import subprocess
 import sys
 import time
+import urllib.request
 import uuid
 from pathlib import Path
 
@@ -51,6 +53,12 @@ def _blocked_event(user_id: str) -> Event:
     return Event(type="identity.account.blocked", data=data, school_id="school-1", subject=user_id)
 
 
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
 def _denied(database: Database, user_id: str) -> bool:
     with database.sessions() as session:
         found = session.execute(select(denied_users).where(denied_users.c.user_id == user_id))
@@ -63,7 +71,12 @@ def test_a_block_published_by_identity_reaches_the_workers_database(
 ) -> None:
     upgrade(service, postgres_url)
     command = str(Path(sys.executable).parent / f"{service}-worker")
-    worker = subprocess.Popen([command], env=bus.environment(service, postgres_url))
+    metrics_port = _free_port()
+    environment = {
+        **bus.environment(service, postgres_url),
+        "WORKER_METRICS_PORT": str(metrics_port),
+    }
+    worker = subprocess.Popen([command], env=environment)
     database = Database(postgres_url)
     user_id = str(uuid.uuid4())
     try:
@@ -78,6 +91,12 @@ def test_a_block_published_by_identity_reaches_the_workers_database(
                     pass  # the worker has not declared its queues yet
             time.sleep(0.1)
         assert _denied(database, user_id), f"{service} never recorded the block"
+        with urllib.request.urlopen(f"http://127.0.0.1:{metrics_port}/metrics") as answer:
+            exposed = answer.read().decode()
+        assert (
+            'events_consumed_total{event_type="identity.account.blocked",outcome="applied"} 1.0'
+            in exposed
+        )
     finally:
         worker.terminate()
         assert worker.wait(timeout=20) == 0, f"{service}-worker did not stop cleanly on SIGTERM"

@@ -59,6 +59,9 @@ _STANDARD_ATTRIBUTES = frozenset(RESERVED_ATTRS) | {"message", "asctime"}
 
 # Libraries whose INFO lines would quote URLs (query strings) or connection details.
 _QUIET_LOGGERS = ("werkzeug", "pika", "urllib3")
+# pika reports one unreachable broker as half a dozen ERROR lines with tracebacks; the
+# relay and the consumer say it once themselves, in words an operator can act on.
+_SILENT_LOGGERS = ("pika.adapters", "pika.connection", "pika.channel")
 
 
 def is_sensitive(key: str) -> bool:
@@ -140,3 +143,5 @@ def configure_logging(service: str, level: str) -> None:
     root.setLevel(level.upper())
     for name in _QUIET_LOGGERS:
         logging.getLogger(name).setLevel(logging.WARNING)
+    for name in _SILENT_LOGGERS:
+        logging.getLogger(name).setLevel(logging.CRITICAL)

@@ -10,10 +10,12 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 import psycopg
+from pika.exceptions import AMQPError
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
@@ -75,8 +77,11 @@ class Relay:
         *,
         batch_size: int = 200,
         poll_seconds: float = 0.05,
+        prepare_broker: Callable[[], None] | None = None,
     ) -> None:
         self._database = database
+        # Called before each (re)connection: declares the exchange the relay publishes to.
+        self._prepare_broker = prepare_broker
         self._publisher = publisher
         self._batch_size = batch_size
         self._poll_seconds = poll_seconds
@@ -116,9 +121,11 @@ class Relay:
         try:
             while not stop.is_set():
                 try:
+                    if self._prepare_broker is not None and not self._publisher.connected:
+                        self._prepare_broker()
                     published = self.drain_once()
                     failures = 0
-                except (BrokerUnavailable, SQLAlchemyError) as error:
+                except (BrokerUnavailable, AMQPError, SQLAlchemyError) as error:
                     failures += 1
                     self._publisher.close()
                     log.warning(

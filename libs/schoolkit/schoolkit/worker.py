@@ -51,11 +51,11 @@ class Worker:
             ConfirmingPublisher(settings.amqp_url, self.names.exchange),
             batch_size=settings.relay_batch_size,
             poll_seconds=settings.relay_poll_seconds,
+            prepare_broker=self._declare_exchanges,
         )
         self.stop = threading.Event()
 
     def run(self) -> None:
-        self._wait_for_exchanges()
         threads = [
             threading.Thread(target=self.relay.run, args=(self.stop,), name="relay", daemon=True),
             threading.Thread(target=self._housekeeping, name="housekeeping", daemon=True),
@@ -77,19 +77,14 @@ class Worker:
     def _handled_types(self) -> tuple[str, ...]:
         return self.consumer.topology.event_types if self.consumer else ()
 
-    def _wait_for_exchanges(self) -> None:
+    def _declare_exchanges(self) -> None:
         """The relay publishes to the exchange: make sure it exists before the first event."""
-        delay = 0.5
-        while not self.stop.is_set():
-            try:
-                connection = pika.BlockingConnection(pika.URLParameters(self.settings.amqp_url))
-                declare_exchanges(connection.channel(), self.settings.bus_namespace)
+        connection = pika.BlockingConnection(pika.URLParameters(self.settings.amqp_url))
+        try:
+            declare_exchanges(connection.channel(), self.settings.bus_namespace)
+        finally:
+            if connection.is_open:
                 connection.close()
-                return
-            except AMQPError:
-                log.warning("broker not reachable yet; retrying")
-                self.stop.wait(delay)
-                delay = min(delay * 2, 10.0)
 
     def _housekeeping(self) -> None:
         while not self.stop.wait(HOUSEKEEPING_SECONDS if self.consumer else 60.0):
