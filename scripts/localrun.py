@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -17,7 +16,8 @@ import tomllib
 import urllib.error
 import urllib.request
 from pathlib import Path
-from urllib.parse import urlparse
+
+from schoolkit.endpoints import host_port, reachable
 
 ROOT = Path(__file__).resolve().parent.parent
 VAR = Path(os.environ.get("SCHOOL_VAR_DIR", ROOT / "var"))
@@ -37,28 +37,11 @@ def say(message: str) -> None:
     sys.stdout.flush()
 
 
-def _host_port(url: str, default_port: int) -> str:
-    # Never print the credentials a URL may carry.
-    parsed = urlparse(url)
-    return f"{parsed.hostname or '127.0.0.1'}:{parsed.port or default_port}"
-
-
-def reachable(url: str, default_port: int) -> bool:
-    parsed = urlparse(url)
-    try:
-        with socket.create_connection(
-            (parsed.hostname or "127.0.0.1", parsed.port or default_port), 3
-        ):
-            return True
-    except OSError:
-        return False
-
-
 def check_dependencies(services: dict) -> None:
     amqp_url = os.environ.get("AMQP_URL", DEFAULT_AMQP_URL)
     if not reachable(amqp_url, 5672):
         sys.exit(
-            f"RabbitMQ is not reachable at {_host_port(amqp_url, 5672)}.\n"
+            f"RabbitMQ is not reachable at {host_port(amqp_url, 5672)}.\n"
             "Start it with: rabbitmq-server -detached   (or set AMQP_URL to a running broker)"
         )
     for name in services:

@@ -112,7 +112,7 @@ def start_diary(bus: Bus, journal_url: str, diary_url: str, stamps_file: Path) -
         BENCH_STAMPS_FILE=str(stamps_file),
         CONSUMER_PREFETCH="500",
     )
-    _wait(lambda: _queue_exists(bus, f"{bus.namespace}.diary.journal.mark.recorded"), 30)
+    _wait(lambda: bus.queue_exists(f"{bus.namespace}.diary.journal.mark.recorded"), 30)
     return FullPath(Database(journal_url), Database(diary_url), [diary], stamps_file)
 
 
@@ -245,18 +245,6 @@ def _publish_all(amqp_url: str, exchange: str, bodies: list[bytes]) -> None:
         if any(outcomes.values()):
             raise RuntimeError(f"raw publish failed: {set(outcomes.values())}")
     publisher.close()
-
-
-def _queue_exists(bus: Bus, queue: str) -> bool:
-    channel = bus.channel()
-    try:
-        channel.queue_declare(queue, passive=True)
-        return True
-    except pika.exceptions.ChannelClosedByBroker:
-        return False
-    finally:
-        if channel.connection.is_open:
-            channel.connection.close()
 
 
 def _wait(condition: Callable[[], bool], timeout: float) -> None:

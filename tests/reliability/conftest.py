@@ -160,7 +160,8 @@ def diary(bus: Bus, diary_url: str) -> Iterator[Diary]:
     settings = bus.settings("diary", diary_url)
     database = prepared_database(diary_url)
     running = start_worker(settings, HANDLERS)
-    wait_until(lambda: _queues_exist(bus, settings), what="the diary's queues")
+    queue = f"{bus.namespace}.diary.journal.mark.recorded"
+    wait_until(lambda: bus.queue_exists(queue), what="the diary's queues")
     try:
         yield Diary(database, settings)
     finally:
@@ -178,17 +179,3 @@ def journal(bus: Bus, journal_url: str) -> Iterator[Journal]:
     finally:
         running.stop()
         database.dispose()
-
-
-def _queues_exist(bus: Bus, settings: Settings) -> bool:
-    import pika.exceptions
-
-    channel = bus.channel()
-    try:
-        channel.queue_declare(f"{bus.namespace}.diary.journal.mark.recorded", passive=True)
-        return True
-    except pika.exceptions.ChannelClosedByBroker:
-        return False
-    finally:
-        if channel.connection.is_open:
-            channel.connection.close()

@@ -8,13 +8,11 @@ to start.
 from __future__ import annotations
 
 import os
-import socket
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse
 
 import pika
 import psycopg
@@ -22,6 +20,7 @@ import pytest
 from sqlalchemy import create_engine, inspect
 
 from schoolkit.contracts import load_contracts
+from schoolkit.endpoints import host_port, reachable
 from schoolkit.migrate import upgrade
 from schoolkit.settings import DEFAULT_AMQP_URL, Settings, project_root
 from schoolkit.topology import BusNames, delete_exchanges
@@ -35,23 +34,12 @@ NO_HANDLERS: dict[str, object] = {}
 SERVICES = ("identity", "journal", "diary", "consent", "notify", "archive")
 
 
-def _reachable(url: str, default_port: int) -> bool:
-    parsed = urlparse(url)
-    try:
-        with socket.create_connection(
-            (parsed.hostname or "127.0.0.1", parsed.port or default_port), 2
-        ):
-            return True
-    except OSError:
-        return False
-
-
 def require(url: str, default_port: int, what: str, how_to_start: str) -> None:
-    if _reachable(url, default_port):
+    if reachable(url, default_port):
         return
-    parsed = urlparse(url)
-    where = f"{parsed.hostname}:{parsed.port or default_port}"  # never the credentials
-    message = f"{what} is not reachable at {where}; start it with: {how_to_start}"
+    message = (
+        f"{what} is not reachable at {host_port(url, default_port)}; start it with: {how_to_start}"
+    )
     if os.environ.get("CI"):
         pytest.fail(message)
     pytest.skip(message)
@@ -132,6 +120,18 @@ class Bus:
 
     def channel(self) -> pika.adapters.blocking_connection.BlockingChannel:
         return pika.BlockingConnection(pika.URLParameters(self.amqp_url)).channel()
+
+    def queue_exists(self, queue: str) -> bool:
+        """Whether a worker has declared `queue` yet (a passive declare asks without creating)."""
+        channel = self.channel()
+        try:
+            channel.queue_declare(queue, passive=True)
+            return True
+        except pika.exceptions.ChannelClosedByBroker:
+            return False
+        finally:
+            if channel.connection.is_open:
+                channel.connection.close()
 
     def clean_up(self) -> None:
         event_types = list(load_contracts(project_root() / "contracts").routes)
