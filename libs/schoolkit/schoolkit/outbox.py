@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import json
-import weakref
 from datetime import UTC, datetime
 
-from sqlalchemy import func, insert, select, text
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from schoolkit.contracts import Contracts, load_contracts
@@ -14,9 +13,6 @@ from schoolkit.events import Event
 from schoolkit.settings import project_root
 from schoolkit.tables import outbox
 
-NOTIFY_CHANNEL = "schoolkit_outbox"
-_NOTIFY = text(f"NOTIFY {NOTIFY_CHANNEL}")
-_NOTIFIED = "schoolkit_outbox_notified"
 _INSERT_INTO_OUTBOX = insert(outbox)
 
 
@@ -26,6 +22,8 @@ def default_contracts() -> Contracts:
 
 def publish(session: Session, event: Event, contracts: Contracts | None = None) -> None:
     """Add `event` to the outbox inside the caller's transaction.
+
+    On PostgreSQL the outbox's trigger wakes the relay once the transaction commits.
 
     An event that breaks its contract is a programming error: ContractViolation is
     raised here, before anything is stored, and the caller's transaction must not commit.
@@ -42,19 +40,6 @@ def publish(session: Session, event: Event, contracts: Contracts | None = None) 
             "attempts": 0,
         },
     )
-    _wake_the_relay_on_commit(session)
-
-
-def _wake_the_relay_on_commit(session: Session) -> None:
-    """NOTIFY once per transaction: PostgreSQL delivers it only when (and if) it commits."""
-    if session.get_bind().dialect.name != "postgresql":
-        return
-    transaction = session.get_transaction()
-    notified = session.info.get(_NOTIFIED)
-    if notified is not None and notified() is transaction:
-        return
-    session.execute(_NOTIFY)
-    session.info[_NOTIFIED] = weakref.ref(transaction) if transaction else None
 
 
 def backlog(session: Session) -> tuple[int, float]:
