@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import threading
@@ -25,6 +24,7 @@ from werkzeug.serving import BaseWSGIServer, make_server
 from werkzeug.wrappers import Request, Response
 
 from schoolkit.gateway import create_app
+from schoolkit.testing import free_port
 
 
 class KeepAliveHandler(BaseHTTPRequestHandler):
@@ -84,13 +84,6 @@ def serve(app: Any) -> BaseWSGIServer:
     server = make_server("127.0.0.1", 0, app, threaded=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server
-
-
-def free_port() -> int:
-    """A port nothing listens on: bound, then released."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def write_table(path: Path, gateway_port: int, services: dict[str, tuple[int, list[str]]]) -> Path:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -14,15 +13,9 @@ from test_delivery import publish_raw_json
 
 from conftest import CONTRACTS, Diary, mark_event, prepared_database, wait_until
 from schoolkit.outbox import publish
-from schoolkit.testing import Bus
+from schoolkit.testing import Bus, free_port
 
 BIN = Path(sys.executable).parent
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def _scrape(port: int) -> str:
@@ -47,10 +40,10 @@ def test_while_the_broker_is_away_the_worker_reports_the_outbox_growing(
     with database.transaction() as session:
         for _ in range(7):
             publish(session, mark_event(), CONTRACTS)
-    port = _free_port()
+    port = free_port()
     environment = bus.environment("journal", journal_url)
     environment.update(
-        AMQP_URL=f"amqp://guest:guest@127.0.0.1:{_free_port()}/", WORKER_METRICS_PORT=str(port)
+        AMQP_URL=f"amqp://guest:guest@127.0.0.1:{free_port()}/", WORKER_METRICS_PORT=str(port)
     )
     worker = subprocess.Popen(
         [

@@ -6,7 +6,6 @@ in its own database, where the kit's token verification reads it (R-IDN-4, R-IDN
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import sys
 import time
@@ -24,7 +23,7 @@ from schoolkit.events import Event
 from schoolkit.migrate import upgrade
 from schoolkit.settings import project_root
 from schoolkit.tables import denied_users
-from schoolkit.testing import SERVICES, Bus
+from schoolkit.testing import SERVICES, Bus, free_port
 from schoolkit.topology import declare_exchanges
 
 CONTRACTS = load_contracts(project_root() / "contracts")
@@ -53,12 +52,6 @@ def _blocked_event(user_id: str) -> Event:
     return Event(type="identity.account.blocked", data=data, school_id="school-1", subject=user_id)
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def _denied(database: Database, user_id: str) -> bool:
     with database.sessions() as session:
         found = session.execute(select(denied_users).where(denied_users.c.user_id == user_id))
@@ -71,7 +64,7 @@ def test_a_block_published_by_identity_reaches_the_workers_database(
 ) -> None:
     upgrade(service, postgres_url)
     command = str(Path(sys.executable).parent / f"{service}-worker")
-    metrics_port = _free_port()
+    metrics_port = free_port()
     environment = {
         **bus.environment(service, postgres_url),
         "WORKER_METRICS_PORT": str(metrics_port),

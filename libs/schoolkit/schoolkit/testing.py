@@ -8,6 +8,7 @@ to start.
 from __future__ import annotations
 
 import os
+import socket
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -32,6 +33,13 @@ AMQP_URL = os.environ.get("TEST_AMQP_URL", os.environ.get("AMQP_URL", DEFAULT_AM
 # A handler table for a worker that only relays (benchmarks, tests of a pure producer).
 NO_HANDLERS: dict[str, object] = {}
 SERVICES = ("identity", "journal", "diary", "consent", "notify", "archive")
+
+
+def free_port() -> int:
+    """A TCP port on loopback that nothing listens on right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 def require(url: str, default_port: int, what: str, how_to_start: str) -> None:

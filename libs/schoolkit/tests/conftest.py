@@ -4,15 +4,12 @@ from __future__ import annotations
 
 import json
 import logging
-import socket
 import threading
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-import psycopg
 import pytest
 from flask import Blueprint, Flask, current_app, g, jsonify
 from marshmallow import Schema, fields
@@ -33,7 +30,7 @@ from schoolkit.db import Database
 from schoolkit.errors import load_json
 from schoolkit.settings import Settings
 from schoolkit.tables import kit_metadata, tombstones
-from schoolkit.testing import POSTGRES_ADMIN_URL, require_postgres
+from schoolkit.testing import create_database, drop_database, free_port, require_postgres
 from schoolkit.web import create_service_app, db_session
 
 ISSUER = "test-identity"
@@ -104,12 +101,6 @@ def demo_blueprint() -> Blueprint:
     return blueprint
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @pytest.fixture
 def sqlite_database(tmp_path: Path) -> Iterator[Database]:
     database = Database(f"sqlite:///{tmp_path / 'demo.db'}")
@@ -122,15 +113,11 @@ def sqlite_database(tmp_path: Path) -> Iterator[Database]:
 def postgres_database_url() -> Iterator[str]:
     """A throwaway `kit_web_<random>` database on the machine's PostgreSQL."""
     require_postgres()
-    name = f"kit_web_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as connection:
-        connection.execute(f'CREATE DATABASE "{name}"')
-    base = POSTGRES_ADMIN_URL.rsplit("/", 1)[0]
+    url = create_database("kit_web")
     try:
-        yield f"{base.replace('postgresql://', 'postgresql+psycopg://', 1)}/{name}"
+        yield url
     finally:
-        with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as connection:
-            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        drop_database(url)
 
 
 class FakeIdentity:
