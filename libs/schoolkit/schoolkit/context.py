@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from contextvars import ContextVar
+
+# Request and correlation ids we accept from outside, echo back and write into logs:
+# anything else is replaced by a fresh id, never trusted.
+SANE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")
 
 request_id_var: ContextVar[str | None] = ContextVar("request_id", default=None)
 correlation_id_var: ContextVar[str | None] = ContextVar("correlation_id", default=None)

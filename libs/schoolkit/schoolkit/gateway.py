@@ -17,7 +17,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import re
 import sys
 import tomllib
 import uuid
@@ -33,6 +32,7 @@ from wsgiref.types import StartResponse, WSGIEnvironment
 import requests
 from requests.adapters import HTTPAdapter
 
+from schoolkit.context import SANE_ID
 from schoolkit.logs import configure_logging
 from schoolkit.settings import project_root
 
@@ -58,8 +58,6 @@ HOP_BY_HOP = frozenset(
 _REPLACED_REQUEST_HEADERS = frozenset(
     {"content-length", "expect", "x-forwarded-proto", "x-forwarded-host", "x-request-id"}
 )
-# The same rule as the services' (schoolkit.web): an id we pass on and that lands in logs.
-SANE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")
 # As nginx's client_max_body_size: the largest body a client may send through us.
 MAX_BODY_BYTES = 20 * 1024 * 1024
 CONNECT_TIMEOUT_SECONDS = 5.0

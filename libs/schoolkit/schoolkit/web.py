@@ -9,7 +9,6 @@ Nothing connects to anything until a request needs it.
 from __future__ import annotations
 
 import logging
-import re
 import threading
 import time
 from collections.abc import Iterable
@@ -23,7 +22,7 @@ from marshmallow import Schema
 from sqlalchemy.orm import Session
 
 from schoolkit.auth import DenyList, TableDenyList, TokenVerifier
-from schoolkit.context import correlation_id_var, new_id, request_id_var
+from schoolkit.context import SANE_ID, correlation_id_var, new_id, request_id_var
 from schoolkit.db import Database
 from schoolkit.errors import register_error_handlers
 from schoolkit.logs import configure_logging
@@ -33,8 +32,6 @@ from schoolkit.settings import Settings
 
 log = logging.getLogger("schoolkit.access")
 
-# Ids we echo back and write into logs: anything else is replaced, never trusted.
-SANE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")
 KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 # Probes and scrapes arrive every few seconds: their access lines are debug noise.
 QUIET_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
