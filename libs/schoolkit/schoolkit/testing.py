@@ -7,10 +7,13 @@ to start.
 
 from __future__ import annotations
 
+import json
 import os
 import socket
+import threading
+import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,7 +22,10 @@ import pika
 import psycopg
 import pytest
 from sqlalchemy import create_engine, inspect
+from werkzeug.serving import make_server
+from werkzeug.wrappers import Request, Response
 
+from schoolkit.auth import JsonWebKey, JsonWebToken
 from schoolkit.contracts import load_contracts
 from schoolkit.endpoints import host_port, reachable
 from schoolkit.migrate import upgrade
@@ -32,6 +38,7 @@ POSTGRES_ADMIN_URL = os.environ.get(
 AMQP_URL = os.environ.get("TEST_AMQP_URL", os.environ.get("AMQP_URL", DEFAULT_AMQP_URL))
 # A handler table for a worker that only relays (benchmarks, tests of a pure producer).
 NO_HANDLERS: dict[str, object] = {}
+TEST_ISSUER = "test-identity"
 SERVICES = ("identity", "journal", "diary", "consent", "notify", "archive")
 
 
@@ -169,9 +176,84 @@ def sqlite_url(tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path / 'service.db'}"
 
 
+class TokenIssuer:
+    """identity's JWKS endpoint on loopback and the keys to sign access tokens with.
+
+    identity is outside every other service's bounded context, so their tests sign
+    their own tokens here; identity's own tests use the real provider instead.
+    """
+
+    def __init__(self, issuer: str = TEST_ISSUER) -> None:
+        self.issuer = issuer
+        self.keys = [self.new_key("key-1")]
+        self.published = list(self.keys)
+        self.fetches = 0
+        self._server = make_server("127.0.0.1", 0, self._wsgi, threaded=True)
+        self.jwks_url = f"http://127.0.0.1:{self._server.server_port}/oauth/jwks"
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._thread.start()
+
+    @staticmethod
+    def new_key(kid: str) -> Any:
+        return JsonWebKey.generate_key("RSA", 2048, is_private=True, options={"kid": kid})
+
+    def publish(self, *keys: Any) -> None:
+        self.published = list(keys)
+
+    def issue(self, key: Any = None, kid: str | None = None, **claims: Any) -> str:
+        """An access token signed by `key` (the first key by default); None leaves a claim out."""
+        now = int(time.time())
+        payload = {
+            "iss": self.issuer,
+            "sub": "user-1",
+            "school_id": "school-1",
+            "roles": ["subject_teacher"],
+            "sid": "session-1",
+            "iat": now,
+            "exp": now + 300,
+        }
+        payload.update(claims)
+        payload = {name: value for name, value in payload.items() if value is not None}
+        signing_key = key or self.keys[0]
+        header = {"alg": "RS256", "kid": kid or signing_key.kid}
+        return JsonWebToken(["RS256"]).encode(header, payload, signing_key).decode()
+
+    def bearer(self, **claims: Any) -> dict[str, str]:
+        """The Authorization header of a fresh token with these claims."""
+        return {"Authorization": f"Bearer {self.issue(**claims)}"}
+
+    def settings_overrides(self) -> dict[str, str]:
+        """What a service's Settings need to trust this issuer."""
+        return {"jwks_url": self.jwks_url, "token_issuer": self.issuer}
+
+    def _serve(self) -> None:
+        # A short poll interval: shutting the server down waits for one poll.
+        self._server.serve_forever(poll_interval=0.02)
+
+    def close(self) -> None:
+        self._server.shutdown()
+        self._thread.join(timeout=5)
+
+    def _wsgi(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        request = Request(environ)
+        if request.path != "/oauth/jwks":
+            return Response("not found", status=404)(environ, start_response)
+        self.fetches += 1
+        body = {"keys": [key.as_dict(is_private=False) for key in self.published]}
+        return Response(json.dumps(body), content_type="application/json")(environ, start_response)
+
+
+@pytest.fixture
+def token_issuer() -> Iterator[TokenIssuer]:
+    issuer = TokenIssuer()
+    yield issuer
+    issuer.close()
+
+
 __all__ = [
     "SERVICES",
     "Bus",
+    "TokenIssuer",
     "create_database",
     "drop_database",
     "require_postgres",

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import json
 import logging
-import threading
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -14,14 +11,10 @@ import pytest
 from flask import Blueprint, Flask, current_app, g, jsonify
 from marshmallow import Schema, fields
 from sqlalchemy import insert, select
-from werkzeug.serving import make_server
-from werkzeug.wrappers import Request, Response
 
 # The kit's own authlib import, which keeps authlib's deprecation warning quiet.
 from schoolkit.auth import (
     DIRECTOR,
-    JsonWebKey,
-    JsonWebToken,
     TokenVerifier,
     require_auth,
     require_roles,
@@ -30,7 +23,13 @@ from schoolkit.db import Database
 from schoolkit.errors import load_json
 from schoolkit.settings import Settings
 from schoolkit.tables import kit_metadata, tombstones
-from schoolkit.testing import create_database, drop_database, free_port, require_postgres
+from schoolkit.testing import (
+    TokenIssuer,
+    create_database,
+    drop_database,
+    free_port,
+    require_postgres,
+)
 from schoolkit.web import create_service_app, db_session
 
 ISSUER = "test-identity"
@@ -120,63 +119,13 @@ def postgres_database_url() -> Iterator[str]:
         drop_database(url)
 
 
-class FakeIdentity:
-    """identity's JWKS endpoint on loopback, and the keys to sign tokens with."""
-
-    def __init__(self) -> None:
-        self.keys = [self.new_key("key-1")]
-        self.published = list(self.keys)
-        self.fetches = 0
-        self._server = make_server("127.0.0.1", 0, self._wsgi, threaded=True)
-        self.jwks_url = f"http://127.0.0.1:{self._server.server_port}/oauth/jwks"
-        self._thread = threading.Thread(target=self._serve, daemon=True)
-        self._thread.start()
-
-    @staticmethod
-    def new_key(kid: str) -> Any:
-        return JsonWebKey.generate_key("RSA", 2048, is_private=True, options={"kid": kid})
-
-    def publish(self, *keys: Any) -> None:
-        self.published = list(keys)
-
-    def issue(self, key: Any = None, kid: str | None = None, **claims: Any) -> str:
-        """An access token signed by `key` (the first key by default); None leaves a claim out."""
-        now = int(time.time())
-        payload = {
-            "iss": ISSUER,
-            "sub": "user-1",
-            "school_id": "school-1",
-            "roles": ["subject_teacher"],
-            "sid": "session-1",
-            "iat": now,
-            "exp": now + 300,
-        }
-        payload.update(claims)
-        payload = {name: value for name, value in payload.items() if value is not None}
-        signing_key = key or self.keys[0]
-        header = {"alg": "RS256", "kid": kid or signing_key.kid}
-        return JsonWebToken(["RS256"]).encode(header, payload, signing_key).decode()
-
-    def _serve(self) -> None:
-        # A short poll interval: shutting the server down waits for one poll.
-        self._server.serve_forever(poll_interval=0.02)
-
-    def close(self) -> None:
-        self._server.shutdown()
-        self._thread.join(timeout=5)
-
-    def _wsgi(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
-        request = Request(environ)
-        if request.path != "/oauth/jwks":
-            return Response("not found", status=404)(environ, start_response)
-        self.fetches += 1
-        body = {"keys": [key.as_dict(is_private=False) for key in self.published]}
-        return Response(json.dumps(body), content_type="application/json")(environ, start_response)
+# The kit's tests call the token issuer "identity": it plays identity's part for them.
+FakeIdentity = TokenIssuer
 
 
 @pytest.fixture
 def identity() -> Iterator[FakeIdentity]:
-    fake = FakeIdentity()
+    fake = FakeIdentity(ISSUER)
     yield fake
     fake.close()
 
