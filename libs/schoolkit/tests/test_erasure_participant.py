@@ -1,0 +1,93 @@
+"""The erasure participant's handler: erase, bury, confirm, all in the handler's transaction."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from schoolkit import tombstones
+from schoolkit.db import Database
+from schoolkit.erasure import ErasureOutcome, ErasureRequest, Retention, erasure_handler
+from schoolkit.events import Event
+from schoolkit.outbox import default_contracts
+from schoolkit.settings import project_root
+from schoolkit.tables import kit_metadata, outbox
+
+
+def erasure_request_event() -> Event:
+    example = project_root() / "contracts/examples/consent.erasure.requested.v1.json"
+    return Event.from_dict(json.loads(example.read_text(encoding="utf-8")))
+
+
+@pytest.fixture
+def database(tmp_path: Path) -> Database:
+    database = Database(f"sqlite:///{tmp_path / 'participant.db'}")
+    kit_metadata.create_all(database.engine)
+    return database
+
+
+def erase_two_marks_and_keep_finals(_session: Session, request: ErasureRequest) -> ErasureOutcome:
+    outcome = ErasureOutcome()
+    outcome.count("marks", 2)
+    kept = request.retention_of("final_marks")
+    assert kept is not None
+    outcome.retained.append(kept)
+    return outcome
+
+
+def confirmations(session: Session) -> list[dict]:
+    bodies = session.execute(select(outbox.c.body)).scalars()
+    return [json.loads(body) for body in bodies]
+
+
+def test_a_participant_buries_every_subject_and_confirms_with_its_counts(
+    database: Database,
+) -> None:
+    handle = erasure_handler("journal", erase_two_marks_and_keep_finals)
+    event = erasure_request_event()
+    with database.transaction() as session:
+        handle(session, event)
+    with database.transaction() as session:
+        assert tombstones.is_erased(session, "b9604152-fa90-5f7b-8dbe-8739744fa448")
+        assert tombstones.is_erased(session, "069d8e5e-565e-5d8e-bcd1-89c739048fd8")
+        [confirmation] = confirmations(session)
+    default_contracts().validate(confirmation)
+    assert confirmation["type"] == "journal.erasure.completed"
+    assert confirmation["data"]["erasure_id"] == event.data["erasure_id"]
+    assert confirmation["data"]["counts"] == {"marks": 2}
+    assert confirmation["data"]["retained"] == [
+        {
+            "category": "final_marks",
+            "basis": "Федеральный закон № 273-ФЗ, ст. 28 ч. 3 п. 11",
+            "until": "2075-12-31",
+        }
+    ]
+
+
+def test_asked_twice_a_participant_confirms_twice_and_buries_once(database: Database) -> None:
+    handle = erasure_handler("journal", erase_two_marks_and_keep_finals)
+    for _ in range(2):
+        with database.transaction() as session:
+            handle(session, erasure_request_event())
+    with database.transaction() as session:
+        assert len(confirmations(session)) == 2
+
+
+def test_when_erasing_fails_nothing_is_buried_and_nothing_confirmed(database: Database) -> None:
+    def fail(_session: Session, _request: ErasureRequest) -> ErasureOutcome:
+        raise RuntimeError("disk full")
+
+    handle = erasure_handler("journal", fail)
+    with pytest.raises(RuntimeError), database.transaction() as session:
+        handle(session, erasure_request_event())
+    with database.transaction() as session:
+        assert not tombstones.is_erased(session, "b9604152-fa90-5f7b-8dbe-8739744fa448")
+        assert confirmations(session) == []
+
+
+def test_a_retention_keeps_its_date_only_when_the_basis_sets_one() -> None:
+    assert Retention("marks", "law").to_dict() == {"category": "marks", "basis": "law"}
