@@ -12,7 +12,8 @@ import importlib
 import logging
 import signal
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import pika
@@ -37,11 +38,30 @@ INBOX_KEEP = timedelta(days=30)
 HOUSEKEEPING_SECONDS = 15.0
 
 
-class Worker:
-    """The relay, the consumer and the housekeeping of one service, until `stop` is set."""
+@dataclass(frozen=True)
+class PeriodicTask:
+    """Work a service's worker does every `interval` seconds (sending mail, re-asking).
 
-    def __init__(self, settings: Settings, handlers: Mapping[str, Handler]) -> None:
+    `run` gets the worker's database; an error is logged and the task runs again at its
+    next turn, so one bad turn never stops the worker.
+    """
+
+    name: str
+    interval: float
+    run: Callable[[Database], None]
+
+
+class Worker:
+    """The relay, the consumer, the housekeeping and the periodic tasks of one service."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        handlers: Mapping[str, Handler],
+        tasks: Sequence[PeriodicTask] = (),
+    ) -> None:
         self.settings = settings
+        self.tasks = tuple(tasks)
         self.database = Database(settings.database_url)
         contracts = load_contracts(settings.contracts_dir)
         self.names = BusNames(settings.bus_namespace, settings.service)
@@ -60,6 +80,10 @@ class Worker:
             threading.Thread(target=self.relay.run, args=(self.stop,), name="relay", daemon=True),
             threading.Thread(target=self._housekeeping, name="housekeeping", daemon=True),
         ]
+        threads += [
+            threading.Thread(target=self._repeat, args=(task,), name=task.name, daemon=True)
+            for task in self.tasks
+        ]
         if self.consumer is not None:
             threads.append(
                 threading.Thread(
@@ -73,6 +97,14 @@ class Worker:
         for thread in threads:
             thread.join(timeout=10)
         self.database.dispose()
+
+    def _repeat(self, task: PeriodicTask) -> None:
+        while not self.stop.is_set():
+            try:
+                task.run(self.database)
+            except Exception:
+                log.exception("periodic task failed; it runs again", extra={"task": task.name})
+            self.stop.wait(task.interval)
 
     def _handled_types(self) -> tuple[str, ...]:
         return self.consumer.topology.event_types if self.consumer else ()
@@ -114,13 +146,16 @@ class Worker:
 
 
 def run_worker(
-    service: str, handlers: Mapping[str, Handler], settings: Settings | None = None
+    service: str,
+    handlers: Mapping[str, Handler],
+    settings: Settings | None = None,
+    tasks: Sequence[PeriodicTask] = (),
 ) -> None:
     """The entry point of every service's worker: runs until SIGTERM or SIGINT."""
     settings = settings or Settings.from_env(service)
     configure_logging(service, settings.log_level)
     metrics.serve_worker_metrics(settings.worker_metrics_port)
-    worker = Worker(settings, handlers)
+    worker = Worker(settings, handlers, tasks)
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: worker.stop.set())
     worker.run()
