@@ -76,6 +76,7 @@ def procfile(services: dict) -> str:
             f"{BIN / (name + '-worker')}"
         )
     lines.append(f"gateway: {BIN / 'schoolkit-gateway'}")
+    lines.append(f"mailbox: {BIN / 'python'} {ROOT / 'scripts' / 'mailbox.py'}")
     return "\n".join(lines) + "\n"
 
 
@@ -150,6 +151,7 @@ def up() -> int:
     say(f"The school platform is up: {gateway}")
     say(f"  {admin}")
     say(f"  services: {', '.join(f'{gateway}/api/{name}/' for name in services)}")
+    say(f"  mail that notify sends: {VAR / 'mail'}/*.eml")
     say(f"  logs: {LOG_FILE}   stop: make down")
     return 0
 

@@ -28,9 +28,10 @@ from werkzeug.wrappers import Request, Response
 from schoolkit.auth import JsonWebKey, JsonWebToken
 from schoolkit.contracts import load_contracts
 from schoolkit.endpoints import host_port, reachable
+from schoolkit.events import Event
 from schoolkit.migrate import upgrade
 from schoolkit.settings import DEFAULT_AMQP_URL, Settings, project_root
-from schoolkit.topology import BusNames, delete_exchanges
+from schoolkit.topology import BusNames, declare_exchanges, delete_exchanges
 
 POSTGRES_ADMIN_URL = os.environ.get(
     "TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -148,6 +149,37 @@ class Bus:
             if channel.connection.is_open:
                 channel.connection.close()
 
+    def publish(self, event: Event) -> None:
+        """Publish `event` as its producer's relay would: validated, confirmed, mandatory."""
+        load_contracts(project_root() / "contracts").validate(event.to_dict())
+        channel = self.channel()
+        try:
+            declare_exchanges(channel, self.namespace)
+            channel.confirm_delivery()
+            channel.basic_publish(
+                f"{self.namespace}.events",
+                event.type,
+                event.to_json().encode(),
+                properties=pika.BasicProperties(
+                    message_id=event.id,
+                    type=event.type,
+                    content_type="application/json",
+                    delivery_mode=2,
+                ),
+                mandatory=True,
+            )
+        finally:
+            channel.connection.close()
+
+    def listen(self, *event_types: str) -> Listener:
+        """A private queue that catches every event of these types from now on."""
+        channel = self.channel()
+        declare_exchanges(channel, self.namespace)
+        queue = channel.queue_declare("", exclusive=True).method.queue
+        for event_type in event_types:
+            channel.queue_bind(queue, f"{self.namespace}.events", event_type)
+        return Listener(channel, queue)
+
     def clean_up(self) -> None:
         event_types = list(load_contracts(project_root() / "contracts").routes)
         channel = self.channel()
@@ -159,6 +191,40 @@ class Bus:
                 channel.queue_delete(names.delay_queue(delay))
         delete_exchanges(channel, self.namespace)
         channel.connection.close()
+
+
+class Listener:
+    """Events caught by `Bus.listen`, read as envelopes (dicts)."""
+
+    def __init__(self, channel: Any, queue: str) -> None:
+        self.channel = channel
+        self.queue = queue
+        self.received: list[dict[str, Any]] = []
+
+    def wait_for(
+        self, condition: Callable[[dict[str, Any]], bool], timeout: float = 15.0
+    ) -> dict[str, Any]:
+        """The first event (already caught or arriving within `timeout`) that meets `condition`."""
+        deadline = time.monotonic() + timeout
+        while True:
+            for envelope in self.received:
+                if condition(envelope):
+                    return envelope
+            if time.monotonic() > deadline:
+                raise AssertionError(f"no such event within {timeout} s; got {self.received}")
+            self._drain()
+            time.sleep(0.02)
+
+    def _drain(self) -> None:
+        while True:
+            method, _properties, body = self.channel.basic_get(self.queue, auto_ack=True)
+            if method is None:
+                return
+            self.received.append(json.loads(body))
+
+    def close(self) -> None:
+        if self.channel.connection.is_open:
+            self.channel.connection.close()
 
 
 @pytest.fixture

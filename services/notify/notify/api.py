@@ -1,5 +1,118 @@
 """The notify HTTP API under /api/notify/v1: thin routes (parse, call, serialise)."""
 
-from flask import Blueprint
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, request
+from sqlalchemy import select
+
+from notify.models import Delivery, Preference
+from notify.schemas import DeliveryPageSchema, PreferenceSchema
+from schoolkit.auth import (
+    ADMINISTRATOR,
+    DEPUTY_DIRECTOR,
+    DIRECTOR,
+    current_principal,
+    require_auth,
+    require_roles,
+)
+from schoolkit.errors import ApiError, load_json
+from schoolkit.web import db_session
 
 blueprint = Blueprint("notify", __name__, url_prefix="/v1")
+
+STATUSES = ("pending", "sent", "failed")
+PAGE_LIMIT = 100
+
+
+@blueprint.get("/deliveries")
+@require_roles(ADMINISTRATOR, DIRECTOR, DEPUTY_DIRECTOR)
+def list_deliveries() -> Any:
+    """Deliveries of the school, newest first: whether each notice reached its person.
+    ---
+    get:
+      parameters:
+      - {in: query, name: recipient_id, schema: {type: string}}
+      - {in: query, name: status, schema: {type: string, enum: [pending, sent, failed]}}
+      responses:
+        200:
+          description: Up to 100 deliveries (ids and status only).
+          content:
+            application/json:
+              schema: DeliveryPage
+    """
+    query = select(Delivery).where(Delivery.school_id == current_principal().school_id)
+    if recipient_id := request.args.get("recipient_id"):
+        query = query.where(Delivery.recipient_id == recipient_id)
+    if status := request.args.get("status"):
+        if status not in STATUSES:
+            raise ApiError(422, "invalid_status", f"status must be one of {', '.join(STATUSES)}.")
+        query = query.where(Delivery.status == status)
+    rows = db_session().scalars(query.order_by(Delivery.created_at.desc()).limit(PAGE_LIMIT))
+    return DeliveryPageSchema().dump({"items": list(rows)})
+
+
+@blueprint.get("/preferences/<person_id>")
+@require_auth
+def read_preferences(person_id: str) -> Any:
+    """A person's channels (the person themself or an administrator).
+    ---
+    get:
+      responses:
+        200:
+          content:
+            application/json:
+              schema: Preference
+        404: NotFound
+    """
+    preference = _preference_of(person_id)
+    return _dump(person_id, preference)
+
+
+@blueprint.put("/preferences/<person_id>")
+@require_auth
+def write_preferences(person_id: str) -> Any:
+    """Choose the channels; notices the law demands are sent whatever is chosen.
+    ---
+    put:
+      requestBody:
+        content:
+          application/json:
+            schema: Preference
+      responses:
+        200:
+          content:
+            application/json:
+              schema: Preference
+        404: NotFound
+        422: ValidationFailed
+    """
+    preference = _preference_of(person_id)
+    wanted = load_json(PreferenceSchema())
+    session = db_session()
+    if preference is None:
+        preference = Preference(person_id=person_id, school_id=current_principal().school_id)
+        session.add(preference)
+    preference.email = wanted["email"]
+    preference.sms = wanted["sms"]
+    session.commit()
+    return _dump(person_id, preference)
+
+
+def _preference_of(person_id: str) -> Preference | None:
+    """Only the person or an administrator of their school; anyone else gets a 404."""
+    principal = current_principal()
+    if principal.user_id != person_id and not principal.has_any_role(ADMINISTRATOR):
+        raise ApiError(404, "not_found", "No such person.")
+    preference = db_session().get(Preference, person_id)
+    if preference is not None and preference.school_id != principal.school_id:
+        raise ApiError(404, "not_found", "No such person.")
+    return preference
+
+
+def _dump(person_id: str, preference: Preference | None) -> dict[str, Any]:
+    chosen = {"email": True, "sms": True} if preference is None else preference
+    body: dict[str, Any] = PreferenceSchema().dump(chosen)
+    body.update(person_id=person_id, legal_notices_always_sent=True)
+    return body

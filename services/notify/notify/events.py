@@ -1,3 +1,3 @@
 """The event types the notify service publishes; each must name notify as sender in contracts/asyncapi.yaml."""
 
-PUBLISHES: frozenset[str] = frozenset()
+PUBLISHES: frozenset[str] = frozenset({"notify.delivery.failed", "notify.erasure.completed"})

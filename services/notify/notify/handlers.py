@@ -1,8 +1,112 @@
 """The one table of what the notify worker consumes: event type -> handler."""
 
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from sqlalchemy import delete
+from sqlalchemy.orm import Session
+
+from notify import erasure
+from notify.config import DeliveryConfig
+from notify.models import Contact, Guardianship
+from notify.notices import queue_notice
 from schoolkit.consumer import Handler
 from schoolkit.denylist import HANDLERS as DENY_LIST_HANDLERS
+from schoolkit.erasure import erasure_handler
+from schoolkit.events import Event
+from schoolkit.ordering import accept_version
 
-HANDLERS: dict[str, Handler] = {
-    **DENY_LIST_HANDLERS,
-}
+
+def on_contact_changed(session: Session, event: Event) -> str | None:
+    data = event.data
+    if not accept_version(session, "contact", data["person_id"], data["entity_version"]):
+        return "stale"
+    contact = session.get(Contact, data["person_id"]) or Contact(person_id=data["person_id"])
+    contact.school_id = event.school_id
+    contact.email = data.get("email")
+    contact.phone = data.get("phone")
+    contact.language = data.get("preferred_language") or "ru"
+    session.add(contact)
+    return None
+
+
+def on_guardian_linked(session: Session, event: Event) -> str | None:
+    data = event.data
+    if not accept_version(session, "guardianship", data["guardianship_id"], data["entity_version"]):
+        return "stale"
+    session.merge(
+        Guardianship(
+            guardianship_id=data["guardianship_id"],
+            school_id=event.school_id,
+            guardian_id=data["guardian_id"],
+            student_id=data["student_id"],
+        )
+    )
+    return None
+
+
+def on_guardian_unlinked(session: Session, event: Event) -> str | None:
+    data = event.data
+    if not accept_version(session, "guardianship", data["guardianship_id"], data["entity_version"]):
+        return "stale"
+    session.execute(
+        delete(Guardianship).where(Guardianship.guardianship_id == data["guardianship_id"])
+    )
+    return None
+
+
+def access_notice(notice: str, config: DeliveryConfig) -> Handler:
+    """R-IDN-4, R-NTF-3: a blocked (or restored) user hears of it when identity says so."""
+
+    def handle(session: Session, event: Event) -> str | None:
+        if not event.data.get("notice"):
+            return "ignored"
+        details = {
+            key: str(event.data[key]) for key in ("reason", "restored_with") if key in event.data
+        }
+        queue_notice(
+            session,
+            recipient_id=event.data["person_id"],
+            notice=notice,
+            about=event,
+            details=details,
+            config=config,
+        )
+        return None
+
+    return handle
+
+
+def in_turn(*handlers: Handler) -> Handler:
+    """Several reactions to one event type, in one transaction."""
+
+    def handle(session: Session, event: Event) -> str | None:
+        outcomes = [handler(session, event) for handler in handlers]
+        return None if None in outcomes else outcomes[-1]
+
+    return handle
+
+
+def build_handlers(config: DeliveryConfig) -> dict[str, Handler]:
+    tell: Callable[[Session, Event], None] = lambda session, event: erasure.tell_of_destruction(  # noqa: E731
+        session, event, config
+    )
+    return {
+        **DENY_LIST_HANDLERS,
+        "identity.contact.changed": on_contact_changed,
+        "identity.guardian.linked": on_guardian_linked,
+        "identity.guardian.unlinked": on_guardian_unlinked,
+        "identity.account.blocked": in_turn(
+            DENY_LIST_HANDLERS["identity.account.blocked"], access_notice("account_blocked", config)
+        ),
+        "identity.account.unblocked": in_turn(
+            DENY_LIST_HANDLERS["identity.account.unblocked"],
+            access_notice("account_unblocked", config),
+        ),
+        "consent.erasure.requested": erasure_handler("notify", erasure.erase),
+        "consent.erasure.finished": tell,
+    }
+
+
+HANDLERS: dict[str, Handler] = build_handlers(DeliveryConfig.from_env())

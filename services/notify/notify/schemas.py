@@ -1,5 +1,40 @@
 """What the notify API accepts and returns (marshmallow); listed in its OpenAPI document."""
 
-from marshmallow import Schema
+from marshmallow import Schema, fields
 
-SCHEMAS: dict[str, type[Schema]] = {}
+
+class PreferenceSchema(Schema):
+    person_id = fields.String(dump_only=True)
+    email = fields.Boolean(required=True, metadata={"description": "Send e-mail."})
+    sms = fields.Boolean(required=True, metadata={"description": "Send SMS."})
+    legal_notices_always_sent = fields.Boolean(
+        dump_only=True,
+        metadata={"description": "Notices the law demands (blocking, destruction) ignore these."},
+    )
+
+
+class DeliverySchema(Schema):
+    """A delivery as staff see it: ids and status, never the address or the text."""
+
+    id = fields.String()
+    recipient_id = fields.String()
+    channel = fields.String()
+    notice = fields.String()
+    about_event_type = fields.String()
+    about_event_id = fields.String()
+    status = fields.String()
+    attempts = fields.Integer()
+    last_error = fields.String(allow_none=True)
+    created_at = fields.DateTime()
+    finished_at = fields.DateTime(allow_none=True)
+
+
+class DeliveryPageSchema(Schema):
+    items = fields.List(fields.Nested(DeliverySchema))
+
+
+SCHEMAS: dict[str, type[Schema]] = {
+    "Preference": PreferenceSchema,
+    "Delivery": DeliverySchema,
+    "DeliveryPage": DeliveryPageSchema,
+}

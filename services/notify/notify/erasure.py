@@ -1,0 +1,115 @@
+"""Notify's part of an erasure (DESIGN §4), and the notice that follows it (R-PD-2, R-PD-3).
+
+On the request notify destroys the subjects' deliveries, preferences, guardianship copies
+and contacts, except the contacts of the people who must still be told that their data
+was destroyed: those are kept, with that legal basis, until `consent.erasure.finished`
+queues the notice; then they go too. Who must be told is remembered by id only.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import delete, or_, select
+from sqlalchemy.orm import Session
+
+from notify.config import DeliveryConfig
+from notify.models import Contact, Delivery, Guardianship, PendingNotice, Preference
+from notify.notices import queue_notice
+from schoolkit import ordering
+from schoolkit.erasure import ErasureOutcome, ErasureRequest, Retention
+from schoolkit.events import Event
+
+NOTICE_BASIS = (
+    "Федеральный закон № 152-ФЗ, ст. 21 ч. 3–5: уведомление субъекта об уничтожении "
+    "его персональных данных; контакт удаляется сразу после постановки уведомления в очередь"
+)
+
+
+def erase(session: Session, request: ErasureRequest) -> ErasureOutcome:
+    outcome = ErasureOutcome()
+    subjects = request.subject_ids
+    recipients = _who_must_be_told(session, request)
+    _remember_notices(session, request, recipients)
+    if request.asks_for("guardianships"):
+        outcome.count("guardianships", _erase_guardianships(session, subjects))
+    if request.asks_for("deliveries"):
+        outcome.count("deliveries", _erase_rows(session, Delivery.recipient_id, subjects))
+    if request.asks_for("contacts"):
+        kept = [subject for subject in subjects if subject in recipients]
+        gone = [subject for subject in subjects if subject not in recipients]
+        outcome.count("preferences", _erase_rows(session, Preference.person_id, subjects))
+        outcome.count("contacts", _erase_rows(session, Contact.person_id, gone))
+        ordering.forget_versions(session, "contact", gone)
+        if kept and _any_contact(session, kept):
+            outcome.retained.append(Retention("contacts", NOTICE_BASIS))
+    return outcome
+
+
+def _who_must_be_told(session: Session, request: ErasureRequest) -> set[str]:
+    """The guardians among the subjects, and the guardians of the students among them."""
+    students = request.ids_of("student")
+    linked = session.scalars(
+        select(Guardianship.guardian_id).where(Guardianship.student_id.in_(students))
+    )
+    return set(request.ids_of("guardian")) | set(linked)
+
+
+def _remember_notices(session: Session, request: ErasureRequest, recipients: set[str]) -> None:
+    for recipient_id in recipients:
+        if session.get(PendingNotice, (request.erasure_id, recipient_id)) is None:
+            session.add(
+                PendingNotice(
+                    erasure_id=request.erasure_id,
+                    recipient_id=recipient_id,
+                    school_id=request.school_id,
+                    recipient_erased=recipient_id in request.subject_ids,
+                )
+            )
+
+
+def _erase_guardianships(session: Session, subjects: list[str]) -> int:
+    found = delete(Guardianship).where(
+        or_(Guardianship.guardian_id.in_(subjects), Guardianship.student_id.in_(subjects))
+    )
+    return session.execute(found).rowcount or 0
+
+
+def _erase_rows(session: Session, column, ids: list[str]) -> int:  # type: ignore[no-untyped-def]
+    if not ids:
+        return 0
+    return session.execute(delete(column.class_).where(column.in_(ids))).rowcount or 0
+
+
+def _any_contact(session: Session, people: list[str]) -> bool:
+    return (
+        session.scalars(select(Contact.person_id).where(Contact.person_id.in_(people))).first()
+        is not None
+    )
+
+
+def tell_of_destruction(session: Session, event: Event, config: DeliveryConfig) -> None:
+    """On `consent.erasure.finished`: queue the notices, then let the kept contacts go."""
+    pending = list(
+        session.scalars(
+            select(PendingNotice).where(PendingNotice.erasure_id == event.data["erasure_id"])
+        )
+    )
+    details = {
+        "erasure_id": event.data["erasure_id"],
+        "reason": event.data["reason"],
+        "finished_at": event.data["finished_at"],
+    }
+    for notice in pending:
+        queue_notice(
+            session,
+            recipient_id=notice.recipient_id,
+            notice="data_destroyed",
+            about=event,
+            details=details,
+            config=config,
+        )
+    erased = [notice.recipient_id for notice in pending if notice.recipient_erased]
+    _erase_rows(session, Contact.person_id, erased)
+    ordering.forget_versions(session, "contact", erased)
+    session.execute(
+        delete(PendingNotice).where(PendingNotice.erasure_id == event.data["erasure_id"])
+    )

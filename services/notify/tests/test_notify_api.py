@@ -1,0 +1,130 @@
+"""Notify's API: each person chooses their channels; staff see what reached whom, not how."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from flask.testing import FlaskClient
+
+from notify.app import create_app
+from notify.config import DeliveryConfig
+from notify.handlers import build_handlers
+from schoolkit.db import Database
+from schoolkit.migrate import upgrade
+from schoolkit.settings import Settings
+from schoolkit.testing import TokenIssuer
+
+from .events import SCHOOL, contact_changed, event, new_id
+
+GUARDIAN = new_id()
+
+
+@pytest.fixture
+def database_url(sqlite_url: str) -> str:
+    upgrade("notify", sqlite_url)
+    return sqlite_url
+
+
+@pytest.fixture
+def client(database_url: str, token_issuer: TokenIssuer) -> FlaskClient:
+    settings = Settings.from_env(
+        "notify", database_url=database_url, **token_issuer.settings_overrides()
+    )
+    return create_app(settings).test_client()
+
+
+def as_person(
+    token_issuer: TokenIssuer, person_id: str, *roles: str, school: str = SCHOOL
+) -> dict[str, str]:
+    return token_issuer.bearer(sub=person_id, school_id=school, roles=list(roles))
+
+
+def test_a_guardian_turns_sms_off_and_reads_it_back(
+    client: FlaskClient, token_issuer: TokenIssuer
+) -> None:
+    me = as_person(token_issuer, GUARDIAN, "guardian")
+    assert client.get(f"/api/notify/v1/preferences/{GUARDIAN}", headers=me).json["sms"] is True
+    answer = client.put(
+        f"/api/notify/v1/preferences/{GUARDIAN}", json={"email": True, "sms": False}, headers=me
+    )
+    assert answer.status_code == 200
+    assert client.get(f"/api/notify/v1/preferences/{GUARDIAN}", headers=me).json == {
+        "person_id": GUARDIAN,
+        "email": True,
+        "sms": False,
+        "legal_notices_always_sent": True,
+    }
+
+
+def test_another_family_cannot_even_see_that_a_guardian_has_preferences(
+    client: FlaskClient, token_issuer: TokenIssuer
+) -> None:
+    stranger = as_person(token_issuer, new_id(), "guardian")
+    assert client.get(f"/api/notify/v1/preferences/{GUARDIAN}", headers=stranger).status_code == 404
+    put = client.put(
+        f"/api/notify/v1/preferences/{GUARDIAN}",
+        json={"email": False, "sms": False},
+        headers=stranger,
+    )
+    assert put.status_code == 404
+
+
+def test_preferences_need_both_choices(client: FlaskClient, token_issuer: TokenIssuer) -> None:
+    me = as_person(token_issuer, GUARDIAN, "guardian")
+    answer = client.put(
+        f"/api/notify/v1/preferences/{GUARDIAN}", json={"email": "maybe"}, headers=me
+    )
+    assert answer.status_code == 422
+    assert set(answer.json["error"]["fields"]) == {"email", "sms"}
+
+
+def queue_a_block_notice(database_url: str, person_id: str) -> None:
+    database = Database(database_url)
+    handlers = build_handlers(DeliveryConfig())
+    blocked = event(
+        "identity.account.blocked", person_id, user_id=person_id, person_id=person_id, notice=True
+    )
+    for incoming in (contact_changed(person_id, "teacher@example.org"), blocked):
+        with database.transaction() as session:
+            handlers[incoming.type](session, incoming)
+    database.dispose()
+
+
+def test_the_administrator_sees_which_notices_are_pending_without_addresses(
+    client: FlaskClient, token_issuer: TokenIssuer, database_url: str
+) -> None:
+    queue_a_block_notice(database_url, GUARDIAN)
+    admin = as_person(token_issuer, new_id(), "administrator")
+    answer = client.get(f"/api/notify/v1/deliveries?recipient_id={GUARDIAN}", headers=admin)
+    assert answer.status_code == 200
+    [delivery] = answer.json["items"]
+    assert (delivery["notice"], delivery["status"]) == ("account_blocked", "pending")
+    assert "teacher@example.org" not in answer.get_data(as_text=True)
+
+
+def test_deliveries_of_one_school_are_not_shown_to_another(
+    client: FlaskClient, token_issuer: TokenIssuer, database_url: str
+) -> None:
+    queue_a_block_notice(database_url, GUARDIAN)
+    other_admin = as_person(token_issuer, new_id(), "administrator", school="school-other")
+    assert client.get("/api/notify/v1/deliveries", headers=other_admin).json["items"] == []
+
+
+@pytest.mark.parametrize("roles", [("guardian",), ("subject_teacher",), ("operations",)])
+def test_only_the_school_leadership_reads_deliveries(
+    client: FlaskClient, token_issuer: TokenIssuer, roles: tuple[str, ...]
+) -> None:
+    answer = client.get(
+        "/api/notify/v1/deliveries", headers=as_person(token_issuer, new_id(), *roles)
+    )
+    assert answer.status_code == 403
+
+
+def test_an_unknown_status_filter_is_a_clear_422(
+    client: FlaskClient, token_issuer: TokenIssuer
+) -> None:
+    admin = as_person(token_issuer, new_id(), "administrator")
+    answer: Any = client.get("/api/notify/v1/deliveries?status=lost", headers=admin)
+    assert answer.status_code == 422
+    assert answer.json["error"]["code"] == "invalid_status"
