@@ -7,6 +7,8 @@ to start.
 
 from __future__ import annotations
 
+import email
+import email.policy
 import json
 import os
 import socket
@@ -15,12 +17,14 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
 import pika
 import psycopg
 import pytest
+from aiosmtpd.controller import Controller
 from sqlalchemy import create_engine, inspect
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
@@ -316,9 +320,48 @@ def token_issuer() -> Iterator[TokenIssuer]:
     issuer.close()
 
 
+class Mailbox:
+    """A real SMTP server on loopback (the edge of notify's world) and what it received.
+
+    `refuse` holds addresses it rejects, as a real server rejects an unknown mailbox.
+    """
+
+    def __init__(self) -> None:
+        self.messages: list[EmailMessage] = []
+        self.refuse: set[str] = set()
+        self.port = 0
+
+    async def handle_RCPT(  # noqa: N802 - aiosmtpd's hook name
+        self, server: Any, session: Any, envelope: Any, address: str, options: Any
+    ) -> str:
+        if address in self.refuse:
+            return "550 no such user"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+        parsed = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        self.messages.append(parsed)  # type: ignore[arg-type]
+        return "250 Message accepted"
+
+    def to(self, address: str) -> list[EmailMessage]:
+        return [message for message in self.messages if message["To"] == address]
+
+
+@pytest.fixture
+def mailbox() -> Iterator[Mailbox]:
+    box = Mailbox()
+    controller = Controller(box, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    box.port = controller.port
+    yield box
+    controller.stop()
+
+
 __all__ = [
     "SERVICES",
     "Bus",
+    "Mailbox",
     "TokenIssuer",
     "create_database",
     "drop_database",

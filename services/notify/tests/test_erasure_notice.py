@@ -13,8 +13,8 @@ from notify.sending import Sender
 from schoolkit.db import Database
 from schoolkit.events import Event
 from schoolkit.tables import outbox
+from schoolkit.testing import Mailbox
 
-from .conftest import Mailbox
 from .events import contact_changed, erasure_finished, erasure_requested, guardian_linked, new_id
 
 

@@ -12,10 +12,9 @@ from notify.config import DeliveryConfig
 from notify.handlers import build_handlers
 from notify.sending import Sender
 from schoolkit.db import Database
-from schoolkit.testing import Bus
+from schoolkit.testing import Bus, Mailbox
 from schoolkit.worker import PeriodicTask, Worker
 
-from .conftest import Mailbox
 from .events import contact_changed, erasure_finished, erasure_requested, guardian_linked, new_id
 
 

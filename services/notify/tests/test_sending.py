@@ -17,9 +17,8 @@ from notify.sending import Sender
 from schoolkit.db import Database
 from schoolkit.events import Event
 from schoolkit.tables import outbox
-from schoolkit.testing import free_port
+from schoolkit.testing import Mailbox, free_port
 
-from .conftest import Mailbox
 from .events import contact_changed, event, new_id
 
 

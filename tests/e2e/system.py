@@ -1,0 +1,185 @@
+"""The system as `make up` runs it, on free ports: every chosen service as real processes.
+
+Each service gets its own throwaway PostgreSQL database, its web process under gunicorn
+and its worker process, all on one private namespace of the real RabbitMQ; a gateway in
+front routes /api/<service>/ as in a deployment. Tests drive it over HTTP and the bus.
+"""
+
+from __future__ import annotations
+
+import importlib
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from werkzeug.serving import make_server
+
+from schoolkit.gateway import create_app as create_gateway
+from schoolkit.migrate import upgrade
+from schoolkit.testing import Bus, create_database, drop_database, free_port
+from schoolkit.topology import BusNames
+
+BIN = Path(sys.executable).parent
+READY_SECONDS = 60.0
+
+
+@dataclass
+class ServiceProcesses:
+    name: str
+    database_url: str
+    web_port: int
+    metrics_port: int
+    environment: dict[str, str]
+    web: subprocess.Popen[bytes] | None = None
+    worker: subprocess.Popen[bytes] | None = None
+
+
+@dataclass
+class System:
+    bus: Bus
+    workdir: Path
+    services: list[str]
+    jwks_url: str | None = None  # default: identity's own, when identity runs
+    token_issuer: str = "school-identity"
+    extra_environment: Mapping[str, str] = field(default_factory=dict)
+    running: dict[str, ServiceProcesses] = field(default_factory=dict)
+    gateway_url: str = ""
+
+    def start(self) -> System:
+        ports = {name: free_port() for name in self.services}
+        jwks = (
+            self.jwks_url or f"http://127.0.0.1:{ports.get('identity', 0)}/api/identity/oauth/jwks"
+        )
+        for name in self.services:
+            self.running[name] = self._prepare(name, ports[name], jwks)
+        for name in self.services:
+            self.start_web(name)
+            self.start_worker(name)
+        self._start_gateway()
+        self._wait_until_ready()
+        return self
+
+    def url(self, path: str) -> str:
+        return f"{self.gateway_url}{path}"
+
+    def start_worker(self, name: str) -> None:
+        service = self.running[name]
+        service.worker = self._spawn([str(BIN / f"{name}-worker")], service, "worker")
+
+    def stop_worker(self, name: str) -> None:
+        _stop(self.running[name].worker)
+        self.running[name].worker = None
+
+    def start_web(self, name: str) -> None:
+        service = self.running[name]
+        app = f"{name}.app:create_app()"
+        command = [str(BIN / "gunicorn"), "-c", "python:schoolkit.gunicorn_conf", app]
+        service.web = self._spawn(command, service, "web")
+
+    def close(self) -> None:
+        for service in self.running.values():
+            _stop(service.worker)
+            _stop(service.web)
+        if self._gateway_server is not None:
+            self._gateway_server.shutdown()
+        for service in self.running.values():
+            drop_database(service.database_url)
+
+    def _prepare(self, name: str, web_port: int, jwks: str) -> ServiceProcesses:
+        database_url = create_database(f"e2e_{name}")
+        upgrade(name, database_url)
+        metrics_port = free_port()
+        environment = {
+            **self.bus.environment(name, database_url),
+            "IDENTITY_JWKS_URL": jwks,
+            "TOKEN_ISSUER": self.token_issuer,
+            "BIND": f"127.0.0.1:{web_port}",
+            "WEB_CONCURRENCY": "1",
+            "WORKER_METRICS_PORT": str(metrics_port),
+            "PROMETHEUS_MULTIPROC_DIR": str(self.workdir / "prometheus" / name),
+            "SCHOOL_VAR_DIR": str(self.workdir / "var"),
+            **self.extra_environment,
+        }
+        return ServiceProcesses(name, database_url, web_port, metrics_port, environment)
+
+    def _spawn(
+        self, command: list[str], service: ServiceProcesses, role: str
+    ) -> subprocess.Popen[bytes]:
+        log = (self.workdir / f"{service.name}-{role}.log").open("ab")
+        return subprocess.Popen(
+            command, env=service.environment, stdout=log, stderr=subprocess.STDOUT
+        )
+
+    _gateway_server: object | None = None
+
+    def _start_gateway(self) -> None:
+        table = self.workdir / "services.toml"
+        table.write_text(_service_table(self.running), encoding="utf-8")
+        server = make_server("127.0.0.1", 0, create_gateway(table), threaded=True)
+        self._gateway_server = server
+        self.gateway_url = f"http://127.0.0.1:{server.server_port}"
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+
+    def _wait_until_ready(self) -> None:
+        deadline = time.monotonic() + READY_SECONDS
+        for name in self.services:
+            self._wait(lambda n=name: _ready(self.url(f"/api/{n}/readyz")), name, deadline)
+            self.wait_for_worker(name, deadline)
+
+    def wait_for_worker(self, name: str, deadline: float | None = None) -> None:
+        """Until the worker has declared every queue it consumes from (events are not lost)."""
+        deadline = deadline or time.monotonic() + READY_SECONDS
+        names = BusNames(self.bus.namespace, name)
+        handlers = importlib.import_module(f"{name}.handlers").HANDLERS
+        for event_type in handlers:
+            queue = names.queue(event_type)
+            self._wait(lambda q=queue: self.bus.queue_exists(q), f"{name} worker", deadline)
+
+    def _wait(self, condition: Callable[[], bool], what: str, deadline: float) -> None:
+        while not condition():
+            if time.monotonic() > deadline:
+                logs = sorted(p.name for p in self.workdir.glob("*.log"))
+                raise AssertionError(f"{what} not ready; see {self.workdir} ({logs})")
+            time.sleep(0.1)
+
+
+def _service_table(running: Mapping[str, ServiceProcesses]) -> str:
+    lines = ["[gateway]", "port = 0", ""]
+    for name, service in running.items():
+        routes = [f'"/api/{name}/"'] + (['"/console"'] if name == "identity" else [])
+        lines += [
+            f"[services.{name}]",
+            f"web_port = {service.web_port}",
+            f"worker_metrics_port = {service.metrics_port}",
+            f"routes = [{', '.join(routes)}]",
+            "",
+        ]
+    return "\n".join(lines)
+
+
+def _ready(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as answer:  # noqa: S310 - loopback
+            return answer.status == 200
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+def _stop(process: subprocess.Popen[bytes] | None) -> None:
+    if process is None or process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=5)
+
+
+__all__ = ["System"]
