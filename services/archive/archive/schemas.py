@@ -1,5 +1,46 @@
 """What the archive API accepts and returns (marshmallow); listed in its OpenAPI document."""
 
-from marshmallow import Schema
+from marshmallow import Schema, fields
 
-SCHEMAS: dict[str, type[Schema]] = {}
+
+class BackupSchema(Schema):
+    id = fields.String()
+    kind = fields.String()
+    status = fields.String(metadata={"description": "running, completed or failed"})
+    started_at = fields.DateTime()
+    finished_at = fields.DateTime(allow_none=True)
+    sha256 = fields.String(allow_none=True)
+    size_bytes = fields.Integer(allow_none=True)
+    records = fields.Integer(allow_none=True)
+    services = fields.List(fields.String())
+
+
+class BackupListSchema(Schema):
+    items = fields.List(fields.Nested(BackupSchema))
+
+
+class VerificationSchema(Schema):
+    backup_id = fields.String()
+    intact = fields.Boolean()
+    expected_sha256 = fields.String(allow_none=True)
+    actual_sha256 = fields.String(allow_none=True)
+
+
+class RestoreRequestSchema(Schema):
+    backup_id = fields.String(required=True)
+
+
+class RestoreReportSchema(Schema):
+    restored = fields.Integer()
+    already_present = fields.Integer()
+    skipped_erased = fields.Integer(metadata={"description": "About an erased person."})
+    skipped_unreadable = fields.Integer(metadata={"description": "Its key was destroyed."})
+
+
+SCHEMAS: dict[str, type[Schema]] = {
+    "Backup": BackupSchema,
+    "BackupList": BackupListSchema,
+    "Verification": VerificationSchema,
+    "RestoreRequest": RestoreRequestSchema,
+    "RestoreReport": RestoreReportSchema,
+}

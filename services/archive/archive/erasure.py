@@ -1,0 +1,29 @@
+"""The archive's part of an erasure (DESIGN §4.6): crypto-shredding.
+
+Destroying a person's key makes every record sealed with it unreadable, in the live
+store and in every backup file; the live records go too. The tombstone that the kit's
+erasure handler writes is the erasure ledger a restore replays.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from sqlalchemy import delete
+from sqlalchemy.orm import Session
+
+from archive.keys import KeyStore
+from archive.models import ArchivedRecord
+from schoolkit.erasure import ErasureOutcome, ErasureRequest
+
+
+def eraser(keys: KeyStore) -> Callable[[Session, ErasureRequest], ErasureOutcome]:
+    def erase(session: Session, request: ErasureRequest) -> ErasureOutcome:
+        outcome = ErasureOutcome()
+        subjects = request.subject_ids
+        outcome.count("subject_keys", keys.shred(session, subjects))
+        gone = session.execute(delete(ArchivedRecord).where(ArchivedRecord.key_id.in_(subjects)))
+        outcome.count("archived_records", gone.rowcount or 0)
+        return outcome
+
+    return erase
