@@ -239,28 +239,63 @@ def _as_utc(moment: datetime) -> datetime:
 
 
 class TableDenyList:
-    """Reads the kit tables `denied_users` and `revoked_sessions` on every request."""
+    """The kit tables `denied_users` and `revoked_sessions`, read as a snapshot.
 
-    def __init__(self, database: Database) -> None:
+    The snapshot is reloaded when it is older than `refresh_seconds` (the first request
+    after that reloads it, one query per table), so a block reaches every request of
+    this process within that time after the worker applied the event, and a request
+    costs a dictionary lookup, not a database round trip. The tables stay small: the
+    worker prunes revocations once every token they could refuse has expired. If the
+    database cannot be read, a snapshot older than `max_stale_seconds` is not trusted:
+    the request fails rather than let a blocked user in.
+    """
+
+    def __init__(
+        self,
+        database: Database,
+        refresh_seconds: float = 0.25,
+        max_stale_seconds: float = 5.0,
+    ) -> None:
         self.database = database
+        self.refresh_seconds = refresh_seconds
+        self.max_stale_seconds = max_stale_seconds
+        self._users: dict[str, tuple[str | None, datetime]] = {}
+        self._sessions: frozenset[str] = frozenset()
+        self._loaded_at: float | None = None
+        self._lock = threading.Lock()
 
     def is_denied(self, principal: Principal) -> str | None:
+        self._refresh_if_old()
+        user = self._users.get(principal.user_id)
+        if user is not None and _user_row_refuses(user[0], user[1], principal):
+            return user[0] or "blocked"
+        if principal.session_id is not None and principal.session_id in self._sessions:
+            return "session_revoked"
+        return None
+
+    def _refresh_if_old(self) -> None:
+        loaded_at = self._loaded_at
+        if loaded_at is not None and time.monotonic() - loaded_at < self.refresh_seconds:
+            return
+        with self._lock:
+            if self._loaded_at is not loaded_at:
+                return  # another thread reloaded it while this one waited
+            try:
+                self._reload()
+            except Exception:
+                if loaded_at is None or time.monotonic() - loaded_at > self.max_stale_seconds:
+                    raise
+                log.warning("deny-list not reloaded; using the previous snapshot")
+
+    def _reload(self) -> None:
         with self.database.engine.connect() as connection:
-            user = connection.execute(
-                select(denied_users.c.reason, denied_users.c.denied_at).where(
-                    denied_users.c.user_id == principal.user_id
-                )
-            ).first()
-            if user is not None and _user_row_refuses(user.reason, user.denied_at, principal):
-                return user.reason or "blocked"
-            if principal.session_id is None:
-                return None
-            revoked = connection.execute(
-                select(revoked_sessions.c.session_id).where(
-                    revoked_sessions.c.session_id == principal.session_id
-                )
-            ).first()
-        return "session_revoked" if revoked is not None else None
+            users = connection.execute(
+                select(denied_users.c.user_id, denied_users.c.reason, denied_users.c.denied_at)
+            )
+            self._users = {row.user_id: (row.reason, row.denied_at) for row in users}
+            sessions = connection.execute(select(revoked_sessions.c.session_id))
+            self._sessions = frozenset(sessions.scalars())
+        self._loaded_at = time.monotonic()
 
 
 def _user_row_refuses(reason: str | None, denied_at: datetime, principal: Principal) -> bool:

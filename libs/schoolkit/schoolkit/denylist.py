@@ -97,6 +97,19 @@ def _revoke_all_sessions(session: Session, user_id: str, revoked_at: datetime) -
         _put_denied(session, user_id, SESSIONS_REVOKED, revoked_at)
 
 
+def prune_revocations(session: Session, before: datetime) -> None:
+    """Forget revocations older than `before`: every token they could refuse has expired.
+
+    A block stays until it is lifted; only "sessions revoked" rows and single sessions go.
+    """
+    session.execute(delete(revoked_sessions).where(revoked_sessions.c.revoked_at < before))
+    session.execute(
+        delete(denied_users).where(
+            (denied_users.c.reason == SESSIONS_REVOKED) & (denied_users.c.denied_at < before)
+        )
+    )
+
+
 HANDLERS: dict[str, Callable[[Session, Event], None]] = {
     "identity.account.blocked": on_account_blocked,
     "identity.account.unblocked": on_account_unblocked,

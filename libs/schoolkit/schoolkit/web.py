@@ -137,7 +137,7 @@ def create_service_app(
         settings=settings,
         database=database,
         token_verifier=token_verifier or TokenVerifier(settings.jwks_url, settings.token_issuer),
-        deny_list=deny_list or TableDenyList(database),
+        deny_list=deny_list or TableDenyList(database, settings.deny_list_refresh_seconds),
         readiness=Readiness(database, settings.amqp_url),
         title=title or settings.service.capitalize(),
         version=_service_version(settings.service),

@@ -25,6 +25,7 @@ from schoolkit import metrics
 from schoolkit.consumer import Consumer, Handler
 from schoolkit.contracts import load_contracts
 from schoolkit.db import Database
+from schoolkit.denylist import prune_revocations
 from schoolkit.logs import configure_logging
 from schoolkit.publisher import ConfirmingPublisher
 from schoolkit.relay import Relay
@@ -35,6 +36,8 @@ from schoolkit.topology import BusNames, declare_exchanges
 log = logging.getLogger(__name__)
 
 INBOX_KEEP = timedelta(days=30)
+# Access tokens live at most 15 minutes: a revocation older than this refuses nothing.
+REVOCATION_KEEP = timedelta(hours=1)
 HOUSEKEEPING_SECONDS = 15.0
 
 
@@ -106,6 +109,14 @@ class Worker:
                 log.exception("periodic task failed; it runs again", extra={"task": task.name})
             self.stop.wait(task.interval)
 
+    def _prune_revocations(self) -> None:
+        # Keeps the deny-list snapshot every web process reloads small (auth.TableDenyList).
+        try:
+            with self.database.transaction() as session:
+                prune_revocations(session, datetime.now(UTC) - REVOCATION_KEEP)
+        except SQLAlchemyError:
+            log.warning("cannot prune the deny-list now")
+
     def _handled_types(self) -> tuple[str, ...]:
         return self.consumer.topology.event_types if self.consumer else ()
 
@@ -122,6 +133,7 @@ class Worker:
         while not self.stop.wait(HOUSEKEEPING_SECONDS if self.consumer else 60.0):
             self._count_parked()
             self._prune_inbox()
+            self._prune_revocations()
 
     def _count_parked(self) -> None:
         if self.consumer is None:

@@ -138,6 +138,9 @@ def make_app(
 
     def build(*, verifier: TokenVerifier | None = None, **overrides: Any) -> Flask:
         database_url = overrides.pop("database_url", None)
+        # The demo re-reads the deny-list on every request unless a test says otherwise,
+        # so tests of what a block refuses need not wait for a snapshot to age.
+        overrides.setdefault("deny_list_refresh_seconds", 0.0)
         settings = Settings.from_env(
             SERVICE,
             database_url=database_url or str(sqlite_database.engine.url),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from flask import Flask
 from sqlalchemy import select
 
@@ -167,7 +168,7 @@ def test_the_deny_list_follows_identity_on_postgresql_too(postgres_database_url:
             claims = {"sub": user_id, "school_id": "school-1", "sid": sid}
             return principal_from_claims({**claims, "iat": int(issued.timestamp())})
 
-        deny_list = TableDenyList(database)
+        deny_list = TableDenyList(database, refresh_seconds=0.0)
         old = revoked_at - timedelta(minutes=1)
         new = datetime.now(UTC)
         assert deny_list.is_denied(principal("user-1", "s-1", old)) == "sessions_revoked"
@@ -176,3 +177,53 @@ def test_the_deny_list_follows_identity_on_postgresql_too(postgres_database_url:
         assert deny_list.is_denied(principal("user-2", "s-3", new)) is None
     finally:
         database.dispose()
+
+
+def test_with_a_snapshot_a_block_reaches_every_request_within_its_refresh_time(
+    make_app, sqlite_database: Database, identity, auth_header
+) -> None:
+    client = make_app(deny_list_refresh_seconds=0.3).test_client()
+    token = auth_header(identity.issue(sub="user-1"))
+    assert client.get(ITEM, headers=token).status_code == 200
+
+    apply(sqlite_database, "identity.account.blocked", user_id="user-1", reason="compromised")
+    blocked_at = time.monotonic()
+    while client.get(ITEM, headers=token).status_code == 200:
+        assert time.monotonic() - blocked_at < 1.0, "the block did not arrive within a second"
+        time.sleep(0.01)
+
+
+def test_a_snapshot_that_cannot_be_reloaded_for_long_fails_closed(
+    sqlite_database: Database,
+) -> None:
+    from schoolkit.auth import TableDenyList, principal_from_claims
+
+    deny_list = TableDenyList(sqlite_database, refresh_seconds=0.0, max_stale_seconds=0.0)
+    someone = principal_from_claims({"sub": "user-9", "school_id": "school-1"})
+    assert deny_list.is_denied(someone) is None
+    with sqlite_database.engine.begin() as connection:
+        connection.exec_driver_sql("DROP TABLE denied_users")
+    with pytest.raises(Exception, match="denied_users"):
+        deny_list.is_denied(someone)
+
+
+def test_revocations_older_than_any_token_are_pruned_but_blocks_stay(
+    sqlite_database: Database,
+) -> None:
+    from schoolkit.denylist import prune_revocations
+
+    long_ago = datetime.now(UTC) - timedelta(hours=2)
+    apply(sqlite_database, "identity.account.blocked", user_id="user-1", reason="admin")
+    apply(sqlite_database, "identity.session.revoked", user_id="user-2", revoked_at=iso(long_ago))
+    apply(
+        sqlite_database,
+        "identity.session.revoked",
+        user_id="user-3",
+        session_id="s-3",
+        revoked_at=iso(long_ago),
+    )
+    apply(sqlite_database, "identity.session.revoked", user_id="user-4", session_id="s-4")
+    with sqlite_database.transaction() as session:
+        prune_revocations(session, datetime.now(UTC) - timedelta(hours=1))
+    assert [row.user_id for row in rows(sqlite_database, denied_users)] == ["user-1"]
+    assert [row.session_id for row in rows(sqlite_database, revoked_sessions)] == ["s-4"]
