@@ -49,7 +49,15 @@ ALERT_METRICS = {
     "HighErrorRate": ["http_request_duration_seconds_count"],
 }
 # Labels an alert text may quote: they name services and processes, never a person.
-SAFE_TEMPLATE_LABELS = {"service", "process", "job", "instance", "event_type", "severity", "school_id"}
+SAFE_TEMPLATE_LABELS = {
+    "service",
+    "process",
+    "job",
+    "instance",
+    "event_type",
+    "severity",
+    "school_id",
+}
 
 
 def services() -> list[str]:
