@@ -68,6 +68,17 @@ class System:
     def url(self, path: str) -> str:
         return f"{self.gateway_url}{path}"
 
+    def run_command(self, name: str, command: str, **environment: str) -> str:
+        """Run one of a service's commands (`identity-bootstrap-admin`…) against its database."""
+        done = subprocess.run(
+            [str(BIN / command)],
+            env={**self.running[name].environment, **environment},
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        return done.stdout
+
     def start_worker(self, name: str) -> None:
         service = self.running[name]
         service.worker = self._spawn([str(BIN / f"{name}-worker")], service, "worker")
