@@ -80,6 +80,11 @@ class ErasureRequest:
     def ids_of(self, kind: str) -> list[str]:
         return [subject.subject_id for subject in self.subjects if subject.kind == kind]
 
+    @property
+    def covered_categories(self) -> frozenset[str]:
+        """What the request erases or names as retained."""
+        return self.categories | {kept.category for kept in self.retain}
+
     def asks_for(self, category: str) -> bool:
         return category in self.categories
 
@@ -101,14 +106,21 @@ class ErasureOutcome:
 Eraser = Callable[[Session, ErasureRequest], ErasureOutcome]
 
 
-def erasure_handler(service: str, erase: Eraser) -> Handler:
-    """The handler of `consent.erasure.requested` for `service`, around its `erase`."""
+def erasure_handler(service: str, erase: Eraser, holds: frozenset[str] | None = None) -> Handler:
+    """The handler of `consent.erasure.requested` for `service`, around its `erase`.
+
+    `holds` names the data categories the service keeps. The subjects are buried (later
+    events about them dropped) only when the request covers all of them, erased or
+    retained: a diary agreement that ends stops the diary, not the journal. Without
+    `holds`, every request buries its subjects.
+    """
 
     def handle(session: Session, event: Event) -> None:
         request = ErasureRequest.from_event(event)
         outcome = erase(session, request)
-        for subject_id in request.subject_ids:
-            tombstones.bury(session, subject_id, request.erasure_id)
+        if holds is None or holds <= request.covered_categories:
+            for subject_id in request.subject_ids:
+                tombstones.bury(session, subject_id, request.erasure_id)
         publish(session, completion_event(service, request, outcome))
 
     handle.__name__ = f"erase_{service}_data"

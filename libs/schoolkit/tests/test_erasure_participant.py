@@ -91,3 +91,27 @@ def test_when_erasing_fails_nothing_is_buried_and_nothing_confirmed(database: Da
 
 def test_a_retention_keeps_its_date_only_when_the_basis_sets_one() -> None:
     assert Retention("marks", "law").to_dict() == {"category": "marks", "basis": "law"}
+
+
+def test_a_request_that_leaves_some_of_a_participants_data_buries_nobody(
+    database: Database,
+) -> None:
+    handle = erasure_handler(
+        "journal", erase_two_marks_and_keep_finals, holds=frozenset({"marks", "lessons"})
+    )
+    with database.transaction() as session:
+        handle(session, erasure_request_event())  # asks for marks, not for lessons
+    with database.transaction() as session:
+        assert not tombstones.is_erased(session, "b9604152-fa90-5f7b-8dbe-8739744fa448")
+        assert len(confirmations(session)) == 1
+
+
+def test_a_request_covering_everything_a_participant_holds_buries_its_subjects(
+    database: Database,
+) -> None:
+    holds = frozenset({"marks", "attendance", "final_marks"})  # final marks: retained
+    handle = erasure_handler("journal", erase_two_marks_and_keep_finals, holds=holds)
+    with database.transaction() as session:
+        handle(session, erasure_request_event())
+    with database.transaction() as session:
+        assert tombstones.is_erased(session, "b9604152-fa90-5f7b-8dbe-8739744fa448")

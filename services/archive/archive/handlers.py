@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from archive.erasure import eraser
+from archive.erasure import HOLDS, eraser
 from archive.keys import KeyStore, master_key_from_env
 from archive.records import archive_event
 from schoolkit.consumer import Handler
@@ -62,7 +62,7 @@ def build_handlers(keys: KeyStore) -> dict[str, Handler]:
     table: dict[str, Handler] = {event_type: archiver(keys) for event_type in ARCHIVED_TYPES}
     for event_type, handler in DENY_LIST_HANDLERS.items():
         table[event_type] = also_archive(handler, keys) if event_type in table else handler
-    table["consent.erasure.requested"] = erasure_handler("archive", eraser(keys))
+    table["consent.erasure.requested"] = erasure_handler("archive", eraser(keys), HOLDS)
     return table
 
 

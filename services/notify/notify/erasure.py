@@ -24,6 +24,9 @@ NOTICE_BASIS = (
 )
 
 
+HOLDS = frozenset({"contacts", "guardianships", "deliveries"})
+
+
 def erase(session: Session, request: ErasureRequest) -> ErasureOutcome:
     outcome = ErasureOutcome()
     subjects = request.subject_ids

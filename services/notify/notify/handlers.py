@@ -104,7 +104,7 @@ def build_handlers(config: DeliveryConfig) -> dict[str, Handler]:
             DENY_LIST_HANDLERS["identity.account.unblocked"],
             access_notice("account_unblocked", config),
         ),
-        "consent.erasure.requested": erasure_handler("notify", erasure.erase),
+        "consent.erasure.requested": erasure_handler("notify", erasure.erase, erasure.HOLDS),
         "consent.erasure.finished": tell,
     }
 
