@@ -1,5 +1,131 @@
 """What the consent API accepts and returns (marshmallow); listed in its OpenAPI document."""
 
-from marshmallow import Schema
+from marshmallow import Schema, fields, validate
 
-SCHEMAS: dict[str, type[Schema]] = {}
+
+class TemplateSchema(Schema):
+    id = fields.String()
+    kind = fields.String(metadata={"description": "processing or diary_agreement"})
+    version = fields.Integer()
+    title = fields.String()
+    purposes = fields.List(fields.String())
+    guardian_categories = fields.List(fields.String())
+    student_categories = fields.List(fields.String())
+    actions = fields.List(fields.String())
+    recipients = fields.List(fields.String())
+    validity = fields.String()
+    effective_from = fields.Date()
+
+
+class TemplateWithTextSchema(TemplateSchema):
+    text = fields.String()
+
+
+class ConsentInSchema(Schema):
+    guardian_id = fields.UUID(required=True)
+    student_id = fields.UUID(required=True)
+    representation = fields.String(
+        required=True,
+        validate=validate.OneOf(["parent", "legal_representative", "guardian_by_decision"]),
+    )
+    decision = fields.String(required=True, validate=validate.OneOf(["given", "refused"]))
+    signed_on = fields.Date(required=True)
+    method = fields.String(load_default="paper", validate=validate.OneOf(["paper", "electronic"]))
+    template_version = fields.Integer(load_default=None, validate=validate.Range(min=1))
+    purposes = fields.List(fields.String(), load_default=None)
+
+
+class ConsentSchema(Schema):
+    id = fields.String()
+    guardian_id = fields.String()
+    student_id = fields.String()
+    representation = fields.String()
+    template_id = fields.String()
+    controller = fields.String(attribute="school_id")
+    purposes = fields.List(fields.String())
+    categories = fields.List(fields.String())
+    legal_basis = fields.String()
+    method = fields.String()
+    status = fields.String(metadata={"description": "given, refused, withdrawn or ended"})
+    signed_on = fields.Date()
+    registered_at = fields.DateTime()
+    registered_by = fields.String()
+    withdrawn_at = fields.DateTime(allow_none=True)
+    withdrawal_reason = fields.String(allow_none=True)
+
+
+class WithdrawalSchema(Schema):
+    received_at = fields.AwareDateTime(
+        required=True, metadata={"description": "When the written revocation arrived."}
+    )
+    reason = fields.String(
+        load_default="withdrawn_by_guardian",
+        validate=validate.OneOf(["withdrawn_by_guardian", "purpose_ended"]),
+    )
+
+
+class AgreementInSchema(Schema):
+    guardian_id = fields.UUID(required=True)
+    student_id = fields.UUID(required=True)
+    applied_on = fields.Date(required=True)
+    template_version = fields.Integer(load_default=None, validate=validate.Range(min=1))
+
+
+class AgreementSchema(Schema):
+    id = fields.String()
+    guardian_id = fields.String()
+    student_id = fields.String()
+    template_id = fields.String()
+    registration_number = fields.String()
+    status = fields.String(metadata={"description": "in_force or terminated"})
+    applied_on = fields.Date()
+    concluded_at = fields.DateTime()
+    terminated_by = fields.String(allow_none=True)
+    effective_at = fields.DateTime(allow_none=True)
+
+
+class VersionDecisionSchema(Schema):
+    accepted = fields.Boolean(required=True)
+
+
+class TerminationSchema(Schema):
+    by = fields.String(required=True, validate=validate.OneOf(["guardian", "school"]))
+    effective_at = fields.AwareDateTime(load_default=None)
+
+
+class ParticipantStateSchema(Schema):
+    participant = fields.String()
+    state = fields.String(metadata={"description": "waiting or confirmed"})
+    confirmed_at = fields.DateTime(allow_none=True)
+    confirmations = fields.Integer()
+    counts = fields.Dict(keys=fields.String(), values=fields.Integer())
+    retained = fields.List(fields.Dict())
+
+
+class ErasureSchema(Schema):
+    id = fields.String()
+    reason = fields.String()
+    status = fields.String(metadata={"description": "open or finished"})
+    subjects = fields.List(fields.Dict())
+    categories = fields.List(fields.String())
+    retain = fields.List(fields.Dict())
+    received_at = fields.DateTime()
+    deadline = fields.DateTime()
+    attempt = fields.Integer()
+    overdue_raised_at = fields.DateTime(allow_none=True)
+    finished_at = fields.DateTime(allow_none=True)
+    participants = fields.List(fields.Nested(ParticipantStateSchema))
+
+
+SCHEMAS = {
+    "Template": TemplateSchema,
+    "TemplateWithText": TemplateWithTextSchema,
+    "ConsentIn": ConsentInSchema,
+    "Consent": ConsentSchema,
+    "Withdrawal": WithdrawalSchema,
+    "AgreementIn": AgreementInSchema,
+    "Agreement": AgreementSchema,
+    "VersionDecision": VersionDecisionSchema,
+    "Termination": TerminationSchema,
+    "Erasure": ErasureSchema,
+}

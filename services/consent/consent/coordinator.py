@@ -1,0 +1,252 @@
+"""The erasure coordinator (DESIGN §4): request, track, ask again, warn, finish.
+
+Every step is a row change plus an outbox event in one transaction, and every step is
+written to the erasure's own log, which the act of destruction extracts (R-PD-4).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from consent.models import Erasure, ErasureLogEntry, ErasureParticipant
+from consent.settings import ErasureSettings
+from schoolkit.events import Event
+from schoolkit.outbox import publish
+
+TRIGGERS = {
+    "consent.revoked": "consent_revoked",
+    "consent.agreement.terminated": "agreement_terminated",
+    "journal.student.left": "student_left",
+}
+
+
+def iso(moment: datetime) -> str:
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+@dataclass(frozen=True)
+class Subject:
+    subject_id: str
+    kind: str
+
+
+class Coordinator:
+    def __init__(self, settings: ErasureSettings) -> None:
+        self.settings = settings
+
+    # --- starting -----------------------------------------------------------------------
+
+    def start(
+        self,
+        session: Session,
+        *,
+        school_id: str,
+        reason: str,
+        subjects: list[Subject],
+        trigger_event_id: str,
+        received_at: datetime,
+    ) -> Erasure:
+        """Open the request once per trigger event; a repeated trigger returns the same one."""
+        existing = session.scalars(
+            select(Erasure).where(Erasure.trigger_event_id == trigger_event_id)
+        ).first()
+        if existing is not None:
+            return existing
+        policy = self.settings.policy
+        erasure = Erasure(
+            school_id=school_id,
+            reason=reason,
+            trigger_event_id=trigger_event_id,
+            subjects=[{"subject_id": s.subject_id, "kind": s.kind} for s in subjects],
+            categories=policy.to_erase(reason),
+            retain=self._retained(reason, received_at),
+            received_at=received_at,
+            deadline=self.settings.calendar.deadline(received_at, self.settings.working_days),
+            status="open",
+            attempt=1,
+            last_asked_at=datetime.now(UTC),
+        )
+        session.add(erasure)
+        session.flush()
+        for participant in policy.participants:
+            session.add(ErasureParticipant(erasure_id=erasure.id, participant=participant))
+        log(session, erasure, "requested", details={"attempt": 1, "trigger": trigger_event_id})
+        publish(session, self._request_event(erasure))
+        return erasure
+
+    def _retained(self, reason: str, received_at: datetime) -> list[dict[str, str]]:
+        kept = []
+        for category in self.settings.policy.to_retain(reason):
+            until = received_at.date().replace(year=received_at.year + (category.retain_years or 0))
+            kept.append(
+                {"category": category.name, "basis": category.law or "", "until": until.isoformat()}
+            )
+        return kept
+
+    def _request_event(self, erasure: Erasure) -> Event:
+        return Event(
+            type="consent.erasure.requested",
+            school_id=erasure.school_id,
+            data={
+                "erasure_id": erasure.id,
+                "subjects": erasure.subjects,
+                "reason": erasure.reason,
+                "categories": erasure.categories,
+                "retain": erasure.retain,
+                "deadline": iso(erasure.deadline),
+                "attempt": erasure.attempt,
+            },
+        )
+
+    # --- confirmations ------------------------------------------------------------------
+
+    def confirm(self, session: Session, event: Event) -> str | None:
+        data = event.data
+        erasure = session.get(Erasure, data["erasure_id"], with_for_update=True)
+        if erasure is None:
+            return "ignored"
+        part = session.get(ErasureParticipant, (erasure.id, data["participant"]))
+        if part is None:
+            return "ignored"  # a participant this installation does not wait for
+        part.confirmations += 1
+        part.counts = data["counts"]
+        part.retained = data["retained"]
+        if part.confirmed_at is None:
+            part.confirmed_at = datetime.fromisoformat(data["completed_at"].replace("Z", "+00:00"))
+        log(
+            session,
+            erasure,
+            "confirmed",
+            participant=part.participant,
+            event_id=event.id,
+            details={"counts": data["counts"]},
+        )
+        if erasure.status == "open" and self._all_confirmed(session, erasure):
+            self._finish(session, erasure)
+        return None
+
+    @staticmethod
+    def _all_confirmed(session: Session, erasure: Erasure) -> bool:
+        waiting = session.scalars(
+            select(ErasureParticipant.participant).where(
+                ErasureParticipant.erasure_id == erasure.id,
+                ErasureParticipant.confirmed_at.is_(None),
+            )
+        ).first()
+        return waiting is None
+
+    def _finish(self, session: Session, erasure: Erasure) -> None:
+        erasure.status = "finished"
+        erasure.finished_at = datetime.now(UTC)
+        log(session, erasure, "finished")
+        participants = sorted(self.settings.policy.participants)
+        publish(
+            session,
+            Event(
+                type="consent.erasure.finished",
+                school_id=erasure.school_id,
+                data={
+                    "erasure_id": erasure.id,
+                    "reason": erasure.reason,
+                    "subjects": erasure.subjects,
+                    "participants": participants,
+                    "finished_at": iso(erasure.finished_at),
+                    "deadline": iso(erasure.deadline),
+                    "act_url": f"/api/consent/v1/erasures/{erasure.id}/act.pdf",
+                },
+            ),
+        )
+
+    # --- the sweep: asking again, warning -----------------------------------------------
+
+    def sweep(self, session: Session, now: datetime | None = None) -> None:
+        now = now or datetime.now(UTC)
+        open_ones = session.scalars(
+            select(Erasure).where(Erasure.status == "open").with_for_update(skip_locked=True)
+        )
+        for erasure in open_ones:
+            missing = self.missing(session, erasure)
+            if _aware(erasure.last_asked_at) + self.settings.ask_again_after <= now:
+                self._ask_again(session, erasure, missing, now)
+            if erasure.overdue_raised_at is None and now >= self.warning_point(erasure):
+                self._raise_overdue(session, erasure, missing, now)
+
+    def warning_point(self, erasure: Erasure) -> datetime:
+        received, deadline = _aware(erasure.received_at), _aware(erasure.deadline)
+        return received + timedelta(
+            seconds=(deadline - received).total_seconds() * self.settings.warn_share
+        )
+
+    @staticmethod
+    def missing(session: Session, erasure: Erasure) -> list[str]:
+        return sorted(
+            session.scalars(
+                select(ErasureParticipant.participant).where(
+                    ErasureParticipant.erasure_id == erasure.id,
+                    ErasureParticipant.confirmed_at.is_(None),
+                )
+            )
+        )
+
+    def _ask_again(
+        self, session: Session, erasure: Erasure, missing: list[str], now: datetime
+    ) -> None:
+        erasure.attempt += 1
+        erasure.last_asked_at = now
+        log(
+            session,
+            erasure,
+            "asked_again",
+            details={"attempt": erasure.attempt, "waiting_for": missing},
+        )
+        publish(session, self._request_event(erasure))
+
+    def _raise_overdue(
+        self, session: Session, erasure: Erasure, missing: list[str], now: datetime
+    ) -> None:
+        erasure.overdue_raised_at = now
+        log(session, erasure, "overdue_raised", details={"waiting_for": missing})
+        publish(
+            session,
+            Event(
+                type="consent.erasure.overdue",
+                school_id=erasure.school_id,
+                data={
+                    "erasure_id": erasure.id,
+                    "deadline": iso(erasure.deadline),
+                    "missing_participants": missing,
+                    "raised_at": iso(now),
+                },
+            ),
+        )
+
+
+def log(
+    session: Session,
+    erasure: Erasure,
+    what: str,
+    *,
+    participant: str | None = None,
+    event_id: str | None = None,
+    details: dict[str, object] | None = None,
+) -> None:
+    session.add(
+        ErasureLogEntry(
+            erasure_id=erasure.id,
+            at=datetime.now(UTC),
+            what=what,
+            participant=participant,
+            event_id=event_id,
+            details=details or {},
+        )
+    )
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

@@ -1,0 +1,45 @@
+"""The coordinator's periodic turn in the worker: ask again, warn, start due terminations,
+and keep the gauges the ops alerts read (deploy/prometheus/alerts.yml)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from prometheus_client import Gauge
+from sqlalchemy import select
+
+from consent.coordinator import Coordinator
+from consent.models import Erasure
+from consent.registry import start_due_agreement_erasures
+from schoolkit.db import Database
+
+OPEN = Gauge("erasures_open", "Erasure requests not yet confirmed by every participant.")
+OVERDUE = Gauge(
+    "erasures_overdue",
+    "Open erasures past the warning point of their legal term (consent.erasure.overdue raised).",
+)
+REMAINING = Gauge(
+    "erasure_deadline_seconds_remaining",
+    "Seconds before the deadline of the open erasure with the least time left.",
+)
+
+
+class Sweep:
+    def __init__(self, coordinator: Coordinator) -> None:
+        self.coordinator = coordinator
+
+    def __call__(self, database: Database) -> None:
+        now = datetime.now(UTC)
+        with database.transaction() as session:
+            start_due_agreement_erasures(session, self.coordinator, now)
+            self.coordinator.sweep(session, now)
+        with database.transaction() as session:
+            open_ones = session.scalars(select(Erasure).where(Erasure.status == "open")).all()
+        OPEN.set(len(open_ones))
+        OVERDUE.set(sum(1 for e in open_ones if e.overdue_raised_at is not None))
+        deadlines = [_aware(e.deadline) for e in open_ones]
+        REMAINING.set(min((d - now).total_seconds() for d in deadlines) if deadlines else 0)
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
