@@ -49,8 +49,9 @@ def load_policy(
     participants_file: Path | None = None,
     enabled: list[str] | None = None,
 ) -> Policy:
-    participants = _participants(participants_file or DATA / "participants.toml", enabled)
-    held = set().union(*participants.values()) if participants else set()
+    declared = _declared(participants_file or DATA / "participants.toml")
+    participants = _enabled(declared, enabled)
+    held = set().union(*declared.values())
     raw = _read(
         policy_file or Path(os.environ.get("RETENTION_POLICY_FILE") or DATA / "retention.toml")
     )
@@ -70,8 +71,13 @@ def _read(path: Path) -> dict[str, Any]:
         raise PolicyError(f"{path}: {error}") from error
 
 
-def _participants(path: Path, enabled: list[str] | None) -> dict[str, frozenset[str]]:
-    declared = {name: frozenset(categories) for name, categories in _read(path).items()}
+def _declared(path: Path) -> dict[str, frozenset[str]]:
+    return {name: frozenset(categories) for name, categories in _read(path).items()}
+
+
+def _enabled(
+    declared: dict[str, frozenset[str]], enabled: list[str] | None
+) -> dict[str, frozenset[str]]:
     wanted = enabled if enabled is not None else _enabled_from_env(declared)
     unknown = sorted(set(wanted) - set(declared))
     if unknown:

@@ -65,7 +65,7 @@ def register_consent(session: Session, staff: Staff, form: dict) -> Consent:
         representation=form["representation"],
         template_id=template.id,
         purposes=purposes,
-        categories=template.guardian_categories + template.student_categories,
+        categories=sorted(set(template.guardian_categories) | set(template.student_categories)),
         legal_basis=CONSENT_BASIS,
         method=form.get("method", "paper"),
         status="given" if form["decision"] == "given" else "refused",

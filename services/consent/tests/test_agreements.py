@@ -1,0 +1,140 @@
+"""Diary agreements: concluded on the guardian's application, versions, termination (R-CON-2…4)."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from flask.testing import FlaskClient
+from pypdf import PdfReader
+
+from consent.coordinator import Coordinator
+from consent.registry import start_due_agreement_erasures
+from consent.settings import ErasureSettings
+from schoolkit.db import Database
+
+from .conftest import API, new_id
+
+Headers = Callable[..., dict[str, str]]
+
+
+def an_agreement(client: FlaskClient, as_role: Headers, **fields: Any) -> dict[str, Any]:
+    form = {"guardian_id": new_id(), "student_id": new_id(), "applied_on": "2025-09-02", **fields}
+    answer = client.post(f"{API}/agreements", json=form, headers=as_role("class_teacher"))
+    assert answer.status_code == 201, answer.json
+    return answer.json
+
+
+def test_an_application_registered_concludes_the_agreement_with_a_registration_number(
+    client: FlaskClient, as_role: Headers, published
+) -> None:
+    agreement = an_agreement(client, as_role)
+    assert agreement["status"] == "in_force"
+    assert agreement["registration_number"] == "ЭД-2025/1"
+    [concluded] = published("consent.agreement.concluded")
+    assert concluded["data"]["registration_number"] == "ЭД-2025/1"
+
+
+def test_the_guardian_gets_a_printable_copy_with_the_registration_mark(
+    client: FlaskClient, as_role: Headers
+) -> None:
+    agreement = an_agreement(client, as_role)
+    answer = client.get(
+        f"{API}/agreements/{agreement['id']}/application.pdf", headers=as_role("class_teacher")
+    )
+    assert answer.mimetype == "application/pdf"
+    text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(answer.data)).pages)
+    assert "Отметка о регистрации" in text
+    assert "ЭД-2025/1" in text
+
+
+def test_a_second_agreement_for_the_same_family_is_a_409(
+    client: FlaskClient, as_role: Headers
+) -> None:
+    agreement = an_agreement(client, as_role)
+    form = {
+        "guardian_id": agreement["guardian_id"],
+        "student_id": agreement["student_id"],
+        "applied_on": "2025-09-03",
+    }
+    answer = client.post(f"{API}/agreements", json=form, headers=as_role("class_teacher"))
+    assert (answer.status_code, answer.json["error"]["code"]) == (409, "agreement_exists")
+
+
+def test_a_guardian_who_refuses_a_new_version_stays_on_theirs(
+    client: FlaskClient, as_role: Headers, published
+) -> None:
+    agreement = an_agreement(client, as_role)
+    answer = client.post(
+        f"{API}/agreements/{agreement['id']}/version",
+        json={"accepted": False},
+        headers=as_role("class_teacher"),
+    )
+    assert answer.json["template_id"] == agreement["template_id"]
+    assert len(published("consent.agreement.concluded")) == 1
+
+
+def test_terminated_by_the_guardian_the_diary_data_goes_at_once(
+    client: FlaskClient, as_role: Headers, published
+) -> None:
+    agreement = an_agreement(client, as_role)
+    answer = client.post(
+        f"{API}/agreements/{agreement['id']}/termination",
+        json={"by": "guardian"},
+        headers=as_role("class_teacher"),
+    )
+    assert answer.json["status"] == "terminated"
+    [terminated] = published("consent.agreement.terminated")
+    [request] = published("consent.erasure.requested")
+    assert terminated["data"]["by"] == "guardian"
+    assert request["data"]["reason"] == "agreement_terminated"
+    assert request["data"]["categories"] == ["acknowledgements", "diary"]
+
+
+def test_terminated_by_the_school_the_erasure_waits_for_the_stated_time(
+    client: FlaskClient, as_role: Headers, published, database_url: str
+) -> None:
+    agreement = an_agreement(client, as_role)
+    effective = datetime.now(UTC) + timedelta(days=14)
+    body = {"by": "school", "effective_at": effective.isoformat()}
+    client.post(
+        f"{API}/agreements/{agreement['id']}/termination",
+        json=body,
+        headers=as_role("deputy_director"),
+    )
+    [notice] = published("consent.agreement.terminated")
+    assert notice["data"]["effective_at"].startswith(effective.date().isoformat())
+    assert published("consent.erasure.requested") == []
+
+    database = Database(database_url)
+    with database.transaction() as session:
+        start_due_agreement_erasures(
+            session, Coordinator(ErasureSettings()), effective + timedelta(seconds=1)
+        )
+    database.dispose()
+    assert len(published("consent.erasure.requested")) == 1
+
+
+def test_terminating_an_ended_agreement_is_a_409_and_opens_nothing_more(
+    client: FlaskClient, as_role: Headers, published
+) -> None:
+    agreement = an_agreement(client, as_role)
+    url = f"{API}/agreements/{agreement['id']}/termination"
+    client.post(url, json={"by": "guardian"}, headers=as_role("class_teacher"))
+    again = client.post(url, json={"by": "guardian"}, headers=as_role("class_teacher"))
+    assert (again.status_code, again.json["error"]["code"]) == (409, "agreement_not_in_force")
+    assert len(published("consent.erasure.requested")) == 1
+
+
+def test_the_school_must_say_when_its_termination_takes_effect(
+    client: FlaskClient, as_role: Headers
+) -> None:
+    agreement = an_agreement(client, as_role)
+    answer = client.post(
+        f"{API}/agreements/{agreement['id']}/termination",
+        json={"by": "school"},
+        headers=as_role("deputy_director"),
+    )
+    assert (answer.status_code, answer.json["error"]["code"]) == (422, "effective_at_required")
