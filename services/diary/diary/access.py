@@ -80,6 +80,9 @@ def not_found() -> ApiError:
 def open_diary(session: Session, principal: Principal, student_id: str) -> StudentDiary:
     """The student's diary if `principal` may read it; otherwise a 404."""
     school = principal.school_id
+    # A guardian's own agreement in force covers the student: one query answers both.
+    if principal.has_any_role(GUARDIAN) and is_guardian_of(session, principal, student_id):
+        return StudentDiary(school, student_id, _spans(session, school, student_id))
     if not student_is_covered(session, school, student_id):
         raise not_found()
     diary = StudentDiary(school, student_id, _spans(session, school, student_id))

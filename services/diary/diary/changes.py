@@ -7,10 +7,11 @@ calendar, subjects or teachers' names change (school counter).
 
 from __future__ import annotations
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from diary.models import ChangeCounter
+from diary.store import increment
 
 STUDENT = "student"
 CLASS = "class"
@@ -18,18 +19,9 @@ SCHOOL = "school"
 
 
 def bump(session: Session, school_id: str, scope: str, scope_id: str) -> None:
-    raised = session.execute(
-        update(ChangeCounter)
-        .where(
-            ChangeCounter.school_id == school_id,
-            ChangeCounter.scope == scope,
-            ChangeCounter.scope_id == scope_id,
-        )
-        .values(counter=ChangeCounter.counter + 1)
+    increment(
+        session, ChangeCounter, "counter", school_id=school_id, scope=scope, scope_id=scope_id
     )
-    if not raised.rowcount:
-        session.add(ChangeCounter(school_id=school_id, scope=scope, scope_id=scope_id, counter=1))
-        session.flush()
 
 
 def counters(session: Session, school_id: str, student_id: str, class_ids: list[str]) -> str:

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from diary.gate import replaying
 from diary.models import LoggedEvent, LoggedEventPerson
+from diary.store import put, put_new
 from schoolkit.events import Event
 
 
@@ -35,27 +36,30 @@ def remember(
     envelope = event.to_dict()
     if data is not None:
         envelope["data"] = data
-    session.merge(
-        LoggedEvent(
-            school_id=event.school_id,
-            entity_type=entity_type,
-            entity_id=entity_id,
-            # Replay order only matters within an entity, which keeps one row: time will do.
-            sequence=time.time_ns(),
-            event_type=event.type,
-            body=json.dumps(envelope, ensure_ascii=False),
-        )
+    put(
+        session,
+        LoggedEvent,
+        school_id=event.school_id,
+        entity_type=entity_type,
+        entity_id=entity_id,
+        # Replay order only matters within an entity, which keeps one row: time will do.
+        sequence=time.time_ns(),
+        event_type=event.type,
+        body=json.dumps(envelope, ensure_ascii=False),
     )
-    key = (event.school_id, entity_type, entity_id)
-    known = set(
-        session.execute(select(LoggedEventPerson.person_id).where(*_same_entity(*key))).scalars()
+    put_new(
+        session,
+        LoggedEventPerson,
+        [
+            {
+                "school_id": event.school_id,
+                "entity_type": entity_type,
+                "entity_id": entity_id,
+                "person_id": person_id,
+            }
+            for person_id in sorted(set(people))
+        ],
     )
-    for person_id in set(people) - known:
-        session.add(
-            LoggedEventPerson(
-                school_id=key[0], entity_type=entity_type, entity_id=entity_id, person_id=person_id
-            )
-        )
 
 
 def forget(session: Session, school_id: str, entity_type: str, entity_id: str) -> None:

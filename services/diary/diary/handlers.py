@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import delete, update
 from sqlalchemy.orm import Session
 
-from diary import changes, eventlog, gate
+from diary import changes, eventlog, gate, store
 from diary.erasure import erase
 from diary.models import (
     Agreement,
@@ -65,14 +65,14 @@ def apply_calendar(session: Session, event: Event) -> str | None:
     data, school = event.data, event.school_id
     if not _newer(session, event, "year", data["year_id"]):
         return STALE
-    session.merge(
-        SchoolYear(
-            school_id=school,
-            year_id=data["year_id"],
-            name=data["name"],
-            starts_on=_day(data["starts_on"]),
-            ends_on=_day(data["ends_on"]),
-        )
+    store.put(
+        session,
+        SchoolYear,
+        school_id=school,
+        year_id=data["year_id"],
+        name=data["name"],
+        starts_on=_day(data["starts_on"]),
+        ends_on=_day(data["ends_on"]),
     )
     for table in (Period, Holiday):
         session.execute(
@@ -110,14 +110,14 @@ def apply_subject(session: Session, event: Event) -> str | None:
     data = event.data
     if not _newer(session, event, "subject", data["school_subject_id"]):
         return STALE
-    session.merge(
-        Subject(
-            school_id=event.school_id,
-            subject_id=data["school_subject_id"],
-            name=data["name"],
-            short_name=data.get("short_name"),
-            removed=data["change"] == "removed",
-        )
+    store.put(
+        session,
+        Subject,
+        school_id=event.school_id,
+        subject_id=data["school_subject_id"],
+        name=data["name"],
+        short_name=data.get("short_name"),
+        removed=data["change"] == "removed",
     )
     changes.bump(session, event.school_id, changes.SCHOOL, event.school_id)
     eventlog.remember(session, event, ("subject", data["school_subject_id"]))
@@ -128,16 +128,16 @@ def apply_class(session: Session, event: Event) -> str | None:
     data = event.data
     if not _newer(session, event, "class", data["class_id"]):
         return STALE
-    session.merge(
-        SchoolClass(
-            school_id=event.school_id,
-            class_id=data["class_id"],
-            year_id=data["year_id"],
-            name=data["name"],
-            grade=data.get("grade"),
-            class_teacher_id=data.get("class_teacher_id"),
-            removed=data["change"] == "removed",
-        )
+    store.put(
+        session,
+        SchoolClass,
+        school_id=event.school_id,
+        class_id=data["class_id"],
+        year_id=data["year_id"],
+        name=data["name"],
+        grade=data.get("grade"),
+        class_teacher_id=data.get("class_teacher_id"),
+        removed=data["change"] == "removed",
     )
     changes.bump(session, event.school_id, changes.CLASS, data["class_id"])
     eventlog.remember(session, event, ("class", data["class_id"]))
@@ -149,25 +149,25 @@ def apply_lesson(session: Session, event: Event) -> str | None:
     if not _newer(session, event, "lesson", data["lesson_id"]):
         return STALE
     moved_from = data.get("transferred_from") or {}
-    session.merge(
-        Lesson(
-            school_id=event.school_id,
-            lesson_id=data["lesson_id"],
-            class_id=data["class_id"],
-            group_id=data.get("group_id"),
-            subject_id=data["school_subject_id"],
-            teacher_id=data["teacher_id"],
-            substituted_teacher_id=data.get("substituted_teacher_id"),
-            lesson_date=_day(data["date"]),
-            slot=data["slot"],
-            starts_at=_moment(data["starts_at"]),
-            ends_at=_moment(data["ends_at"]),
-            status=data["status"],
-            topic=data.get("topic"),
-            homework=data.get("homework"),
-            transferred_from_date=_day(moved_from["date"]) if moved_from else None,
-            transferred_from_slot=moved_from.get("slot"),
-        )
+    store.put(
+        session,
+        Lesson,
+        school_id=event.school_id,
+        lesson_id=data["lesson_id"],
+        class_id=data["class_id"],
+        group_id=data.get("group_id"),
+        subject_id=data["school_subject_id"],
+        teacher_id=data["teacher_id"],
+        substituted_teacher_id=data.get("substituted_teacher_id"),
+        lesson_date=_day(data["date"]),
+        slot=data["slot"],
+        starts_at=_moment(data["starts_at"]),
+        ends_at=_moment(data["ends_at"]),
+        status=data["status"],
+        topic=data.get("topic"),
+        homework=data.get("homework"),
+        transferred_from_date=_day(moved_from["date"]) if moved_from else None,
+        transferred_from_slot=moved_from.get("slot"),
     )
     changes.bump(session, event.school_id, changes.CLASS, data["class_id"])
     eventlog.remember(session, event, ("lesson", data["lesson_id"]))
@@ -184,20 +184,20 @@ def apply_homework(session: Session, event: Event) -> str | None:
         if not addressed:
             return NOT_COVERED
         data["student_ids"] = addressed
-    session.merge(
-        Homework(
-            school_id=event.school_id,
-            homework_id=data["homework_id"],
-            lesson_id=data["lesson_id"],
-            class_id=data["class_id"],
-            group_id=data.get("group_id"),
-            subject_id=data["school_subject_id"],
-            teacher_id=data["teacher_id"],
-            student_ids=" ".join(addressed) if addressed else None,
-            assigned_on=_day(data["assigned_on"]),
-            due_on=_day(data["due_on"]),
-            text=data["text"],
-        )
+    store.put(
+        session,
+        Homework,
+        school_id=event.school_id,
+        homework_id=data["homework_id"],
+        lesson_id=data["lesson_id"],
+        class_id=data["class_id"],
+        group_id=data.get("group_id"),
+        subject_id=data["school_subject_id"],
+        teacher_id=data["teacher_id"],
+        student_ids=" ".join(addressed) if addressed else None,
+        assigned_on=_day(data["assigned_on"]),
+        due_on=_day(data["due_on"]),
+        text=data["text"],
     )
     changes.bump(session, event.school_id, changes.CLASS, data["class_id"])
     eventlog.remember(session, event, ("homework", data["homework_id"]), addressed or (), data)
@@ -215,20 +215,20 @@ def apply_message(session: Session, event: Event) -> str | None:
         if not addressed:
             return NOT_COVERED
         data["student_ids"] = addressed
-    session.merge(
-        Message(
-            school_id=school,
-            message_id=message_id,
-            class_id=data["class_id"],
-            group_id=data.get("group_id"),
-            lesson_id=data.get("lesson_id"),
-            subject_id=data.get("school_subject_id"),
-            teacher_id=data["teacher_id"],
-            addressed=addressed is not None,
-            kind=data["kind"],
-            text=data["text"],
-            sent_at=_moment(data["sent_at"]),
-        )
+    store.put(
+        session,
+        Message,
+        school_id=school,
+        message_id=message_id,
+        class_id=data["class_id"],
+        group_id=data.get("group_id"),
+        lesson_id=data.get("lesson_id"),
+        subject_id=data.get("school_subject_id"),
+        teacher_id=data["teacher_id"],
+        addressed=addressed is not None,
+        kind=data["kind"],
+        text=data["text"],
+        sent_at=_moment(data["sent_at"]),
     )
     session.execute(
         delete(MessageRecipient).where(
@@ -334,14 +334,14 @@ def _guardianship(session: Session, event: Event, *, active: bool) -> str | None
     data = event.data
     if not _newer(session, event, "guardianship", data["guardianship_id"]):
         return STALE
-    session.merge(
-        Guardianship(
-            school_id=event.school_id,
-            guardianship_id=data["guardianship_id"],
-            guardian_id=data["guardian_id"],
-            student_id=data["student_id"],
-            active=active,
-        )
+    store.put(
+        session,
+        Guardianship,
+        school_id=event.school_id,
+        guardianship_id=data["guardianship_id"],
+        guardian_id=data["guardian_id"],
+        student_id=data["student_id"],
+        active=active,
     )
     changes.bump(session, event.school_id, changes.STUDENT, data["student_id"])
     people = [data["guardian_id"], data["student_id"]]
@@ -356,15 +356,15 @@ def apply_agreement_concluded(session: Session, event: Event) -> str | None:
     data = event.data
     if not _newer(session, event, "agreement", data["agreement_id"]):
         return STALE
-    session.merge(
-        Agreement(
-            school_id=event.school_id,
-            agreement_id=data["agreement_id"],
-            guardian_id=data["guardian_id"],
-            student_id=data["student_id"],
-            concluded_at=_moment(data["concluded_at"]),
-            ends_at=None,
-        )
+    store.put(
+        session,
+        Agreement,
+        school_id=event.school_id,
+        agreement_id=data["agreement_id"],
+        guardian_id=data["guardian_id"],
+        student_id=data["student_id"],
+        concluded_at=_moment(data["concluded_at"]),
+        ends_at=None,
     )
     return _agreement_changed(session, event)
 
@@ -374,15 +374,15 @@ def apply_agreement_terminated(session: Session, event: Event) -> str | None:
     if not _newer(session, event, "agreement", data["agreement_id"]):
         return STALE
     ends_at = _moment(data["effective_at"])
-    session.merge(
-        Agreement(
-            school_id=event.school_id,
-            agreement_id=data["agreement_id"],
-            guardian_id=data["guardian_id"],
-            student_id=data["student_id"],
-            concluded_at=_moment(data["registered_at"]),
-            ends_at=ends_at,
-        )
+    store.put(
+        session,
+        Agreement,
+        school_id=event.school_id,
+        agreement_id=data["agreement_id"],
+        guardian_id=data["guardian_id"],
+        student_id=data["student_id"],
+        concluded_at=_moment(data["registered_at"]),
+        ends_at=ends_at,
     )
     return _agreement_changed(session, event)
 
@@ -427,16 +427,16 @@ def apply_person(session: Session, event: Event) -> str | None:
         return NOT_COVERED
     if data["kind"] == "guardian" and not gate.guardian_is_covered(session, school, person_id):
         return NOT_COVERED
-    session.merge(
-        Person(
-            school_id=school,
-            person_id=person_id,
-            kind=data["kind"],
-            last_name=data["last_name"],
-            first_name=data["first_name"],
-            middle_name=data.get("middle_name"),
-            birth_date=_day(data["birth_date"]) if data.get("birth_date") else None,
-        )
+    store.put(
+        session,
+        Person,
+        school_id=school,
+        person_id=person_id,
+        kind=data["kind"],
+        last_name=data["last_name"],
+        first_name=data["first_name"],
+        middle_name=data.get("middle_name"),
+        birth_date=_day(data["birth_date"]) if data.get("birth_date") else None,
     )
     scope = changes.STUDENT if data["kind"] == "student" else changes.SCHOOL
     changes.bump(session, school, scope, person_id if scope == changes.STUDENT else school)
@@ -451,24 +451,24 @@ def apply_mark(session: Session, event: Event) -> str | None:
         return NOT_COVERED
     if not _newer(session, event, "mark", data["mark_id"]):
         return STALE
-    session.merge(
-        Mark(
-            school_id=school,
-            mark_id=data["mark_id"],
-            student_id=data["student_id"],
-            lesson_id=data["lesson_id"],
-            lesson_date=_day(data["lesson_date"]),
-            period_id=data["period_id"],
-            class_id=data["class_id"],
-            subject_id=data["school_subject_id"],
-            teacher_id=data["teacher_id"],
-            work_type=data["work_type"],
-            weight=float(data["weight"]),
-            scale=data["scale"],
-            value=str(data["value"]),
-            comment=data.get("comment"),
-            recorded_at=_moment(data.get("recorded_at") or data["corrected_at"]),
-        )
+    store.put(
+        session,
+        Mark,
+        school_id=school,
+        mark_id=data["mark_id"],
+        student_id=data["student_id"],
+        lesson_id=data["lesson_id"],
+        lesson_date=_day(data["lesson_date"]),
+        period_id=data["period_id"],
+        class_id=data["class_id"],
+        subject_id=data["school_subject_id"],
+        teacher_id=data["teacher_id"],
+        work_type=data["work_type"],
+        weight=float(data["weight"]),
+        scale=data["scale"],
+        value=str(data["value"]),
+        comment=data.get("comment"),
+        recorded_at=_moment(data.get("recorded_at") or data["corrected_at"]),
     )
     return _student_changed(session, event, ("mark", data["mark_id"]))
 
@@ -491,18 +491,18 @@ def apply_attendance(session: Session, event: Event) -> str | None:
         return NOT_COVERED
     if not _newer(session, event, "attendance", data["attendance_id"]):
         return STALE
-    session.merge(
-        Attendance(
-            school_id=event.school_id,
-            attendance_id=data["attendance_id"],
-            student_id=data["student_id"],
-            lesson_id=data["lesson_id"],
-            lesson_date=_day(data["lesson_date"]),
-            class_id=data["class_id"],
-            subject_id=data["school_subject_id"],
-            status=data["status"],
-            reason=data.get("reason"),
-        )
+    store.put(
+        session,
+        Attendance,
+        school_id=event.school_id,
+        attendance_id=data["attendance_id"],
+        student_id=data["student_id"],
+        lesson_id=data["lesson_id"],
+        lesson_date=_day(data["lesson_date"]),
+        class_id=data["class_id"],
+        subject_id=data["school_subject_id"],
+        status=data["status"],
+        reason=data.get("reason"),
     )
     return _student_changed(session, event, ("attendance", data["attendance_id"]))
 
@@ -518,15 +518,15 @@ def apply_finals(session: Session, event: Event) -> str | None:
     if not data["finals"]:
         return NOT_COVERED
     for final in data["finals"]:
-        session.merge(
-            FinalMark(
-                school_id=school,
-                student_id=final["student_id"],
-                period_id=data["period_id"],
-                subject_id=data["school_subject_id"],
-                scale=final["scale"],
-                value=str(final["value"]),
-            )
+        store.put(
+            session,
+            FinalMark,
+            school_id=school,
+            student_id=final["student_id"],
+            period_id=data["period_id"],
+            subject_id=data["school_subject_id"],
+            scale=final["scale"],
+            value=str(final["value"]),
         )
         changes.bump(session, school, changes.STUDENT, final["student_id"])
     entity = ("finalization", data["finalization_id"])
