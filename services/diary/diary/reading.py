@@ -11,9 +11,10 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import cache
 from typing import Any
 
-from sqlalchemy import and_, false, func, or_, select, true
+from sqlalchemy import Boolean, Select, and_, bindparam, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from diary import changes
@@ -102,11 +103,44 @@ def lessons_between(
     session: Session, diary: StudentDiary, span: DateRange, *, with_student_data: bool
 ) -> dict[str, dict[str, Any]]:
     """The student's lessons in `span`, in order, keyed by lesson id (query 1 of the week)."""
+    rows = session.execute(
+        _lessons_statement(),
+        {
+            "school_id": diary.school_id,
+            "student_id": diary.student_id,
+            "class_ids": diary.class_ids,
+            "starts_on": span.starts_on,
+            "ends_on": span.ends_on,
+            "with_student_data": with_student_data,
+        },
+    )
+    lessons: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        if row.group_id is not None and row.group_id not in row.group_ids.split():
+            continue
+        entry = lessons.get(row.lesson_id) or _lesson_entry(row, with_student_data)
+        lessons[row.lesson_id] = entry
+        known = {h["homework_id"] for h in entry["homework"]}
+        if (
+            row.homework_id
+            and row.homework_id not in known
+            and _set_for(row.homework_for, diary.student_id)
+        ):
+            entry["homework"].append(
+                {"homework_id": row.homework_id, "text": row.homework_text, "due_on": row.due_on}
+            )
+    return lessons
+
+
+@cache
+def _lessons_statement() -> Select[Any]:
+    """Built once: constructing a select of six tables costs more than running it."""
     enrolled = aliased(EnrolmentSpan)
     teacher = aliased(Person)
-    query = (
+    lesson = Lesson.__table__.c
+    return (
         select(
-            Lesson,
+            *Lesson.__table__.c,
             Subject.name.label("subject_name"),
             teacher.last_name,
             teacher.first_name,
@@ -122,84 +156,63 @@ def lessons_between(
         .join(
             enrolled,
             and_(
-                enrolled.school_id == Lesson.school_id,
-                enrolled.class_id == Lesson.class_id,
-                enrolled.student_id == diary.student_id,
-                Lesson.lesson_date >= enrolled.starts_on,
-                Lesson.lesson_date <= func.coalesce(enrolled.ends_on, FAR_FUTURE),
+                enrolled.school_id == lesson.school_id,
+                enrolled.class_id == lesson.class_id,
+                enrolled.student_id == bindparam("student_id"),
+                lesson.lesson_date >= enrolled.starts_on,
+                lesson.lesson_date <= func.coalesce(enrolled.ends_on, FAR_FUTURE),
             ),
         )
         .outerjoin(
             Subject,
-            and_(Subject.school_id == Lesson.school_id, Subject.subject_id == Lesson.subject_id),
+            and_(Subject.school_id == lesson.school_id, Subject.subject_id == lesson.subject_id),
         )
         .outerjoin(
             teacher,
-            and_(teacher.school_id == Lesson.school_id, teacher.person_id == Lesson.teacher_id),
+            and_(teacher.school_id == lesson.school_id, teacher.person_id == lesson.teacher_id),
         )
         .outerjoin(
             Attendance,
             and_(
-                Attendance.school_id == Lesson.school_id,
-                Attendance.lesson_id == Lesson.lesson_id,
-                Attendance.student_id == diary.student_id,
-                true() if with_student_data else false(),
+                Attendance.school_id == lesson.school_id,
+                Attendance.lesson_id == lesson.lesson_id,
+                Attendance.student_id == bindparam("student_id"),
+                bindparam("with_student_data", type_=Boolean),
             ),
         )
         .outerjoin(
             Homework,
-            and_(Homework.school_id == Lesson.school_id, Homework.lesson_id == Lesson.lesson_id),
+            and_(Homework.school_id == lesson.school_id, Homework.lesson_id == lesson.lesson_id),
         )
         .where(
-            Lesson.school_id == diary.school_id,
-            Lesson.class_id.in_(diary.class_ids),
-            Lesson.lesson_date.between(span.starts_on, span.ends_on),
+            lesson.school_id == bindparam("school_id"),
+            lesson.class_id.in_(bindparam("class_ids", expanding=True)),
+            lesson.lesson_date.between(bindparam("starts_on"), bindparam("ends_on")),
         )
-        .order_by(Lesson.lesson_date, Lesson.slot, Lesson.starts_at)
+        .order_by(lesson.lesson_date, lesson.slot, lesson.starts_at)
     )
-    lessons: dict[str, dict[str, Any]] = {}
-    for row in session.execute(query):
-        lesson: Lesson = row.Lesson
-        if lesson.group_id is not None and lesson.group_id not in row.group_ids.split():
-            continue
-        entry = lessons.get(lesson.lesson_id) or _lesson_entry(row, lesson, with_student_data)
-        lessons[lesson.lesson_id] = entry
-        known = {h["homework_id"] for h in entry["homework"]}
-        if (
-            row.homework_id
-            and row.homework_id not in known
-            and _set_for(row.homework_for, diary.student_id)
-        ):
-            entry["homework"].append(
-                {
-                    "homework_id": row.homework_id,
-                    "text": row.homework_text,
-                    "due_on": row.due_on,
-                }
-            )
-    return lessons
 
 
-def _lesson_entry(row: Any, lesson: Lesson, with_student_data: bool) -> dict[str, Any]:
+def _lesson_entry(row: Any, with_student_data: bool) -> dict[str, Any]:
     entry: dict[str, Any] = {
-        "lesson_id": lesson.lesson_id,
-        "date": lesson.lesson_date,
-        "slot": lesson.slot,
-        "starts_at": lesson.starts_at,
-        "ends_at": lesson.ends_at,
-        "status": lesson.status,
-        "subject_id": lesson.subject_id,
+        "lesson_id": row.lesson_id,
+        "date": row.lesson_date,
+        "slot": row.slot,
+        "starts_at": row.starts_at,
+        "ends_at": row.ends_at,
+        "status": row.status,
+        "subject_id": row.subject_id,
         "subject": row.subject_name,
-        "teacher_id": lesson.teacher_id,
+        "teacher_id": row.teacher_id,
         "teacher": _full_name(row.last_name, row.first_name, row.middle_name),
-        "substitution": lesson.substituted_teacher_id is not None,
+        "substitution": row.substituted_teacher_id is not None,
         "transferred_from": (
-            {"date": lesson.transferred_from_date, "slot": lesson.transferred_from_slot}
-            if lesson.transferred_from_date
+            {"date": row.transferred_from_date, "slot": row.transferred_from_slot}
+            if row.transferred_from_date
             else None
         ),
-        "topic": lesson.topic,
-        "homework_summary": lesson.homework,
+        "topic": row.topic,
+        "homework_summary": row.homework,
         "homework": [],
     }
     if with_student_data:
@@ -218,19 +231,33 @@ def _set_for(student_ids: str | None, student_id: str) -> bool:
 
 def marks_between(session: Session, diary: StudentDiary, span: DateRange) -> list[dict[str, Any]]:
     """The student's marks of lessons in `span` (query 2 of the week)."""
-    rows = session.scalars(
-        select(Mark)
-        .where(
-            Mark.school_id == diary.school_id,
-            Mark.student_id == diary.student_id,
-            Mark.lesson_date.between(span.starts_on, span.ends_on),
-        )
-        .order_by(Mark.lesson_date, Mark.recorded_at)
+    rows = session.execute(
+        _marks_statement(),
+        {
+            "school_id": diary.school_id,
+            "student_id": diary.student_id,
+            "starts_on": span.starts_on,
+            "ends_on": span.ends_on,
+        },
     )
     return [_mark_entry(mark) for mark in rows]
 
 
-def _mark_entry(mark: Mark) -> dict[str, Any]:
+@cache
+def _marks_statement() -> Select[Any]:
+    mark = Mark.__table__.c
+    return (
+        select(*Mark.__table__.c)
+        .where(
+            mark.school_id == bindparam("school_id"),
+            mark.student_id == bindparam("student_id"),
+            mark.lesson_date.between(bindparam("starts_on"), bindparam("ends_on")),
+        )
+        .order_by(mark.lesson_date, mark.recorded_at)
+    )
+
+
+def _mark_entry(mark: Any) -> dict[str, Any]:
     return {
         "mark_id": mark.mark_id,
         "lesson_id": mark.lesson_id,

@@ -9,6 +9,7 @@ from datetime import timedelta
 
 import pytest
 
+from diary.schemas import WeekSchema
 from diary.testing import SchoolEvents, new_id
 from schoolkit.auth import GUARDIAN
 
@@ -185,3 +186,13 @@ def test_the_openapi_document_describes_the_diary_paths(caller: Caller) -> None:
         assert f"/api/diary/v1/students/{{student_id}}/{path}" in paths
     assert "/api/diary/v1/classes/{class_id}/acknowledgements" in paths
     assert "Week" in document["components"]["schemas"]
+
+
+def test_the_week_answers_in_the_shape_its_openapi_schema_documents(
+    school: SchoolEvents, apply: Apply, caller: Caller, scene: Scene
+) -> None:
+    apply(school.mark(scene.family.student_id, scene.maths, 5))
+    body = as_guardian(caller, scene, f"/week?date={MONDAY}").get_json()
+    documented = WeekSchema().dump(WeekSchema().load(body))
+    assert documented == body
+    assert body["days"][0]["date"] == MONDAY.isoformat()
