@@ -10,10 +10,11 @@ from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any
 
-from flask import Blueprint, Response, jsonify, request
+from flask import Blueprint, Response, current_app, jsonify, request
 from marshmallow import EXCLUDE, Schema
 
 from diary import access, acknowledging, extract, reading
+from diary.bodycache import BodyCache
 from diary.schemas import (
     AcknowledgementRequest,
     AcknowledgementSchema,
@@ -55,12 +56,22 @@ def _diary(student_id: str) -> access.StudentDiary:
 
 
 def _cached(diary: access.StudentDiary, build: Callable[[], Any]) -> Response:
-    """The body `build` makes, unless the client's copy (If-None-Match) is still current."""
+    """The body `build` makes, unless the client's copy (If-None-Match) is still current.
+
+    Called only once access is granted. A body built for the same path, day and
+    counters is served from this process's cache (diary.bodycache).
+    """
     tag = reading.etag(db_session(), diary)
     if request.if_none_match.contains_weak(tag):
         response = Response(status=304)
     else:
-        response = jsonify(build())
+        bodies: BodyCache = current_app.extensions["diary_bodies"]
+        key = (diary.school_id, request.full_path, date.today().isoformat(), tag)
+        body = bodies.get(key)
+        if body is None:
+            body = current_app.json.dumps(build()).encode()
+            bodies.put(key, body)
+        response = Response(body, mimetype="application/json")
     response.set_etag(tag, weak=True)
     response.headers["Cache-Control"] = "private, no-cache"
     return response

@@ -7,6 +7,7 @@ from flask import Flask
 from flask.json.provider import DefaultJSONProvider
 
 from diary import api
+from diary.bodycache import BodyCache
 from diary.schemas import SCHEMAS
 from schoolkit.settings import Settings
 from schoolkit.web import create_service_app
@@ -30,4 +31,5 @@ def create_app(settings: Settings | None = None) -> Flask:
         title="Diary",
     )
     app.json = IsoDatesJSONProvider(app)
+    app.extensions["diary_bodies"] = BodyCache.from_env()
     return app

@@ -2,7 +2,9 @@
 
 Categories (the retention policy's names, as in diary.erasure.completed's example):
 - `diary`: the student's read model (name, marks, attendance, finals, messages addressed
-  to them, enrolment spans) and every logged event copy about the person;
+  to them, enrolment spans) and every logged event copy about the person. The change
+  counter behind their ETags stays (an opaque id and a number, like a tombstone): were it
+  reset, a web process could match an old cached body to a new diary's counters;
 - `acknowledgements`: what the guardian acknowledged, and what was acknowledged for the student;
 - `guardianships`: the access copies (guardian links and diary agreements).
 The kit's handler then buries each subject and confirms with the counts.
@@ -20,7 +22,6 @@ from diary.models import (
     Acknowledgement,
     Agreement,
     Attendance,
-    ChangeCounter,
     EnrolmentSpan,
     FinalMark,
     Guardianship,
@@ -56,7 +57,6 @@ def _erase_diary(session: Session, school: str, person_id: str) -> int:
     for table in (Mark, Attendance, FinalMark, EnrolmentSpan):
         erased += _delete(session, table, school, table.student_id == person_id)
     erased += _delete(session, Person, school, Person.person_id == person_id)
-    erased += _delete(session, ChangeCounter, school, ChangeCounter.scope_id == person_id)
     return erased + _erase_logged_copies(session, school, person_id)
 
 

@@ -196,3 +196,22 @@ def test_the_week_answers_in_the_shape_its_openapi_schema_documents(
     documented = WeekSchema().dump(WeekSchema().load(body))
     assert documented == body
     assert body["days"][0]["date"] == MONDAY.isoformat()
+
+
+def test_a_week_served_from_the_body_cache_still_shows_a_mark_recorded_since(
+    school: SchoolEvents, apply: Apply, caller: Caller, scene: Scene
+) -> None:
+    def monday_marks() -> list[str]:
+        body = as_guardian(caller, scene, f"/week?date={MONDAY}").get_json()
+        return [m["value"] for lesson in body["days"][0]["lessons"] for m in lesson["marks"]]
+
+    assert monday_marks() == []
+    assert monday_marks() == []  # now from the cache
+    apply(school.mark(scene.family.student_id, scene.maths, 5))
+    assert monday_marks() == ["5"]
+
+
+def test_a_warm_body_cache_opens_nothing_to_a_stranger(caller: Caller, scene: Scene) -> None:
+    path = f"/students/{scene.family.student_id}/week?date={MONDAY}"
+    assert caller.get(path, scene.family.guardian_id, GUARDIAN).status_code == 200
+    assert caller.get(path, new_id(), GUARDIAN).status_code == 404
