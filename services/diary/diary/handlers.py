@@ -34,6 +34,7 @@ from diary.models import (
     SchoolYear,
     Subject,
 )
+from schoolkit import tombstones
 from schoolkit.consumer import Handler
 from schoolkit.denylist import HANDLERS as DENY_LIST_HANDLERS
 from schoolkit.erasure import erasure_handler
@@ -42,6 +43,8 @@ from schoolkit.ordering import accept_version
 
 STALE = "stale"
 NOT_COVERED = "ignored"  # personal data of someone without an agreement in force
+# The kit checks the envelope's subject (the student); a relation's guardian is ours to check.
+ERASED = "tombstoned"
 
 
 def _day(value: str) -> date:
@@ -332,6 +335,8 @@ def apply_guardian_unlinked(session: Session, event: Event) -> str | None:
 
 def _guardianship(session: Session, event: Event, *, active: bool) -> str | None:
     data = event.data
+    if tombstones.is_erased(session, data["guardian_id"]):
+        return ERASED
     if not _newer(session, event, "guardianship", data["guardianship_id"]):
         return STALE
     store.put(
@@ -354,6 +359,8 @@ def _guardianship(session: Session, event: Event, *, active: bool) -> str | None
 
 def apply_agreement_concluded(session: Session, event: Event) -> str | None:
     data = event.data
+    if tombstones.is_erased(session, data["guardian_id"]):
+        return ERASED
     if not _newer(session, event, "agreement", data["agreement_id"]):
         return STALE
     store.put(

@@ -83,3 +83,13 @@ def test_diary_rebuild_brings_back_a_damaged_read_model_on_postgres(
         assert session.scalars(select(Mark.value)).all() == ["4"]
         assert session.scalars(select(Lesson.topic)).all() == ["Тема"]
     database.dispose()
+
+
+def test_a_late_link_or_agreement_of_an_erased_guardian_brings_nothing_back(
+    school: SchoolEvents, apply: Apply, scene: Scene
+) -> None:
+    guardian = scene.family.guardian_id
+    apply(school.erasure(guardians=[guardian]))
+    student = new_id()
+    outcomes = apply(school.guardian_linked(guardian, student), school.agreement(guardian, student))
+    assert outcomes == ["tombstoned", "tombstoned"]
