@@ -25,6 +25,7 @@ from diary.models import (
     EnrolmentSpan,
     FinalMark,
     Guardianship,
+    Homework,
     LoggedEvent,
     LoggedEventPerson,
     Mark,
@@ -54,6 +55,7 @@ def erase(session: Session, request: ErasureRequest) -> ErasureOutcome:
 
 def _erase_diary(session: Session, school: str, person_id: str) -> int:
     erased = _erase_addressed_messages(session, school, person_id)
+    erased += _erase_individual_homework(session, school, person_id)
     for table in (Mark, Attendance, FinalMark, EnrolmentSpan):
         erased += _delete(session, table, school, table.student_id == person_id)
     erased += _delete(session, Person, school, Person.person_id == person_id)
@@ -79,6 +81,25 @@ def _erase_addressed_messages(session: Session, school: str, student_id: str) ->
     )
     orphans = [message_id for message_id in message_ids if message_id not in still_addressed]
     return erased + _delete(session, Message, school, Message.message_id.in_(orphans))
+
+
+def _erase_individual_homework(session: Session, school: str, student_id: str) -> int:
+    """Individual homework forgets the student; set for them alone, it goes."""
+    erased = 0
+    rows = session.scalars(
+        select(Homework).where(
+            Homework.school_id == school, Homework.student_ids.contains(student_id)
+        )
+    )
+    for homework in rows:
+        others = [s for s in (homework.student_ids or "").split() if s != student_id]
+        if others:
+            homework.student_ids = " ".join(others)
+        else:
+            session.delete(homework)
+        erased += 1
+    session.flush()
+    return erased
 
 
 def _erase_acknowledgements(session: Session, school: str, person_id: str) -> int:

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import delete, select
 
 from diary.handlers import HANDLERS
-from diary.models import Lesson, LoggedEvent, Mark, Message, MessageRecipient
+from diary.models import Homework, Lesson, LoggedEvent, Mark, Message, MessageRecipient
 from diary.rebuild import main as rebuild_main
 from diary.testing import SchoolEvents, covered_family, new_id
 from schoolkit.auth import GUARDIAN
@@ -93,3 +93,15 @@ def test_a_late_link_or_agreement_of_an_erased_guardian_brings_nothing_back(
     student = new_id()
     outcomes = apply(school.guardian_linked(guardian, student), school.agreement(guardian, student))
     assert outcomes == ["tombstoned", "tombstoned"]
+
+
+def test_individual_homework_set_for_an_erased_student_alone_goes_with_them(
+    school: SchoolEvents, apply: Apply, database: Database, scene: Scene
+) -> None:
+    student = scene.family.student_id
+    apply(
+        school.homework(scene.maths, "Только для неё", MONDAY, student_ids=[student]),
+        school.erasure(students=[student]),
+    )
+    with database.sessions() as session:
+        assert session.scalars(select(Homework.text)).all() == []
