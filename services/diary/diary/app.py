@@ -1,17 +1,35 @@
 """The diary web process: `gunicorn 'diary.app:create_app()'`."""
 
+from datetime import date
+from typing import Any
+
 from flask import Flask
+from flask.json.provider import DefaultJSONProvider
 
 from diary import api
+from diary.bodycache import BodyCache
 from diary.schemas import SCHEMAS
 from schoolkit.settings import Settings
 from schoolkit.web import create_service_app
 
 
+class IsoDatesJSONProvider(DefaultJSONProvider):
+    """Dates and instants as ISO 8601 (Flask's default would write RFC 822 HTTP dates)."""
+
+    @staticmethod
+    def default(o: Any) -> Any:
+        if isinstance(o, date):  # a datetime is a date too
+            return o.isoformat()
+        return DefaultJSONProvider.default(o)
+
+
 def create_app(settings: Settings | None = None) -> Flask:
-    return create_service_app(
+    app = create_service_app(
         settings or Settings.from_env("diary"),
         blueprints=[api.blueprint],
         openapi_schemas=SCHEMAS,
         title="Diary",
     )
+    app.json = IsoDatesJSONProvider(app)
+    app.extensions["diary_bodies"] = BodyCache.from_env()
+    return app

@@ -1,3 +1,8 @@
 """The event types the diary service publishes; each must name diary as sender in contracts/asyncapi.yaml."""
 
-PUBLISHES: frozenset[str] = frozenset()
+PUBLISHES: frozenset[str] = frozenset(
+    {
+        "diary.acknowledged",  # acknowledging.acknowledge (R-DRY-5)
+        "diary.erasure.completed",  # schoolkit.erasure, around diary.erasure.erase
+    }
+)

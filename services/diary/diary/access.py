@@ -1,0 +1,176 @@
+"""Who may open which student's diary (R-DRY-3, R-DRY-7, R-ROLE-5, R-ROLE-6).
+
+A diary exists only for a covered student (a guardian's agreement in force). Then:
+- a guardian: their own child, linked in identity, under their own agreement in force;
+- a student: themself;
+- a class teacher: students currently in the class they lead;
+- a subject teacher: students of a class (and group) they teach lessons to;
+- the deputy director and the director: every student of their school.
+Anyone else gets 404, the same answer as for a student that does not exist, so that
+nobody can probe which ids are real (another school's students included).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import exists, or_, select
+from sqlalchemy.orm import Session
+
+from diary.gate import in_force, student_is_covered
+from diary.models import Agreement, EnrolmentSpan, Guardianship, Lesson, SchoolClass
+from schoolkit.auth import (
+    CLASS_TEACHER,
+    DEPUTY_DIRECTOR,
+    DIRECTOR,
+    GUARDIAN,
+    STUDENT,
+    SUBJECT_TEACHER,
+    Principal,
+)
+from schoolkit.errors import ApiError
+
+DIARY_READERS = (GUARDIAN, STUDENT, CLASS_TEACHER, SUBJECT_TEACHER, DEPUTY_DIRECTOR, DIRECTOR)
+LEADERSHIP = (DEPUTY_DIRECTOR, DIRECTOR)
+
+
+@dataclass(frozen=True)
+class Span:
+    class_id: str
+    group_ids: frozenset[str]
+    starts_on: date
+    ends_on: date | None
+
+    def covers(self, day: date) -> bool:
+        return self.starts_on <= day and (self.ends_on is None or day <= self.ends_on)
+
+
+@dataclass(frozen=True)
+class StudentDiary:
+    """A diary the caller may open: whose, in which school, in which classes when."""
+
+    school_id: str
+    student_id: str
+    spans: tuple[Span, ...]
+
+    @property
+    def class_ids(self) -> list[str]:
+        return sorted({span.class_id for span in self.spans})
+
+    def current_span(self, today: date) -> Span | None:
+        return next((span for span in self.spans if span.covers(today)), None) or (
+            self.spans[-1] if self.spans else None
+        )
+
+    def takes_part(self, class_id: str, group_id: str | None, day: date) -> bool:
+        """Whether the student is in that class (and group, if any) on `day`."""
+        return any(
+            span.class_id == class_id
+            and span.covers(day)
+            and (group_id is None or group_id in span.group_ids)
+            for span in self.spans
+        )
+
+
+def not_found() -> ApiError:
+    return ApiError(404, "not_found", "No such student diary.")
+
+
+def open_diary(session: Session, principal: Principal, student_id: str) -> StudentDiary:
+    """The student's diary if `principal` may read it; otherwise a 404."""
+    school = principal.school_id
+    # A guardian's own agreement in force covers the student: one query answers both.
+    if principal.has_any_role(GUARDIAN) and is_guardian_of(session, principal, student_id):
+        return StudentDiary(school, student_id, _spans(session, school, student_id))
+    if not student_is_covered(session, school, student_id):
+        raise not_found()
+    diary = StudentDiary(school, student_id, _spans(session, school, student_id))
+    if not _may_read(session, principal, diary):
+        raise not_found()
+    return diary
+
+
+def is_guardian_of(session: Session, principal: Principal, student_id: str) -> bool:
+    """A linked guardian with their own diary agreement in force for this child (R-DRY-3)."""
+    if not principal.has_any_role(GUARDIAN):
+        return False
+    school, guardian = principal.school_id, principal.user_id
+    linked = exists().where(
+        Guardianship.school_id == school,
+        Guardianship.guardian_id == guardian,
+        Guardianship.student_id == student_id,
+        Guardianship.active.is_(True),
+    )
+    agreed = exists().where(
+        Agreement.school_id == school,
+        Agreement.guardian_id == guardian,
+        Agreement.student_id == student_id,
+        in_force(),
+    )
+    return bool(session.execute(select(linked & agreed)).scalar())
+
+
+def leads_class(session: Session, principal: Principal, class_id: str) -> bool:
+    if not principal.has_any_role(CLASS_TEACHER):
+        return False
+    query = select(
+        exists().where(
+            SchoolClass.school_id == principal.school_id,
+            SchoolClass.class_id == class_id,
+            SchoolClass.class_teacher_id == principal.user_id,
+            SchoolClass.removed.is_(False),
+        )
+    )
+    return bool(session.execute(query).scalar())
+
+
+def is_class_teacher_of(session: Session, principal: Principal, diary: StudentDiary) -> bool:
+    current = diary.current_span(date.today())
+    return current is not None and leads_class(session, principal, current.class_id)
+
+
+def _may_read(session: Session, principal: Principal, diary: StudentDiary) -> bool:
+    if principal.has_any_role(*LEADERSHIP):
+        return True
+    if principal.has_any_role(STUDENT) and principal.user_id == diary.student_id:
+        return True
+    return (
+        is_guardian_of(session, principal, diary.student_id)
+        or is_class_teacher_of(session, principal, diary)
+        or _teaches(session, principal, diary)
+    )
+
+
+def _teaches(session: Session, principal: Principal, diary: StudentDiary) -> bool:
+    """A teacher of the student's current class, of the whole class or of the student's group."""
+    if not principal.has_any_role(SUBJECT_TEACHER, CLASS_TEACHER):
+        return False
+    current = diary.current_span(date.today())
+    if current is None:
+        return False
+    teacher = principal.user_id
+    query = select(Lesson.group_id).where(
+        Lesson.school_id == diary.school_id,
+        Lesson.class_id == current.class_id,
+        or_(Lesson.teacher_id == teacher, Lesson.substituted_teacher_id == teacher),
+    )
+    groups = set(session.execute(query.distinct()).scalars())
+    return None in groups or bool(groups & current.group_ids)
+
+
+def _spans(session: Session, school: str, student_id: str) -> tuple[Span, ...]:
+    rows = session.execute(
+        select(
+            EnrolmentSpan.class_id,
+            EnrolmentSpan.group_ids,
+            EnrolmentSpan.starts_on,
+            EnrolmentSpan.ends_on,
+        )
+        .where(EnrolmentSpan.school_id == school, EnrolmentSpan.student_id == student_id)
+        .order_by(EnrolmentSpan.starts_on)
+    ).all()
+    return tuple(
+        Span(row.class_id, frozenset(row.group_ids.split()), row.starts_on, row.ends_on)
+        for row in rows
+    )
