@@ -27,6 +27,7 @@ format: install
 
 bench: install
 	$(BIN)/python bench/bus/run.py
+	$(BIN)/python bench/erasure/run.py
 
 install: $(VENV)/.installed
 

@@ -216,10 +216,11 @@ class Listener:
                     return envelope
             if time.monotonic() > deadline:
                 raise AssertionError(f"no such event within {timeout} s; got {self.received}")
-            self._drain()
+            self.drain()
             time.sleep(0.02)
 
-    def _drain(self) -> None:
+    def drain(self) -> None:
+        """Take in whatever has arrived so far."""
         while True:
             method, _properties, body = self.channel.basic_get(self.queue, auto_ack=True)
             if method is None:
