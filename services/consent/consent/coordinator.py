@@ -70,6 +70,7 @@ class Coordinator:
             deadline=self.settings.calendar.deadline(received_at, self.settings.working_days),
             status="open",
             attempt=1,
+            waiting=len(policy.participants),
             last_asked_at=datetime.now(UTC),
         )
         session.add(erasure)
@@ -119,6 +120,7 @@ class Coordinator:
         part.retained = data["retained"]
         if part.confirmed_at is None:
             part.confirmed_at = datetime.fromisoformat(data["completed_at"].replace("Z", "+00:00"))
+            erasure.waiting -= 1
         log(
             session,
             erasure,
@@ -127,19 +129,9 @@ class Coordinator:
             event_id=event.id,
             details={"counts": data["counts"]},
         )
-        if erasure.status == "open" and self._all_confirmed(session, erasure):
+        if erasure.status == "open" and erasure.waiting == 0:
             self._finish(session, erasure)
         return None
-
-    @staticmethod
-    def _all_confirmed(session: Session, erasure: Erasure) -> bool:
-        waiting = session.scalars(
-            select(ErasureParticipant.participant).where(
-                ErasureParticipant.erasure_id == erasure.id,
-                ErasureParticipant.confirmed_at.is_(None),
-            )
-        ).first()
-        return waiting is None
 
     def _finish(self, session: Session, erasure: Erasure) -> None:
         erasure.status = "finished"
@@ -171,11 +163,11 @@ class Coordinator:
             select(Erasure).where(Erasure.status == "open").with_for_update(skip_locked=True)
         )
         for erasure in open_ones:
-            missing = self.missing(session, erasure)
+            # Most open erasures are simply young: only those due for a step cost a query.
             if _aware(erasure.last_asked_at) + self.settings.ask_again_after <= now:
-                self._ask_again(session, erasure, missing, now)
+                self._ask_again(session, erasure, self.missing(session, erasure), now)
             if erasure.overdue_raised_at is None and now >= self.warning_point(erasure):
-                self._raise_overdue(session, erasure, missing, now)
+                self._raise_overdue(session, erasure, self.missing(session, erasure), now)
 
     def warning_point(self, erasure: Erasure) -> datetime:
         received, deadline = _aware(erasure.received_at), _aware(erasure.deadline)

@@ -105,6 +105,8 @@ class Erasure(Base):
     deadline: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
     status: Mapped[str] = mapped_column(String(12), nullable=False, default="open", index=True)
     attempt: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+    # Participants that have not confirmed yet: counted down, so finishing costs no query.
+    waiting: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     last_asked_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
     overdue_raised_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

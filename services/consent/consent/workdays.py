@@ -11,7 +11,7 @@ import os
 import tomllib
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from functools import cached_property
+from functools import cached_property, lru_cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -41,7 +41,7 @@ class WorkingCalendar:
             return True
         if day.weekday() >= SATURDAY or self._listed(day, "extra_days_off"):
             return False
-        return day not in holidays.Russia(years=day.year)
+        return day not in russian_holidays(day.year)
 
     def add_working_days(self, start: date, count: int) -> date:
         """The `count`-th working day after `start` (start itself not counted)."""
@@ -59,6 +59,12 @@ class WorkingCalendar:
         last_day = self.add_working_days(received_day, working_days)
         end = datetime.combine(last_day, time(23, 59, 59), tzinfo=self.timezone)
         return end
+
+
+@lru_cache(maxsize=16)
+def russian_holidays(year: int) -> holidays.HolidayBase:
+    """Building a year's holidays costs milliseconds: once per year per process."""
+    return holidays.Russia(years=year)
 
 
 def deadline_working_days() -> int:

@@ -29,6 +29,7 @@ def upgrade() -> None:
         sa.Column("deadline", sa.DateTime(timezone=True), nullable=False),
         sa.Column("status", sa.String(length=12), nullable=False),
         sa.Column("attempt", sa.Integer(), nullable=False),
+        sa.Column("waiting", sa.Integer(), nullable=False),
         sa.Column("last_asked_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("overdue_raised_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("finished_at", sa.DateTime(timezone=True), nullable=True),
