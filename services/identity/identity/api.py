@@ -1,5 +1,263 @@
 """The identity HTTP API under /api/identity/v1: thin routes (parse, call, serialise)."""
 
-from flask import Blueprint
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, request
+from sqlalchemy import select
+
+from identity import people
+from identity.models import Account, Guardianship, Person
+from identity.schemas import (
+    BlockSchema,
+    GuardianshipInSchema,
+    GuardianshipSchema,
+    MeSchema,
+    PersonInSchema,
+    PersonSchema,
+    UnblockSchema,
+)
+from schoolkit.auth import (
+    ADMINISTRATOR,
+    CLASS_TEACHER,
+    DEPUTY_DIRECTOR,
+    DIRECTOR,
+    current_principal,
+    require_auth,
+    require_roles,
+)
+from schoolkit.errors import ApiError, load_json
+from schoolkit.web import db_session
 
 blueprint = Blueprint("identity", __name__, url_prefix="/v1")
+
+# R-ROLE-1: administrators manage people and accounts; R-ROLE-2/3: the leadership and
+# class teachers look people up (class teachers hand out credentials).
+READERS = (ADMINISTRATOR, DIRECTOR, DEPUTY_DIRECTOR, CLASS_TEACHER)
+PAGE = 200
+
+
+def _own_person(person_id: str) -> Person:
+    person = db_session().get(Person, person_id)
+    if person is None or person.school_id != current_principal().school_id:
+        raise ApiError(404, "not_found", "No such person.")
+    return person
+
+
+def _own_account(person_id: str) -> Account:
+    _own_person(person_id)
+    account = db_session().get(Account, person_id)
+    if account is None:
+        raise ApiError(404, "no_account", "This person has no account.")
+    return account
+
+
+@blueprint.get("/me")
+@require_auth
+def me() -> Any:
+    """The caller's account: never the password.
+    ---
+    get:
+      responses:
+        200:
+          content:
+            application/json:
+              schema: Me
+    """
+    account = db_session().get(Account, current_principal().user_id)
+    if account is None:
+        raise ApiError(404, "not_found", "No such account.")
+    return MeSchema().dump(account)
+
+
+@blueprint.post("/people")
+@require_roles(ADMINISTRATOR)
+def create_person() -> Any:
+    """Create a person of the school, with an account when a login is given.
+    ---
+    post:
+      requestBody:
+        content:
+          application/json:
+            schema: PersonIn
+      responses:
+        201:
+          content:
+            application/json:
+              schema: Person
+        409:
+          description: The login is taken.
+        422: ValidationFailed
+    """
+    form = load_json(PersonInSchema())
+    session = db_session()
+    principal = current_principal()
+    person = people.create_person(session, principal.school_id, principal.user_id, form)
+    session.commit()
+    return PersonSchema().dump(person), 201
+
+
+@blueprint.get("/people")
+@require_roles(*READERS)
+def list_people() -> Any:
+    """People of the school, by kind and by the start of the last name.
+    ---
+    get:
+      parameters:
+      - {in: query, name: kind, schema: {type: string, enum: [staff, guardian, student]}}
+      - {in: query, name: q, schema: {type: string}}
+      responses:
+        200:
+          content:
+            application/json:
+              schema: {type: array, items: Person}
+    """
+    query = select(Person).where(Person.school_id == current_principal().school_id)
+    if kind := request.args.get("kind"):
+        query = query.where(Person.kind == kind)
+    if text := request.args.get("q"):
+        query = query.where(Person.last_name.startswith(text, autoescape=True))
+    found = db_session().scalars(query.order_by(Person.last_name, Person.first_name).limit(PAGE))
+    return PersonSchema(many=True).dump(list(found))
+
+
+@blueprint.get("/people/<person_id>")
+@require_roles(*READERS)
+def read_person(person_id: str) -> Any:
+    """One person.
+    ---
+    get:
+      responses:
+        200:
+          content:
+            application/json:
+              schema: Person
+        404: NotFound
+    """
+    return PersonSchema().dump(_own_person(person_id))
+
+
+@blueprint.post("/guardianships")
+@require_roles(ADMINISTRATOR)
+def link_guardian() -> Any:
+    """Link a guardian to a student.
+    ---
+    post:
+      requestBody:
+        content:
+          application/json:
+            schema: GuardianshipIn
+      responses:
+        201:
+          content:
+            application/json:
+              schema: Guardianship
+        404: NotFound
+        409:
+          description: Already linked.
+    """
+    form = load_json(GuardianshipInSchema())
+    guardian, student = _own_person(form["guardian_id"]), _own_person(form["student_id"])
+    session = db_session()
+    principal = current_principal()
+    link = people.link_guardian(session, principal.school_id, principal.user_id, guardian, student)
+    session.commit()
+    return GuardianshipSchema().dump(link), 201
+
+
+@blueprint.delete("/guardianships/<link_id>")
+@require_roles(ADMINISTRATOR)
+def unlink_guardian(link_id: str) -> Any:
+    """End a guardianship.
+    ---
+    delete:
+      responses:
+        204:
+          description: Unlinked.
+        404: NotFound
+    """
+    session = db_session()
+    link = session.get(Guardianship, link_id)
+    principal = current_principal()
+    if link is None or link.school_id != principal.school_id:
+        raise ApiError(404, "not_found", "No such guardianship.")
+    people.unlink_guardian(
+        session,
+        principal.school_id,
+        principal.user_id,
+        link,
+        request.args.get("reason") or "guardianship_ended",
+    )
+    session.commit()
+    return "", 204
+
+
+@blueprint.post("/people/<person_id>/block")
+@require_roles(ADMINISTRATOR)
+def block(person_id: str) -> Any:
+    """Block a user at once, everywhere (R-IDN-4).
+    ---
+    post:
+      requestBody:
+        content:
+          application/json:
+            schema: Block
+      responses:
+        200:
+          description: Blocked; every session revoked.
+        404: NotFound
+        409:
+          description: Already blocked.
+    """
+    account = _own_account(person_id)
+    reason = load_json(BlockSchema())["reason"]
+    session = db_session()
+    people.block(session, account, current_principal().user_id, reason)
+    session.commit()
+    return {"person_id": person_id, "status": account.status}
+
+
+@blueprint.post("/people/<person_id>/unblock")
+@require_roles(ADMINISTRATOR)
+def unblock(person_id: str) -> Any:
+    """Restore access (R-IDN-5).
+    ---
+    post:
+      requestBody:
+        content:
+          application/json:
+            schema: Unblock
+      responses:
+        200:
+          description: Active again.
+        404: NotFound
+        409:
+          description: Not blocked.
+    """
+    account = _own_account(person_id)
+    restored_with = load_json(UnblockSchema())["restored_with"]
+    session = db_session()
+    people.unblock(session, account, current_principal().user_id, restored_with)
+    session.commit()
+    return {"person_id": person_id, "status": account.status}
+
+
+@blueprint.post("/compromise-reports")
+@require_auth
+def report_compromise() -> Any:
+    """The user reports their credentials compromised: blocked at once (R-IDN-6).
+    ---
+    post:
+      responses:
+        200:
+          description: Blocked; every session revoked; the school is told.
+    """
+    principal = current_principal()
+    session = db_session()
+    account = session.get(Account, principal.user_id)
+    if account is None:
+        raise ApiError(404, "not_found", "No such account.")
+    people.block(session, account, principal.user_id, "compromise_reported")
+    session.commit()
+    return {"person_id": account.id, "status": account.status}

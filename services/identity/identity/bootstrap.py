@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from identity.models import Account
+from identity.models import Account, Person
 from identity.passwords import hash_password
 from schoolkit.db import Database
 from schoolkit.settings import Settings
@@ -41,8 +41,18 @@ def ensure_admin(
         if existing is not None:
             return BootstrapResult(login, school_id, None, created=False)
         generated = None if password else secrets.token_urlsafe(12)
+        person = Person(
+            school_id=school_id,
+            kind="staff",
+            last_name="Администратор",
+            first_name=login,
+            roles=["administrator"],
+        )
+        session.add(person)
+        session.flush()
         session.add(
             Account(
+                id=person.id,
                 school_id=school_id,
                 login=login,
                 password_hash=hash_password(password or generated or ""),

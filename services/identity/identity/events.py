@@ -1,3 +1,15 @@
 """The event types the identity service publishes; each must name identity as sender in contracts/asyncapi.yaml."""
 
-PUBLISHES: frozenset[str] = frozenset()
+PUBLISHES: frozenset[str] = frozenset(
+    {
+        "identity.person.changed",
+        "identity.contact.changed",
+        "identity.user.registered",
+        "identity.guardian.linked",
+        "identity.guardian.unlinked",
+        "identity.account.blocked",
+        "identity.account.unblocked",
+        "identity.session.revoked",
+        "identity.erasure.completed",
+    }
+)

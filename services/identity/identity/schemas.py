@@ -1,5 +1,77 @@
 """What the identity API accepts and returns (marshmallow); listed in its OpenAPI document."""
 
-from marshmallow import Schema
+from marshmallow import Schema, fields, validate
 
-SCHEMAS: dict[str, type[Schema]] = {}
+
+class PersonInSchema(Schema):
+    kind = fields.String(required=True, validate=validate.OneOf(["staff", "guardian", "student"]))
+    last_name = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    first_name = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    middle_name = fields.String(load_default=None, validate=validate.Length(max=100))
+    birth_date = fields.Date(load_default=None)
+    roles = fields.List(fields.String(), load_default=list)
+    email = fields.Email(load_default=None)
+    phone = fields.String(load_default=None, validate=validate.Regexp(r"^\+?[0-9]{7,15}$"))
+    language = fields.String(load_default="ru", validate=validate.OneOf(["ru", "en"]))
+    login = fields.String(load_default=None, validate=validate.Regexp(r"^[A-Za-z0-9._-]{3,60}$"))
+    password = fields.String(load_default=None, load_only=True)
+
+
+class PersonSchema(Schema):
+    id = fields.String()
+    kind = fields.String()
+    last_name = fields.String()
+    first_name = fields.String()
+    middle_name = fields.String(allow_none=True)
+    birth_date = fields.Date(allow_none=True)
+    roles = fields.List(fields.String())
+    email = fields.String(allow_none=True)
+    phone = fields.String(allow_none=True)
+    language = fields.String()
+
+
+class MeSchema(Schema):
+    id = fields.String()
+    login = fields.String()
+    school_id = fields.String()
+    roles = fields.List(fields.String())
+    must_change_password = fields.Boolean()
+
+
+class GuardianshipInSchema(Schema):
+    guardian_id = fields.String(required=True)
+    student_id = fields.String(required=True)
+
+
+class GuardianshipSchema(Schema):
+    id = fields.String()
+    guardian_id = fields.String()
+    student_id = fields.String()
+    via = fields.String()
+    linked_at = fields.DateTime()
+
+
+class BlockSchema(Schema):
+    reason = fields.String(
+        required=True,
+        validate=validate.OneOf(
+            ["suspected_unlawful_use", "authority_request", "compromise_reported", "other"]
+        ),
+    )
+
+
+class UnblockSchema(Schema):
+    restored_with = fields.String(
+        load_default="old_password", validate=validate.OneOf(["old_password", "new_password"])
+    )
+
+
+SCHEMAS = {
+    "PersonIn": PersonInSchema,
+    "Person": PersonSchema,
+    "Me": MeSchema,
+    "GuardianshipIn": GuardianshipInSchema,
+    "Guardianship": GuardianshipSchema,
+    "Block": BlockSchema,
+    "Unblock": UnblockSchema,
+}

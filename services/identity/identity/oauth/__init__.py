@@ -1,0 +1,1 @@
+"""identity as an OAuth 2 / OpenID Connect provider, built with Authlib (DESIGN §5)."""

@@ -1,0 +1,82 @@
+"""The provider's endpoints under /api/identity: discovery, JWKS, token, revocation."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, current_app, request
+
+from identity.oauth.server import ACCESS_TOKEN_SECONDS, keyring
+from schoolkit.web import current_kit, db_session
+
+blueprint = Blueprint("oauth", __name__)
+
+
+def _server() -> Any:
+    return current_app.extensions["identity_oauth_server"]
+
+
+@blueprint.get("/.well-known/openid-configuration")
+def discovery() -> Any:
+    """Where everything is (OpenID Connect Discovery 1.0).
+    ---
+    get:
+      responses:
+        200:
+          description: The provider's metadata.
+    """
+    base = request.host_url.rstrip("/") + "/api/identity"
+    return {
+        "issuer": current_kit().settings.token_issuer,
+        "token_endpoint": f"{base}/oauth/token",
+        "jwks_uri": f"{base}/oauth/jwks",
+        "revocation_endpoint": f"{base}/oauth/revoke",
+        "userinfo_endpoint": f"{base}/v1/me",
+        "grant_types_supported": ["password", "refresh_token"],
+        "token_endpoint_auth_methods_supported": ["none"],
+        "id_token_signing_alg_values_supported": ["RS256"],
+        "subject_types_supported": ["public"],
+        "access_token_lifetime": ACCESS_TOKEN_SECONDS,
+    }
+
+
+@blueprint.get("/oauth/jwks")
+def jwks() -> Any:
+    """The public keys that verify access tokens, the next one included before it signs.
+    ---
+    get:
+      responses:
+        200:
+          description: A JWK Set.
+    """
+    session = db_session()
+    keyring().signing_key(session)  # a fresh installation gets its first key here
+    keys = keyring().jwks(session)
+    session.commit()
+    return keys, 200, {"Cache-Control": "public, max-age=60"}
+
+
+@blueprint.post("/oauth/token")
+def token() -> Any:
+    """The token endpoint (RFC 6749): `password` and `refresh_token` grants.
+    ---
+    post:
+      responses:
+        200:
+          description: An access token (JWT, 10 minutes) and a refresh token.
+        400:
+          description: "invalid_grant: the same answer for every failed login."
+    """
+    return _server().create_token_response()
+
+
+@blueprint.post("/oauth/revoke")
+def revoke() -> Any:
+    """Revoke a refresh token and its session (RFC 7009).
+    ---
+    post:
+      responses:
+        200:
+          description: Revoked (or already unknown).
+    """
+    return _server().create_endpoint_response("revocation")

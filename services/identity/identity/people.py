@@ -1,0 +1,275 @@
+"""People, accounts and guardianships of a school, and blocking (issue 3 §1, §4).
+
+Every change that others must learn of goes out through the outbox in the same
+transaction: people and roles to the journal and diary, contacts to notify only,
+guardianships to the diary and notify, blocks to everyone's deny-list.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from identity import audit
+from identity.models import Account, Guardianship, Person
+from identity.oauth.sessions import iso, revoke_all_sessions
+from identity.passwords import check_policy, hash_password
+from schoolkit import denylist
+from schoolkit.errors import ApiError
+from schoolkit.events import Event
+from schoolkit.outbox import publish
+
+KIND_ROLES = {"guardian": ["guardian"], "student": ["student"]}
+STAFF_ROLES = {
+    "administrator",
+    "director",
+    "deputy_director",
+    "class_teacher",
+    "subject_teacher",
+    "operations",
+}
+
+
+def create_person(session: Session, school_id: str, actor_id: str, form: dict[str, Any]) -> Person:
+    roles = _roles_for(form["kind"], form.get("roles") or [])
+    person = Person(
+        school_id=school_id,
+        kind=form["kind"],
+        last_name=form["last_name"],
+        first_name=form["first_name"],
+        middle_name=form.get("middle_name"),
+        birth_date=form.get("birth_date"),
+        roles=roles,
+        email=form.get("email"),
+        phone=form.get("phone"),
+        language=form.get("language") or "ru",
+    )
+    session.add(person)
+    session.flush()
+    if form.get("login"):
+        _open_account(session, person, form["login"], form["password"], actor_id)
+    publish(session, person_changed(person, "created"))
+    publish(session, contact_changed(person))
+    audit.record(
+        session,
+        school_id=school_id,
+        action="person_created",
+        actor_id=actor_id,
+        target_id=person.id,
+    )
+    return person
+
+
+def _roles_for(kind: str, asked: list[str]) -> list[str]:
+    if kind != "staff":
+        return KIND_ROLES[kind]
+    unknown = sorted(set(asked) - STAFF_ROLES)
+    if unknown or not asked:
+        raise ApiError(
+            422,
+            "invalid_roles",
+            "Staff need one or more of: " + ", ".join(sorted(STAFF_ROLES)) + ".",
+            {"roles": "invalid"},
+        )
+    return sorted(set(asked))
+
+
+def _open_account(
+    session: Session, person: Person, login: str, password: str | None, actor_id: str
+) -> None:
+    taken = select(Account.id).where(Account.school_id == person.school_id, Account.login == login)
+    if session.scalars(taken).first() is not None:
+        raise ApiError(409, "login_taken", "This login is already taken.", {"login": "taken"})
+    if not password:
+        raise ApiError(
+            422, "password_required", "An account needs a password.", {"password": "required"}
+        )
+    check_policy(password, login=login)
+    session.add(
+        Account(
+            id=person.id,
+            school_id=person.school_id,
+            login=login,
+            password_hash=hash_password(password),
+            roles=person.roles,
+        )
+    )
+    publish(
+        session,
+        Event(
+            "identity.user.registered",
+            {
+                "user_id": person.id,
+                "person_id": person.id,
+                "kind": person.kind,
+                "roles": person.roles,
+                "method": "administrator",
+                "registered_at": iso(datetime.now(UTC)),
+                "entity_version": 1,
+            },
+            person.school_id,
+            subject=person.id,
+        ),
+    )
+    audit.record(
+        session,
+        school_id=person.school_id,
+        action="account_opened",
+        actor_id=actor_id,
+        target_id=person.id,
+    )
+
+
+def person_changed(person: Person, change: str) -> Event:
+    data: dict[str, Any] = {
+        "person_id": person.id,
+        "kind": person.kind,
+        "roles": person.roles,
+        "last_name": person.last_name,
+        "first_name": person.first_name,
+        "change": change,
+        "entity_version": person.version,
+    }
+    if person.middle_name:
+        data["middle_name"] = person.middle_name
+    if person.birth_date:
+        data["birth_date"] = person.birth_date.isoformat()
+    return Event("identity.person.changed", data, person.school_id, subject=person.id)
+
+
+def contact_changed(person: Person) -> Event:
+    data: dict[str, Any] = {
+        "person_id": person.id,
+        "preferred_language": person.language,
+        "entity_version": person.version,
+    }
+    if person.email:
+        data["email"] = person.email
+    if person.phone:
+        data["phone"] = person.phone
+    return Event("identity.contact.changed", data, person.school_id, subject=person.id)
+
+
+def link_guardian(
+    session: Session, school_id: str, actor_id: str, guardian: Person, student: Person
+) -> Guardianship:
+    if guardian.kind != "guardian" or student.kind != "student":
+        raise ApiError(422, "not_a_family", "A guardianship links a guardian to a student.")
+    existing = select(Guardianship).where(
+        Guardianship.guardian_id == guardian.id, Guardianship.student_id == student.id
+    )
+    if session.scalars(existing).first() is not None:
+        raise ApiError(409, "already_linked", "This guardian is already linked to this student.")
+    link = Guardianship(
+        school_id=school_id,
+        guardian_id=guardian.id,
+        student_id=student.id,
+        via="administrator",
+        linked_at=datetime.now(UTC),
+    )
+    session.add(link)
+    session.flush()
+    data = {
+        "guardianship_id": link.id,
+        "guardian_id": guardian.id,
+        "student_id": student.id,
+        "via": "administrator",
+        "linked_at": iso(link.linked_at),
+        "entity_version": 1,
+    }
+    publish(session, Event("identity.guardian.linked", data, school_id, subject=student.id))
+    audit.record(
+        session, school_id=school_id, action="guardian_linked", actor_id=actor_id, target_id=link.id
+    )
+    return link
+
+
+def unlink_guardian(
+    session: Session, school_id: str, actor_id: str, link: Guardianship, reason: str
+) -> None:
+    data = {
+        "guardianship_id": link.id,
+        "guardian_id": link.guardian_id,
+        "student_id": link.student_id,
+        "reason": reason,
+        "unlinked_at": iso(datetime.now(UTC)),
+        "entity_version": 2,
+    }
+    session.delete(link)
+    publish(session, Event("identity.guardian.unlinked", data, school_id, subject=link.student_id))
+    audit.record(
+        session,
+        school_id=school_id,
+        action="guardian_unlinked",
+        actor_id=actor_id,
+        target_id=link.id,
+    )
+
+
+def block(
+    session: Session, account: Account, actor_id: str, reason: str, notice: bool = True
+) -> None:
+    """R-IDN-4, R-IDN-6: blocked at once here and, through the deny-list, everywhere."""
+    if account.status == "blocked":
+        raise ApiError(409, "already_blocked", "The account is already blocked.")
+    now = datetime.now(UTC)
+    account.status, account.blocked_reason, account.blocked_at = "blocked", reason, now
+    account.version += 1
+    data = {
+        "user_id": account.id,
+        "person_id": account.id,
+        "reason": reason,
+        "blocked_at": iso(now),
+        "by": actor_id,
+        "notice": notice,
+        "entity_version": account.version,
+    }
+    event = Event("identity.account.blocked", data, account.school_id, subject=account.id)
+    publish(session, event)
+    denylist.on_account_blocked(session, event)
+    revoke_all_sessions(
+        session,
+        account.id,
+        account.school_id,
+        "compromise_reported" if reason == "compromise_reported" else "administrator",
+    )
+    audit.record(
+        session,
+        school_id=account.school_id,
+        action="account_blocked",
+        actor_id=actor_id,
+        target_id=account.id,
+        details={"reason": reason},
+    )
+
+
+def unblock(
+    session: Session, account: Account, actor_id: str, restored_with: str = "old_password"
+) -> None:
+    if account.status != "blocked":
+        raise ApiError(409, "not_blocked", "The account is not blocked.")
+    now = datetime.now(UTC)
+    account.status, account.blocked_reason, account.blocked_at = "active", None, None
+    account.version += 1
+    data = {
+        "user_id": account.id,
+        "person_id": account.id,
+        "restored_with": restored_with,
+        "unblocked_at": iso(now),
+        "by": actor_id,
+        "notice": True,
+        "entity_version": account.version,
+    }
+    event = Event("identity.account.unblocked", data, account.school_id, subject=account.id)
+    publish(session, event)
+    denylist.on_account_unblocked(session, event)
+    audit.record(
+        session,
+        school_id=account.school_id,
+        action="account_unblocked",
+        actor_id=actor_id,
+        target_id=account.id,
+    )
