@@ -209,6 +209,12 @@ class TokenVerifier:
         interval = self.refresh_interval if self._keys is not None else 1.0
         return time.monotonic() - self._attempted_at >= interval
 
+    def load_jwks(self) -> dict[str, Any]:
+        """The JWK Set, from identity over HTTP (identity itself reads its own table)."""
+        response = requests.get(self.jwks_url, timeout=self.http_timeout)
+        response.raise_for_status()
+        return response.json()  # type: ignore[no-any-return]
+
     def _fetch(self) -> None:
         """Replace the cached keys; on failure keep the ones we have."""
         with self._lock:
@@ -216,9 +222,7 @@ class TokenVerifier:
                 return  # another thread fetched while this one waited
             self._attempted_at = time.monotonic()
             try:
-                response = requests.get(self.jwks_url, timeout=self.http_timeout)
-                response.raise_for_status()
-                self._keys = JsonWebKey.import_key_set(response.json())
+                self._keys = JsonWebKey.import_key_set(self.load_jwks())
                 self._fetched_at = time.monotonic()
             except (requests.RequestException, ValueError, JoseError) as error:
                 log.warning("cannot fetch the JWKS", extra={"error_type": type(error).__name__})

@@ -8,19 +8,25 @@ from identity import api
 from identity.oauth import routes
 from identity.oauth.keys import KeyRing, sealing_key_from_env
 from identity.oauth.server import ACCESS_TOKEN_SECONDS, create_authorization_server
+from identity.oauth.verifier import OwnKeysVerifier
 from identity.schemas import SCHEMAS
+from schoolkit.db import Database
 from schoolkit.settings import Settings
 from schoolkit.web import create_service_app
 
 
 def create_app(settings: Settings | None = None) -> Flask:
+    settings = settings or Settings.from_env("identity")
+    database = Database(settings.database_url)
+    keyring = KeyRing(sealing_key_from_env(), timedelta(seconds=ACCESS_TOKEN_SECONDS))
     app = create_service_app(
-        settings or Settings.from_env("identity"),
+        settings,
         blueprints=[api.blueprint, routes.blueprint],
+        database=database,
         openapi_schemas=SCHEMAS,
         title="Identity",
+        token_verifier=OwnKeysVerifier(database, keyring, settings.token_issuer),
     )
-    lifetime = timedelta(seconds=ACCESS_TOKEN_SECONDS)
-    app.extensions["identity_keyring"] = KeyRing(sealing_key_from_env(), lifetime)
+    app.extensions["identity_keyring"] = keyring
     app.extensions["identity_oauth_server"] = create_authorization_server(app)
     return app

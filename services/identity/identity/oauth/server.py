@@ -143,7 +143,9 @@ class RefreshGrant(grants.RefreshTokenGrant):
         return SignedIn(refresh_token.account, refresh_token.row.session_id)
 
     def revoke_old_credential(self, refresh_token: StoredRefresh) -> None:
+        # Authlib calls this after save_token has committed: commit the rotation too.
         refresh_token.row.used_at = datetime.now(UTC)
+        db_session().commit()
 
 
 @dataclass
@@ -172,15 +174,18 @@ class Revocation(RevocationEndpoint):
 
     CLIENT_AUTH_METHODS = ["none"]  # noqa: RUF012
 
-    def query_token(self, token_string: str, token_type_hint: str | None) -> Any:
+    def query_token(self, token_string: str, token_type_hint: str | None) -> StoredRefresh | None:
         session = db_session()
         stored = session.get(RefreshToken, digest(token_string))
-        return stored
+        account = session.get(Account, stored.account_id) if stored is not None else None
+        return (
+            StoredRefresh(stored, account) if stored is not None and account is not None else None
+        )
 
-    def revoke_token(self, token: RefreshToken, request: Any) -> None:
+    def revoke_token(self, token: StoredRefresh, request: Any) -> None:
         session = db_session()
-        login_session = session.get(LoginSession, token.session_id)
-        account = session.get(Account, token.account_id)
+        login_session = session.get(LoginSession, token.row.session_id)
+        account = token.account
         if login_session is not None and account is not None and login_session.revoked_at is None:
             revoke_session(session, login_session, "logout", account.school_id)
         session.commit()
