@@ -262,7 +262,10 @@ def save_token(token: dict[str, Any], oauth_request: Any) -> None:
         actor_id=account.id,
         target_id=account.id,
         ip=request.remote_addr,
-        details={"grant": oauth_request.grant_type or "", "client": oauth_request.client.client_id},
+        details={
+            "grant": oauth_request.payload.grant_type or "",
+            "client": oauth_request.client.client_id,
+        },
     )
     session.commit()
 

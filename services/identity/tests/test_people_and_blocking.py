@@ -1,0 +1,163 @@
+"""People, guardianships and blocking (issue 3 §1, §4; R-IDN-4, R-IDN-6, R-ROLE-1)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+import pytest
+import requests
+
+from identity.oauth.keys import KeyRing, sealing_key_from_env
+from schoolkit.auth import TokenVerifier
+
+from .conftest import ADMIN_PASSWORD, Provider
+
+PASSWORD = "Длинный пароль 2025"
+
+
+def test_creating_a_guardian_tells_the_others_who_and_how_to_reach_them(
+    provider: Provider, make_person: Callable
+) -> None:
+    guardian = make_person("guardian", email="mother@example.org", phone="+79160000001")
+    [changed] = [
+        e
+        for e in provider.published("identity.person.changed")
+        if e["data"]["person_id"] == guardian["id"]
+    ]
+    [contact] = [
+        e
+        for e in provider.published("identity.contact.changed")
+        if e["data"]["person_id"] == guardian["id"]
+    ]
+    assert changed["data"]["kind"] == "guardian"
+    assert "email" not in changed["data"]  # contacts go to notify only
+    assert contact["data"]["email"] == "mother@example.org"
+
+
+def test_a_guardian_is_linked_to_a_student_once(
+    provider: Provider, admin: dict, make_person: Callable
+) -> None:
+    guardian, student = make_person("guardian"), make_person("student")
+    body = {"guardian_id": guardian["id"], "student_id": student["id"]}
+    first = requests.post(provider.api("/v1/guardianships"), json=body, headers=admin, timeout=10)
+    again = requests.post(provider.api("/v1/guardianships"), json=body, headers=admin, timeout=10)
+    assert (first.status_code, again.status_code) == (201, 409)
+    [linked] = provider.published("identity.guardian.linked")
+    assert linked["data"]["guardian_id"] == guardian["id"]
+
+
+def test_a_duplicate_login_is_a_409_and_a_weak_password_a_422_naming_the_rule(
+    provider: Provider, admin: dict, make_person: Callable
+) -> None:
+    make_person(login="ivanova")
+    body = {
+        "kind": "guardian",
+        "last_name": "Петрова",
+        "first_name": "Анна",
+        "login": "ivanova",
+        "password": PASSWORD,
+    }
+    taken = requests.post(provider.api("/v1/people"), json=body, headers=admin, timeout=10)
+    assert (taken.status_code, taken.json()["error"]["code"]) == (409, "login_taken")
+    for password, rule in (
+        ("short", "min_length"),
+        ("qwertyuiop", "common_password"),
+        ("petrova-2025-x", "contains_login"),
+    ):
+        weak = requests.post(
+            provider.api("/v1/people"),
+            json={**body, "login": "petrova", "password": password},
+            headers=admin,
+            timeout=10,
+        )
+        assert weak.status_code == 422
+        assert weak.json()["error"]["fields"]["password"] == rule
+        assert password not in weak.text
+
+
+def test_another_schools_people_are_invisible(provider: Provider, make_person: Callable) -> None:
+    student = make_person("student")
+    other_admin = provider.bearer("admin", ADMIN_PASSWORD, school="school-2")
+    assert (
+        requests.get(
+            provider.api(f"/v1/people/{student['id']}"), headers=other_admin, timeout=10
+        ).status_code
+        == 404
+    )
+    listed = requests.get(
+        provider.api("/v1/people?kind=student"), headers=other_admin, timeout=10
+    ).json()
+    assert listed == []
+
+
+@pytest.mark.parametrize("role", ["subject_teacher", "operations"])
+def test_only_administrators_create_people(
+    provider: Provider, make_person: Callable, role: str
+) -> None:
+    make_person("staff", login=f"staff-{role}", roles=[role])
+    headers = provider.bearer(f"staff-{role}", PASSWORD)
+    body = {"kind": "student", "last_name": "Сидоров", "first_name": "Пётр"}
+    assert (
+        requests.post(
+            provider.api("/v1/people"), json=body, headers=headers, timeout=10
+        ).status_code
+        == 403
+    )
+
+
+def test_a_blocked_teachers_valid_token_is_refused_at_once_and_the_block_is_announced(
+    provider: Provider, admin: dict, make_person: Callable
+) -> None:
+    teacher = make_person("staff", login="suspect")
+    token = provider.bearer("suspect", PASSWORD)
+    assert requests.get(provider.api("/v1/me"), headers=token, timeout=10).status_code == 200
+    blocked = requests.post(
+        provider.api(f"/v1/people/{teacher['id']}/block"),
+        json={"reason": "suspected_unlawful_use"},
+        headers=admin,
+        timeout=10,
+    )
+    assert blocked.status_code == 200
+    assert requests.get(provider.api("/v1/me"), headers=token, timeout=10).status_code == 401
+    assert provider.login("suspect", PASSWORD).status_code == 400
+    [event] = provider.published("identity.account.blocked")
+    assert (event["data"]["person_id"], event["data"]["notice"]) == (teacher["id"], True)
+    assert provider.published("identity.session.revoked")[-1]["data"]["scope"] == "all"
+
+    requests.post(
+        provider.api(f"/v1/people/{teacher['id']}/unblock"), json={}, headers=admin, timeout=10
+    )
+    assert provider.login("suspect", PASSWORD).status_code == 200
+
+
+def test_a_user_who_reports_compromise_is_blocked_at_once(
+    provider: Provider, make_person: Callable
+) -> None:
+    make_person(login="worried")
+    token = provider.bearer("worried", PASSWORD)
+    assert (
+        requests.post(provider.api("/v1/compromise-reports"), headers=token, timeout=10).status_code
+        == 200
+    )
+    assert requests.get(provider.api("/v1/me"), headers=token, timeout=10).status_code == 401
+    [event] = provider.published("identity.account.blocked")
+    assert event["data"]["reason"] == "compromise_reported"
+
+
+def test_the_tokens_verify_with_the_kit_after_a_key_rotation(provider: Provider) -> None:
+    """No valid token fails during a rotation: old and new keys are both published."""
+    old_token = provider.bearer("admin", ADMIN_PASSWORD)["Authorization"].split()[1]
+    verifier = TokenVerifier(provider.api("/oauth/jwks"), "school-identity", refresh_interval=0.0)
+    verifier.verify(old_token)
+
+    with provider.database.transaction() as session:
+        KeyRing(sealing_key_from_env(), __import__("datetime").timedelta(minutes=10)).add_key(
+            session, signs_from=datetime.now(UTC)
+        )
+    new_token = provider.bearer("admin", ADMIN_PASSWORD)["Authorization"].split()[1]
+    assert verifier.verify(old_token).user_id == verifier.verify(new_token).user_id
+    kids = {
+        key["kid"] for key in requests.get(provider.api("/oauth/jwks"), timeout=10).json()["keys"]
+    }
+    assert len(kids) == 2
