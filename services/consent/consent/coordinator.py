@@ -66,8 +66,11 @@ class Coordinator:
             subjects=[{"subject_id": s.subject_id, "kind": s.kind} for s in subjects],
             categories=policy.to_erase(reason),
             retain=self._retained(reason, received_at),
-            received_at=received_at,
-            deadline=self.settings.calendar.deadline(received_at, self.settings.working_days),
+            # Stored in UTC: SQLite keeps no offset, and every reader assumes UTC.
+            received_at=received_at.astimezone(UTC),
+            deadline=self.settings.calendar.deadline(
+                received_at, self.settings.working_days
+            ).astimezone(UTC),
             status="open",
             attempt=1,
             waiting=len(policy.participants),

@@ -24,6 +24,12 @@ class PolicyError(ValueError):
 
 
 @dataclass(frozen=True)
+class Participant:
+    holds: frozenset[str]
+    enabled: bool = True
+
+
+@dataclass(frozen=True)
 class Category:
     name: str
     basis: str
@@ -51,7 +57,7 @@ def load_policy(
 ) -> Policy:
     declared = _declared(participants_file or DATA / "participants.toml")
     participants = _enabled(declared, enabled)
-    held = set().union(*declared.values())
+    held = set().union(*(participant.holds for participant in declared.values()))
     raw = _read(
         policy_file or Path(os.environ.get("RETENTION_POLICY_FILE") or DATA / "retention.toml")
     )
@@ -71,24 +77,27 @@ def _read(path: Path) -> dict[str, Any]:
         raise PolicyError(f"{path}: {error}") from error
 
 
-def _declared(path: Path) -> dict[str, frozenset[str]]:
-    return {name: frozenset(categories) for name, categories in _read(path).items()}
+def _declared(path: Path) -> dict[str, Participant]:
+    return {
+        name: Participant(frozenset(entry.get("holds", [])), entry.get("enabled", True))
+        for name, entry in _read(path).items()
+    }
 
 
 def _enabled(
-    declared: dict[str, frozenset[str]], enabled: list[str] | None
+    declared: dict[str, Participant], enabled: list[str] | None
 ) -> dict[str, frozenset[str]]:
     wanted = enabled if enabled is not None else _enabled_from_env(declared)
     unknown = sorted(set(wanted) - set(declared))
     if unknown:
         raise PolicyError(f"unknown erasure participants: {', '.join(unknown)}")
-    return {name: declared[name] for name in wanted}
+    return {name: declared[name].holds for name in wanted}
 
 
-def _enabled_from_env(declared: dict[str, frozenset[str]]) -> list[str]:
+def _enabled_from_env(declared: dict[str, Participant]) -> list[str]:
     configured = os.environ.get("ERASURE_PARTICIPANTS")
     if not configured:
-        return list(declared)
+        return [name for name, participant in declared.items() if participant.enabled]
     return [name.strip() for name in configured.split(",") if name.strip()]
 
 

@@ -1,6 +1,13 @@
 """What the consent API accepts and returns (marshmallow); listed in its OpenAPI document."""
 
+from datetime import UTC
+
 from marshmallow import Schema, fields, validate
+
+
+def UtcDateTime(**options: object) -> fields.AwareDateTime:  # noqa: N802 - reads as a field
+    """SQLite keeps no offset: the coordinator stores UTC, so say so on the way out."""
+    return fields.AwareDateTime(default_timezone=UTC, **options)  # type: ignore[arg-type]
 
 
 class TemplateSchema(Schema):
@@ -96,7 +103,7 @@ class TerminationSchema(Schema):
 class ParticipantStateSchema(Schema):
     participant = fields.String()
     state = fields.String(metadata={"description": "waiting or confirmed"})
-    confirmed_at = fields.DateTime(allow_none=True)
+    confirmed_at = UtcDateTime(allow_none=True)
     confirmations = fields.Integer()
     counts = fields.Dict(keys=fields.String(), values=fields.Integer())
     retained = fields.List(fields.Dict())
@@ -109,11 +116,11 @@ class ErasureSchema(Schema):
     subjects = fields.List(fields.Dict())
     categories = fields.List(fields.String())
     retain = fields.List(fields.Dict())
-    received_at = fields.DateTime()
-    deadline = fields.DateTime()
+    received_at = UtcDateTime()
+    deadline = UtcDateTime()
     attempt = fields.Integer()
-    overdue_raised_at = fields.DateTime(allow_none=True)
-    finished_at = fields.DateTime(allow_none=True)
+    overdue_raised_at = UtcDateTime(allow_none=True)
+    finished_at = UtcDateTime(allow_none=True)
     participants = fields.List(fields.Nested(ParticipantStateSchema))
 
 
