@@ -26,6 +26,7 @@ from diary.schemas import (
     MarksSchema,
     MessageSchema,
     RangeQuery,
+    SchoolYearSchema,
     TeacherSchema,
     TimetableSchema,
     WeekQuery,
@@ -96,6 +97,19 @@ def week(student_id: str) -> Response:
     # The hot path of every mobile poll: plain data, the JSON provider writes ISO dates;
     # WeekSchema documents the same shape (a test holds them together).
     return _cached(diary, lambda: reading.week(db_session(), diary, day))
+
+
+@blueprint.get("/calendar")
+@require_roles(*access.DIARY_READERS)
+def calendar() -> Response:
+    """The academic calendar of the caller's school: years, study periods, holidays.
+    ---
+    get:
+      responses:
+        200: {content: {application/json: {schema: {type: array, items: SchoolYear}}}}
+    """
+    school_id = current_principal().school_id
+    return jsonify(SchoolYearSchema(many=True).dump(reading.calendar(db_session(), school_id)))
 
 
 @blueprint.get("/students/<student_id>/timetable")

@@ -118,8 +118,12 @@ def _erase_access_copies(session: Session, school: str, person_id: str) -> int:
 def _erase_logged_copies(session: Session, school: str, person_id: str) -> int:
     """Drop every logged event about the person; one about others too loses only them."""
     entities = session.execute(
-        select(LoggedEventPerson.entity_type, LoggedEventPerson.entity_id).where(
-            LoggedEventPerson.school_id == school, LoggedEventPerson.person_id == person_id
+        select(LoggedEventPerson.entity_type, LoggedEventPerson.entity_id)
+        .where(LoggedEventPerson.school_id == school, LoggedEventPerson.person_id == person_id)
+        .union(
+            select(LoggedEvent.entity_type, LoggedEvent.entity_id).where(
+                LoggedEvent.school_id == school, LoggedEvent.person_id == person_id
+            )
         )
     ).all()
     erased = 0
@@ -145,8 +149,9 @@ def _without(data: dict[str, Any], person_id: str) -> dict[str, Any] | None:
         finals = [final for final in data["finals"] if final["student_id"] != person_id]
         return {**data, "finals": finals} if finals else None
     addressed = data.get("student_ids")
-    if addressed and person_id in addressed and len(addressed) > 1:
-        return {**data, "student_ids": [s for s in addressed if s != person_id]}
+    if addressed and "person_id" not in data:
+        others = [s for s in addressed if s != person_id]
+        return {**data, "student_ids": others} if others else None
     return None
 
 

@@ -13,7 +13,7 @@ import time
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from diary.gate import replaying
@@ -33,6 +33,7 @@ def remember(
     if replaying.get():
         return
     entity_type, entity_id = entity
+    people = sorted(set(people))
     envelope = event.to_dict()
     if data is not None:
         envelope["data"] = data
@@ -46,7 +47,10 @@ def remember(
         sequence=time.time_ns(),
         event_type=event.type,
         body=json.dumps(envelope, ensure_ascii=False),
+        person_id=people[0] if len(people) == 1 else None,
     )
+    if len(people) < 2:
+        return  # the common case (a mark, a name): one statement
     put_new(
         session,
         LoggedEventPerson,
@@ -57,21 +61,8 @@ def remember(
                 "entity_id": entity_id,
                 "person_id": person_id,
             }
-            for person_id in sorted(set(people))
+            for person_id in people
         ],
-    )
-
-
-def forget(session: Session, school_id: str, entity_type: str, entity_id: str) -> None:
-    session.execute(
-        delete(LoggedEventPerson).where(*_same_entity(school_id, entity_type, entity_id))
-    )
-    session.execute(
-        delete(LoggedEvent).where(
-            LoggedEvent.school_id == school_id,
-            LoggedEvent.entity_type == entity_type,
-            LoggedEvent.entity_id == entity_id,
-        )
     )
 
 
@@ -90,11 +81,3 @@ def replay_order(session: Session, batch: int = 1000) -> Iterator[Event]:
         for sequence, body in rows:
             last = sequence
             yield Event.from_dict(json.loads(body))
-
-
-def _same_entity(school_id: str, entity_type: str, entity_id: str) -> list[Any]:
-    return [
-        LoggedEventPerson.school_id == school_id,
-        LoggedEventPerson.entity_type == entity_type,
-        LoggedEventPerson.entity_id == entity_id,
-    ]

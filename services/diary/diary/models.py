@@ -316,10 +316,14 @@ class LoggedEvent(Base):
     sequence: Mapped[int] = mapped_column(BigInteger, index=True)
     event_type: Mapped[str] = mapped_column(String(120))
     body: Mapped[str] = mapped_column(Text)
+    # The person it is about, when there is exactly one (most events): no extra row needed.
+    person_id: Mapped[str | None] = mapped_column(Id)
+
+    __table_args__ = (Index("ix_event_log_person", "school_id", "person_id"),)
 
 
 class LoggedEventPerson(Base):
-    """Who a logged event is about, so an erasure finds every copy."""
+    """Who a logged event about several people is about, so an erasure finds every copy."""
 
     __tablename__ = "event_log_people"
     school_id: Mapped[str] = mapped_column(Id, primary_key=True)

@@ -32,6 +32,7 @@ from diary.models import (
     Period,
     Person,
     SchoolClass,
+    SchoolYear,
     Subject,
 )
 
@@ -543,3 +544,41 @@ def visible_message(session: Session, diary: StudentDiary, message_id: str) -> b
 def own_mark(session: Session, diary: StudentDiary, mark_id: str) -> bool:
     mark = session.get(Mark, (diary.school_id, mark_id))
     return mark is not None and mark.student_id == diary.student_id
+
+
+def calendar(session: Session, school_id: str) -> list[dict[str, Any]]:
+    """The school's years with their study periods and holidays (R-DRY-1: academic calendar)."""
+    years = session.scalars(
+        select(SchoolYear).where(SchoolYear.school_id == school_id).order_by(SchoolYear.starts_on)
+    ).all()
+    periods = session.scalars(
+        select(Period).where(Period.school_id == school_id).order_by(Period.starts_on)
+    ).all()
+    holidays = session.scalars(
+        select(Holiday).where(Holiday.school_id == school_id).order_by(Holiday.starts_on)
+    ).all()
+    return [
+        {
+            "year_id": year.year_id,
+            "name": year.name,
+            "starts_on": year.starts_on,
+            "ends_on": year.ends_on,
+            "periods": [
+                {
+                    "period_id": p.period_id,
+                    "kind": p.kind,
+                    "name": p.name,
+                    "starts_on": p.starts_on,
+                    "ends_on": p.ends_on,
+                }
+                for p in periods
+                if p.year_id == year.year_id
+            ],
+            "holidays": [
+                {"name": h.name, "starts_on": h.starts_on, "ends_on": h.ends_on}
+                for h in holidays
+                if h.year_id == year.year_id
+            ],
+        }
+        for year in years
+    ]

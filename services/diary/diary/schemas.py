@@ -235,6 +235,29 @@ class ClassAcknowledgementsSchema(Schema):
     students = fields.List(fields.Nested(StudentAcknowledgementSchema))
 
 
+class CalendarPeriodSchema(Schema):
+    period_id = fields.String()
+    kind = fields.String()
+    name = fields.String()
+    starts_on = fields.Date()
+    ends_on = fields.Date()
+
+
+class HolidaySchema(Schema):
+    name = fields.String()
+    starts_on = fields.Date()
+    ends_on = fields.Date()
+
+
+class SchoolYearSchema(Schema):
+    year_id = fields.String()
+    name = fields.String()
+    starts_on = fields.Date()
+    ends_on = fields.Date()
+    periods = fields.List(fields.Nested(CalendarPeriodSchema))
+    holidays = fields.List(fields.Nested(HolidaySchema))
+
+
 def default_range(data: dict[str, Any], today: date, days: int) -> tuple[date, date]:
     starts = data.get("from_") or today
     return starts, data.get("to") or starts + timedelta(days=days)
@@ -242,6 +265,7 @@ def default_range(data: dict[str, Any], today: date, days: int) -> tuple[date, d
 
 SCHEMAS: dict[str, type[Schema]] = {
     "Week": WeekSchema,
+    "SchoolYear": SchoolYearSchema,
     "Timetable": TimetableSchema,
     "Marks": MarksSchema,
     "AttendanceSummary": AttendanceSummarySchema,

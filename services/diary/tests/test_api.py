@@ -214,3 +214,20 @@ def test_a_warm_body_cache_opens_nothing_to_a_stranger(caller: Caller, scene: Sc
     path = f"/students/{scene.family.student_id}/week?date={MONDAY}"
     assert caller.get(path, scene.family.guardian_id, GUARDIAN).status_code == 200
     assert caller.get(path, new_id(), GUARDIAN).status_code == 404
+
+
+def test_the_academic_calendar_shows_periods_and_holidays_of_the_callers_school_only(
+    school: SchoolEvents, apply: Apply, caller: Caller, scene: Scene
+) -> None:
+    apply(
+        school.calendar(
+            MONDAY, MONDAY + timedelta(days=120), [("Осенние каникулы", MONDAY, MONDAY)], version=2
+        )
+    )
+    [year] = caller.get("/calendar", scene.family.guardian_id, GUARDIAN).get_json()
+    assert [p["name"] for p in year["periods"]] == ["1 полугодие"]
+    assert year["holidays"] == [
+        {"name": "Осенние каникулы", "starts_on": MONDAY.isoformat(), "ends_on": MONDAY.isoformat()}
+    ]
+    other_school = caller.get("/calendar", new_id(), GUARDIAN, school_id="school-other")
+    assert other_school.get_json() == []

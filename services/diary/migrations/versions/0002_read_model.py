@@ -129,9 +129,11 @@ def upgrade() -> None:
         sa.Column("sequence", sa.BigInteger(), nullable=False),
         sa.Column("event_type", sa.String(length=120), nullable=False),
         sa.Column("body", sa.Text(), nullable=False),
+        sa.Column("person_id", sa.String(length=64), nullable=True),
         sa.PrimaryKeyConstraint("school_id", "entity_type", "entity_id"),
     )
     op.create_index(op.f("ix_event_log_sequence"), "event_log", ["sequence"], unique=False)
+    op.create_index("ix_event_log_person", "event_log", ["school_id", "person_id"], unique=False)
     op.create_table(
         "event_log_people",
         sa.Column("school_id", sa.String(length=64), nullable=False),
@@ -351,6 +353,7 @@ def downgrade() -> None:
     op.drop_table("final_marks")
     op.drop_index("ix_event_log_people_person", table_name="event_log_people")
     op.drop_table("event_log_people")
+    op.drop_index("ix_event_log_person", table_name="event_log")
     op.drop_index(op.f("ix_event_log_sequence"), table_name="event_log")
     op.drop_table("event_log")
     op.drop_index("ix_spans_student", table_name="enrolment_spans")
