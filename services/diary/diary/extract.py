@@ -1,6 +1,6 @@
 """The paper extract (R-DRY-6): a student's diary for a date range, as an A4 PDF in Russian.
 
-fpdf2 with DejaVu Sans, vendored in diary/fonts so Cyrillic renders on any machine.
+fpdf2 with the DejaVu Sans that ships in the kit (schoolkit.pdf), so Cyrillic renders anywhere.
 One table per week: day, lesson, subject, topic, homework, marks, attendance.
 """
 
@@ -9,7 +9,6 @@ One table per week: day, lesson, subject, topic, homework, marks, attendance.
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from pathlib import Path
 
 from fpdf import FPDF
 from fpdf.fonts import FontFace
@@ -17,9 +16,8 @@ from sqlalchemy.orm import Session
 
 from diary.access import StudentDiary
 from diary.reading import DateRange, lessons_between, marks_between, person_name
+from schoolkit.pdf import FAMILY, FONTS
 
-FONTS = Path(__file__).parent / "fonts"
-FAMILY = "DejaVu"
 WEEKDAYS = ("Пн", "Вт", "Ср", "Чт", "Пт", "Сб", "Вс")
 ATTENDANCE = {"absent": "Н", "late": "О"}
 REASONS = {
