@@ -1,5 +1,299 @@
-"""The journal HTTP API under /api/journal/v1: thin routes (parse, call, serialise)."""
+"""The journal HTTP API under /api/journal/v1: thin routes (parse, call, serialise).
 
-from flask import Blueprint
+Who may do what (REQUIREMENTS R-ROLE): the director and deputy director set up the
+school year (R-ROLE-2); the administrator also keeps the subject list (R-ROLE-1); teachers
+read the year's set-up; guardians, students and operations have no access to the journal.
+Every query is bounded by the `school_id` of the caller's token.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, request
+from sqlalchemy import select
+
+from journal import roster, school_year
+from journal.models import Assignment, SchoolClass, Subject, Year
+from journal.schemas import (
+    AssignmentSchema,
+    ClassChangeSchema,
+    ClassSchema,
+    HolidaySchema,
+    PeriodSchema,
+    SubjectSchema,
+    YearSchema,
+)
+from schoolkit.auth import (
+    ADMINISTRATOR,
+    CLASS_TEACHER,
+    DEPUTY_DIRECTOR,
+    DIRECTOR,
+    SUBJECT_TEACHER,
+    current_principal,
+    require_roles,
+)
+from schoolkit.errors import load_json
+from schoolkit.web import db_session
 
 blueprint = Blueprint("journal", __name__, url_prefix="/v1")
+
+SETS_UP_THE_YEAR = (DIRECTOR, DEPUTY_DIRECTOR)  # R-ROLE-2
+KEEPS_SUBJECTS = (DIRECTOR, DEPUTY_DIRECTOR, ADMINISTRATOR)  # R-ROLE-1, R-ROLE-2
+STAFF = (DIRECTOR, DEPUTY_DIRECTOR, ADMINISTRATOR, CLASS_TEACHER, SUBJECT_TEACHER)
+
+
+def _school() -> str:
+    return current_principal().school_id
+
+
+@blueprint.post("/years")
+@require_roles(*SETS_UP_THE_YEAR)
+def create_year() -> Any:
+    """Open a school year (R-JRN-1); years of a school never overlap.
+    ---
+    post:
+      requestBody: {content: {application/json: {schema: Year}}}
+      responses:
+        201: {content: {application/json: {schema: Year}}}
+        409: {description: Another year covers some of these days (years_overlap).}
+    """
+    session = db_session()
+    year = school_year.create_year(session, _school(), load_json(YearSchema()))
+    session.commit()
+    return YearSchema().dump(year), 201
+
+
+@blueprint.get("/years")
+@require_roles(*STAFF)
+def list_years() -> Any:
+    """The school's years, oldest first.
+    ---
+    get:
+      responses:
+        200: {content: {application/json: {schema: {type: array, items: Year}}}}
+    """
+    query = select(Year).where(Year.school_id == _school()).order_by(Year.starts_on)
+    return YearSchema(many=True).dump(db_session().scalars(query))
+
+
+@blueprint.get("/years/<year_id>/calendar")
+@require_roles(*STAFF)
+def read_calendar(year_id: str) -> Any:
+    """The year's periods and holidays, in order.
+    ---
+    get:
+      responses:
+        200: {description: "{year, periods, holidays}"}
+        404: {description: No such year in this school (year_not_found).}
+    """
+    session = db_session()
+    year = school_year.year_of(session, _school(), year_id)
+    return {
+        "year": YearSchema().dump(year),
+        "periods": PeriodSchema(many=True).dump(school_year.periods_of(session, year)),
+        "holidays": HolidaySchema(many=True).dump(school_year.holidays_of(session, year)),
+    }
+
+
+@blueprint.post("/periods")
+@require_roles(*SETS_UP_THE_YEAR)
+def add_period() -> Any:
+    """Add a study period; periods of one kind never overlap and lie within the year.
+    ---
+    post:
+      requestBody: {content: {application/json: {schema: Period}}}
+      responses:
+        201: {content: {application/json: {schema: Period}}}
+        409: {description: Overlaps a period of the same kind (periods_overlap).}
+        422: {description: Outside the year (outside_year) or invalid fields.}
+    """
+    session = db_session()
+    period = school_year.add_period(session, _school(), load_json(PeriodSchema()))
+    session.commit()
+    return PeriodSchema().dump(period), 201
+
+
+@blueprint.delete("/periods/<period_id>")
+@require_roles(*SETS_UP_THE_YEAR)
+def remove_period(period_id: str) -> Any:
+    """Remove a study period.
+    ---
+    delete:
+      responses:
+        204: {description: Removed; the calendar is sent again.}
+        404: {description: No such period (period_not_found).}
+    """
+    session = db_session()
+    school_year.remove_period(session, _school(), period_id)
+    session.commit()
+    return "", 204
+
+
+@blueprint.post("/holidays")
+@require_roles(*SETS_UP_THE_YEAR)
+def add_holiday() -> Any:
+    """Add holidays or a day off within the year.
+    ---
+    post:
+      requestBody: {content: {application/json: {schema: Holiday}}}
+      responses:
+        201: {content: {application/json: {schema: Holiday}}}
+    """
+    session = db_session()
+    holiday = school_year.add_holiday(session, _school(), load_json(HolidaySchema()))
+    session.commit()
+    return HolidaySchema().dump(holiday), 201
+
+
+@blueprint.delete("/holidays/<holiday_id>")
+@require_roles(*SETS_UP_THE_YEAR)
+def remove_holiday(holiday_id: str) -> Any:
+    """Remove holidays.
+    ---
+    delete:
+      responses:
+        204: {description: Removed; the calendar is sent again.}
+    """
+    session = db_session()
+    school_year.remove_holiday(session, _school(), holiday_id)
+    session.commit()
+    return "", 204
+
+
+@blueprint.post("/subjects")
+@require_roles(*KEEPS_SUBJECTS)
+def create_subject() -> Any:
+    """Add a school subject (R-JRN-2).
+    ---
+    post:
+      requestBody: {content: {application/json: {schema: Subject}}}
+      responses:
+        201: {content: {application/json: {schema: Subject}}}
+        409: {description: A subject of that name exists (subject_exists).}
+    """
+    session = db_session()
+    subject = roster.create_subject(session, _school(), load_json(SubjectSchema()))
+    session.commit()
+    return SubjectSchema().dump(subject), 201
+
+
+@blueprint.get("/subjects")
+@require_roles(*STAFF)
+def list_subjects() -> Any:
+    """The school's current subjects by name.
+    ---
+    get:
+      responses:
+        200: {content: {application/json: {schema: {type: array, items: Subject}}}}
+    """
+    query = (
+        select(Subject)
+        .where(Subject.school_id == _school(), Subject.removed.is_(False))
+        .order_by(Subject.name)
+    )
+    return SubjectSchema(many=True).dump(db_session().scalars(query))
+
+
+@blueprint.delete("/subjects/<subject_id>")
+@require_roles(*KEEPS_SUBJECTS)
+def remove_subject(subject_id: str) -> Any:
+    """Remove a subject; marks already given keep naming it.
+    ---
+    delete:
+      responses:
+        204: {description: Removed.}
+    """
+    session = db_session()
+    roster.remove_subject(session, _school(), subject_id)
+    session.commit()
+    return "", 204
+
+
+@blueprint.post("/classes")
+@require_roles(*SETS_UP_THE_YEAR)
+def create_class() -> Any:
+    """Open a class of a year, with its class teacher when appointed.
+    ---
+    post:
+      requestBody: {content: {application/json: {schema: SchoolClass}}}
+      responses:
+        201: {content: {application/json: {schema: SchoolClass}}}
+        409: {description: The year has a class of that name (class_exists).}
+    """
+    session = db_session()
+    school_class = roster.create_class(session, _school(), load_json(ClassSchema()))
+    session.commit()
+    return ClassSchema().dump(school_class), 201
+
+
+@blueprint.patch("/classes/<class_id>")
+@require_roles(*SETS_UP_THE_YEAR)
+def change_class(class_id: str) -> Any:
+    """Rename a class or appoint another class teacher.
+    ---
+    patch:
+      requestBody: {content: {application/json: {schema: ClassChange}}}
+      responses:
+        200: {content: {application/json: {schema: SchoolClass}}}
+    """
+    session = db_session()
+    changes = load_json(ClassChangeSchema())
+    school_class = roster.change_class(session, _school(), class_id, changes)
+    session.commit()
+    return ClassSchema().dump(school_class)
+
+
+@blueprint.get("/classes")
+@require_roles(*STAFF)
+def list_classes() -> Any:
+    """The school's classes, optionally of one year.
+    ---
+    get:
+      parameters:
+      - {in: query, name: year_id, schema: {type: string}}
+      responses:
+        200: {content: {application/json: {schema: {type: array, items: SchoolClass}}}}
+    """
+    query = select(SchoolClass).where(SchoolClass.school_id == _school())
+    if year_id := request.args.get("year_id"):
+        query = query.where(SchoolClass.year_id == year_id)
+    query = query.order_by(SchoolClass.grade, SchoolClass.name)
+    return ClassSchema(many=True).dump(db_session().scalars(query))
+
+
+@blueprint.post("/assignments")
+@require_roles(*SETS_UP_THE_YEAR)
+def assign_teacher() -> Any:
+    """Give a teacher a subject in a class: the teaching load (R-ROLE-4 reads it).
+    ---
+    post:
+      requestBody: {content: {application/json: {schema: Assignment}}}
+      responses:
+        201: {content: {application/json: {schema: Assignment}}}
+        409: {description: Already assigned (already_assigned).}
+    """
+    session = db_session()
+    assignment = roster.assign_teacher(session, _school(), load_json(AssignmentSchema()))
+    session.commit()
+    return AssignmentSchema().dump(assignment), 201
+
+
+@blueprint.get("/assignments")
+@require_roles(*STAFF)
+def list_assignments() -> Any:
+    """The teaching load, optionally of one teacher or class.
+    ---
+    get:
+      parameters:
+      - {in: query, name: teacher_id, schema: {type: string}}
+      - {in: query, name: class_id, schema: {type: string}}
+      responses:
+        200: {content: {application/json: {schema: {type: array, items: Assignment}}}}
+    """
+    query = select(Assignment).where(Assignment.school_id == _school())
+    if teacher_id := request.args.get("teacher_id"):
+        query = query.where(Assignment.teacher_id == teacher_id)
+    if class_id := request.args.get("class_id"):
+        query = query.where(Assignment.class_id == class_id)
+    return AssignmentSchema(many=True).dump(db_session().scalars(query))

@@ -1,3 +1,9 @@
 """The event types the journal service publishes; each must name journal as sender in contracts/asyncapi.yaml."""
 
-PUBLISHES: frozenset[str] = frozenset()
+PUBLISHES: frozenset[str] = frozenset(
+    {
+        "journal.calendar.changed",
+        "journal.subject.changed",
+        "journal.class.changed",
+    }
+)

@@ -1,7 +1,104 @@
-"""The journal service's own tables (SQLAlchemy 2). The kit's tables live in schoolkit.tables."""
+"""The journal service's own tables (SQLAlchemy 2). The kit's tables live in schoolkit.tables.
 
-from sqlalchemy.orm import DeclarativeBase
+Every row carries the `school_id` of the token that wrote it; every query filters by it.
+Teachers and students are identity's people: their ids are identity's person ids.
+"""
+
+from datetime import date, datetime
+from uuid import uuid4
+
+from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Integer, String
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from schoolkit.tables import utcnow
+
+
+def new_uuid() -> str:
+    return str(uuid4())
 
 
 class Base(DeclarativeBase):
     pass
+
+
+class Year(Base):
+    """A school year; `calendar_version` is the entity_version of journal.calendar.changed."""
+
+    __tablename__ = "years"
+
+    year_id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_uuid)
+    school_id: Mapped[str] = mapped_column(String(64), nullable=False, index=True)
+    name: Mapped[str] = mapped_column(String(40), nullable=False)
+    starts_on: Mapped[date] = mapped_column(Date, nullable=False)
+    ends_on: Mapped[date] = mapped_column(Date, nullable=False)
+    calendar_version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Period(Base):
+    """A study period of a year: a quarter, trimester, half-year, module or the year itself."""
+
+    __tablename__ = "periods"
+
+    period_id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_uuid)
+    school_id: Mapped[str] = mapped_column(String(64), nullable=False, index=True)
+    year_id: Mapped[str] = mapped_column(ForeignKey("years.year_id"), nullable=False, index=True)
+    kind: Mapped[str] = mapped_column(String(16), nullable=False)
+    name: Mapped[str] = mapped_column(String(80), nullable=False)
+    starts_on: Mapped[date] = mapped_column(Date, nullable=False)
+    ends_on: Mapped[date] = mapped_column(Date, nullable=False)
+
+
+class Holiday(Base):
+    """Holidays and days off of a year, an inclusive range of days."""
+
+    __tablename__ = "holidays"
+
+    holiday_id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_uuid)
+    school_id: Mapped[str] = mapped_column(String(64), nullable=False, index=True)
+    year_id: Mapped[str] = mapped_column(ForeignKey("years.year_id"), nullable=False, index=True)
+    name: Mapped[str] = mapped_column(String(120), nullable=False)
+    starts_on: Mapped[date] = mapped_column(Date, nullable=False)
+    ends_on: Mapped[date] = mapped_column(Date, nullable=False)
+
+
+class Subject(Base):
+    """A school subject (R-JRN-2); removing it keeps the row so old marks still name it."""
+
+    __tablename__ = "subjects"
+
+    subject_id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_uuid)
+    school_id: Mapped[str] = mapped_column(String(64), nullable=False, index=True)
+    name: Mapped[str] = mapped_column(String(120), nullable=False)
+    short_name: Mapped[str | None] = mapped_column(String(40))
+    removed: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+
+
+class SchoolClass(Base):
+    """A class of a year (5А) with its class teacher."""
+
+    __tablename__ = "classes"
+
+    class_id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_uuid)
+    school_id: Mapped[str] = mapped_column(String(64), nullable=False, index=True)
+    year_id: Mapped[str] = mapped_column(ForeignKey("years.year_id"), nullable=False, index=True)
+    name: Mapped[str] = mapped_column(String(20), nullable=False)
+    grade: Mapped[int] = mapped_column(Integer, nullable=False)
+    class_teacher_id: Mapped[str | None] = mapped_column(String(36), index=True)
+    version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+
+
+class Assignment(Base):
+    """The teaching load: a teacher teaches a subject to a class (R-ROLE-4 reads it)."""
+
+    __tablename__ = "assignments"
+
+    assignment_id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_uuid)
+    school_id: Mapped[str] = mapped_column(String(64), nullable=False, index=True)
+    teacher_id: Mapped[str] = mapped_column(String(36), nullable=False, index=True)
+    subject_id: Mapped[str] = mapped_column(ForeignKey("subjects.subject_id"), nullable=False)
+    class_id: Mapped[str] = mapped_column(
+        ForeignKey("classes.class_id"), nullable=False, index=True
+    )
+    hours_per_week: Mapped[int | None] = mapped_column(Integer)
