@@ -13,15 +13,17 @@ from typing import Any
 from flask import Blueprint, request
 from sqlalchemy import select
 
-from journal import roster, school_year
-from journal.models import Assignment, SchoolClass, Subject, Year
+from journal import roster, scales, school_year
+from journal.models import Assignment, SchoolClass, Subject, WorkType, Year
 from journal.schemas import (
     AssignmentSchema,
     ClassChangeSchema,
     ClassSchema,
+    GradingScaleSchema,
     HolidaySchema,
     PeriodSchema,
     SubjectSchema,
+    WorkTypeSchema,
     YearSchema,
 )
 from schoolkit.auth import (
@@ -297,3 +299,62 @@ def list_assignments() -> Any:
     if class_id := request.args.get("class_id"):
         query = query.where(Assignment.class_id == class_id)
     return AssignmentSchema(many=True).dump(db_session().scalars(query))
+
+
+@blueprint.get("/grading-scales")
+@require_roles(*STAFF)
+def list_grading_scales() -> Any:
+    """The built-in scales and the school's own (R-JRN-4).
+    ---
+    get:
+      responses:
+        200: {content: {application/json: {schema: {type: array, items: GradingScale}}}}
+    """
+    return GradingScaleSchema(many=True).dump(scales.scales_of(db_session(), _school()))
+
+
+@blueprint.post("/grading-scales")
+@require_roles(*SETS_UP_THE_YEAR)
+def create_grading_scale() -> Any:
+    """Add a scale of the school's own: the marks it allows, their scores, which pass.
+    ---
+    post:
+      requestBody: {content: {application/json: {schema: GradingScale}}}
+      responses:
+        201: {content: {application/json: {schema: GradingScale}}}
+        409: {description: The code is taken (scale_exists).}
+    """
+    session = db_session()
+    scale = scales.create_scale(session, _school(), load_json(GradingScaleSchema()))
+    session.commit()
+    return GradingScaleSchema().dump(scale), 201
+
+
+@blueprint.get("/work-types")
+@require_roles(*STAFF)
+def list_work_types() -> Any:
+    """The school's work types with their weights and scales.
+    ---
+    get:
+      responses:
+        200: {content: {application/json: {schema: {type: array, items: WorkType}}}}
+    """
+    query = select(WorkType).where(WorkType.school_id == _school()).order_by(WorkType.name)
+    return WorkTypeSchema(many=True).dump(db_session().scalars(query))
+
+
+@blueprint.post("/work-types")
+@require_roles(*SETS_UP_THE_YEAR)
+def create_work_type() -> Any:
+    """Add a work type («Контрольная работа», weight 2, five_point).
+    ---
+    post:
+      requestBody: {content: {application/json: {schema: WorkType}}}
+      responses:
+        201: {content: {application/json: {schema: WorkType}}}
+        404: {description: No such scale (scale_not_found).}
+    """
+    session = db_session()
+    work_type = scales.create_work_type(session, _school(), load_json(WorkTypeSchema()))
+    session.commit()
+    return WorkTypeSchema().dump(work_type), 201

@@ -5,9 +5,20 @@ Teachers and students are identity's people: their ids are identity's person ids
 """
 
 from datetime import date, datetime
+from typing import Any
 from uuid import uuid4
 
-from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Integer, String
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    String,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from schoolkit.tables import utcnow
@@ -102,3 +113,30 @@ class Assignment(Base):
         ForeignKey("classes.class_id"), nullable=False, index=True
     )
     hours_per_week: Mapped[int | None] = mapped_column(Integer)
+
+
+class GradingScale(Base):
+    """A school's own grading scale; the built-in ones live in journal.scales as data."""
+
+    __tablename__ = "grading_scales"
+    __table_args__ = (UniqueConstraint("school_id", "code"),)
+
+    scale_id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_uuid)
+    school_id: Mapped[str] = mapped_column(String(64), nullable=False)
+    code: Mapped[str] = mapped_column(String(40), nullable=False)
+    name: Mapped[str] = mapped_column(String(80), nullable=False)
+    # [{"mark": "5", "score": 5, "passing": true}, ...] in the order teachers pick from.
+    marks: Mapped[list[dict[str, Any]]] = mapped_column(JSON, nullable=False)
+
+
+class WorkType(Base):
+    """A kind of work marks are given for, with its weight in the weighted average."""
+
+    __tablename__ = "work_types"
+
+    work_type_id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_uuid)
+    school_id: Mapped[str] = mapped_column(String(64), nullable=False, index=True)
+    name: Mapped[str] = mapped_column(String(80), nullable=False)
+    weight: Mapped[float] = mapped_column(Float, nullable=False)
+    scale: Mapped[str] = mapped_column(String(40), nullable=False)
+    control: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)

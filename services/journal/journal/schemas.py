@@ -68,7 +68,34 @@ class AssignmentSchema(Schema):
     hours_per_week = fields.Integer(load_default=None, validate=validate.Range(1, 40))
 
 
+class ScaleMarkSchema(Schema):
+    mark = fields.String(required=True, validate=validate.Length(1, 20))
+    score = fields.Float(load_default=None, allow_none=True)
+    passing = fields.Boolean(required=True)
+
+
+class GradingScaleSchema(Schema):
+    code = fields.String(
+        required=True, validate=validate.Regexp(r"^[a-z][a-z0-9_]{1,39}$", error="Use a-z, 0-9, _.")
+    )
+    name = fields.String(required=True, validate=validate.Length(1, 80))
+    marks = fields.List(
+        fields.Nested(ScaleMarkSchema), required=True, validate=validate.Length(2, 200)
+    )
+    built_in = fields.Boolean(dump_only=True)
+
+
+class WorkTypeSchema(Schema):
+    work_type_id = fields.String(dump_only=True)
+    name = fields.String(required=True, validate=validate.Length(1, 80))
+    weight = fields.Float(required=True, validate=validate.Range(0.1, 10))
+    scale = fields.String(load_default="five_point", validate=validate.Length(1, 40))
+    control = fields.Boolean(load_default=False)
+
+
 SCHEMAS: dict[str, type[Schema]] = {
+    "GradingScale": GradingScaleSchema,
+    "WorkType": WorkTypeSchema,
     "Year": YearSchema,
     "Period": PeriodSchema,
     "Holiday": HolidaySchema,
