@@ -13,7 +13,7 @@ from typing import Any
 from flask import Blueprint, request
 from sqlalchemy import select
 
-from journal import roster, scales, school_year
+from journal import lessons, roster, scales, school_year
 from journal.models import Assignment, SchoolClass, Subject, WorkType, Year
 from journal.schemas import (
     AssignmentSchema,
@@ -21,6 +21,8 @@ from journal.schemas import (
     ClassSchema,
     GradingScaleSchema,
     HolidaySchema,
+    LessonSchema,
+    MarkSchema,
     PeriodSchema,
     SubjectSchema,
     WorkTypeSchema,
@@ -358,3 +360,39 @@ def create_work_type() -> Any:
     work_type = scales.create_work_type(session, _school(), load_json(WorkTypeSchema()))
     session.commit()
     return WorkTypeSchema().dump(work_type), 201
+
+
+@blueprint.post("/lessons")
+@require_roles(SUBJECT_TEACHER, CLASS_TEACHER, *SETS_UP_THE_YEAR)
+def create_lesson() -> Any:
+    """Open a lesson of a class in a subject on a day (R-JRN-8).
+    ---
+    post:
+      requestBody: {content: {application/json: {schema: Lesson}}}
+      responses:
+        201: {content: {application/json: {schema: Lesson}}}
+        403: {description: Not in the caller's teaching load (not_your_class).}
+        422: {description: "A holiday (lesson_on_holiday), no period (outside_periods)."}
+    """
+    session = db_session()
+    lesson = lessons.create_lesson(session, current_principal(), load_json(LessonSchema()))
+    session.commit()
+    return LessonSchema().dump(lesson), 201
+
+
+@blueprint.post("/marks")
+@require_roles(SUBJECT_TEACHER, CLASS_TEACHER, *SETS_UP_THE_YEAR)
+def record_mark() -> Any:
+    """Give a student a mark for a work type in a lesson (R-JRN-10); several per lesson.
+    ---
+    post:
+      requestBody: {content: {application/json: {schema: Mark}}}
+      responses:
+        201: {content: {application/json: {schema: Mark}}}
+        403: {description: Not in the caller's teaching load (not_your_class).}
+        422: {description: Not a mark of the work type's scale (mark_out_of_scale).}
+    """
+    session = db_session()
+    mark = lessons.record_mark(session, current_principal(), load_json(MarkSchema()))
+    session.commit()
+    return MarkSchema().dump(mark), 201

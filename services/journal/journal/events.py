@@ -5,5 +5,7 @@ PUBLISHES: frozenset[str] = frozenset(
         "journal.calendar.changed",
         "journal.subject.changed",
         "journal.class.changed",
+        "journal.lesson.changed",
+        "journal.mark.recorded",
     }
 )

@@ -133,10 +133,51 @@ class WorkType(Base):
     """A kind of work marks are given for, with its weight in the weighted average."""
 
     __tablename__ = "work_types"
+    __table_args__ = (UniqueConstraint("school_id", "code"),)
 
     work_type_id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_uuid)
     school_id: Mapped[str] = mapped_column(String(64), nullable=False, index=True)
+    code: Mapped[str] = mapped_column(String(64), nullable=False)
     name: Mapped[str] = mapped_column(String(80), nullable=False)
     weight: Mapped[float] = mapped_column(Float, nullable=False)
     scale: Mapped[str] = mapped_column(String(40), nullable=False)
     control: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+
+
+class Lesson(Base):
+    """One lesson of a class in a subject on a day: what the journal's columns are."""
+
+    __tablename__ = "lessons"
+
+    lesson_id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_uuid)
+    school_id: Mapped[str] = mapped_column(String(64), nullable=False, index=True)
+    class_id: Mapped[str] = mapped_column(ForeignKey("classes.class_id"), nullable=False)
+    subject_id: Mapped[str] = mapped_column(ForeignKey("subjects.subject_id"), nullable=False)
+    teacher_id: Mapped[str] = mapped_column(String(36), nullable=False)
+    period_id: Mapped[str] = mapped_column(ForeignKey("periods.period_id"), nullable=False)
+    date: Mapped[date] = mapped_column(Date, nullable=False)
+    slot: Mapped[int] = mapped_column(Integer, nullable=False)
+    starts_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    ends_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    status: Mapped[str] = mapped_column(String(16), nullable=False, default="scheduled")
+    topic: Mapped[str | None] = mapped_column(String(500))
+    version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+
+
+class Mark(Base):
+    """A mark of a student for a work type in a lesson; several per lesson are allowed."""
+
+    __tablename__ = "marks"
+
+    mark_id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_uuid)
+    school_id: Mapped[str] = mapped_column(String(64), nullable=False, index=True)
+    lesson_id: Mapped[str] = mapped_column(
+        ForeignKey("lessons.lesson_id"), nullable=False, index=True
+    )
+    student_id: Mapped[str] = mapped_column(String(36), nullable=False, index=True)
+    work_type_id: Mapped[str] = mapped_column(ForeignKey("work_types.work_type_id"), nullable=False)
+    value: Mapped[str] = mapped_column(String(16), nullable=False)
+    comment: Mapped[str | None] = mapped_column(String(500))
+    teacher_id: Mapped[str] = mapped_column(String(36), nullable=False)
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)

@@ -29,8 +29,8 @@ BUILT_IN: dict[str, dict[str, Any]] = {
     "pass_fail": {
         "name": "Зачёт / незачёт",
         "marks": [
-            {"mark": "зачёт", "score": None, "passing": True},
-            {"mark": "незачёт", "score": None, "passing": False},
+            {"mark": "pass", "label": "зачёт", "score": None, "passing": True},
+            {"mark": "fail", "label": "незачёт", "score": None, "passing": False},
         ],
     },
     "ten_point": {"name": "Десятибалльная", "marks": _numeric(1, 10, 4)},
@@ -73,6 +73,11 @@ def create_scale(session: Session, school_id: str, fields: dict[str, Any]) -> di
 
 def create_work_type(session: Session, school_id: str, fields: dict[str, Any]) -> WorkType:
     scale_marks(session, school_id, fields["scale"])  # the scale must exist in this school
+    taken = select(WorkType).where(WorkType.school_id == school_id, WorkType.code == fields["code"])
+    if session.scalars(taken).first() is not None:
+        raise ApiError(
+            409, "work_type_exists", "A work type of that code exists.", {"code": "Taken."}
+        )
     work_type = WorkType(school_id=school_id, **fields)
     session.add(work_type)
     return work_type

@@ -69,7 +69,8 @@ class AssignmentSchema(Schema):
 
 
 class ScaleMarkSchema(Schema):
-    mark = fields.String(required=True, validate=validate.Length(1, 20))
+    mark = fields.String(required=True, validate=validate.Regexp(r"^[a-z0-9_]{1,16}$"))
+    label = fields.String(validate=validate.Length(1, 40))
     score = fields.Float(load_default=None, allow_none=True)
     passing = fields.Boolean(required=True)
 
@@ -87,13 +88,47 @@ class GradingScaleSchema(Schema):
 
 class WorkTypeSchema(Schema):
     work_type_id = fields.String(dump_only=True)
+    code = fields.String(
+        required=True, validate=validate.Regexp(r"^[a-z][a-z0-9_]{1,63}$", error="Use a-z, 0-9, _.")
+    )
     name = fields.String(required=True, validate=validate.Length(1, 80))
     weight = fields.Float(required=True, validate=validate.Range(0.1, 10))
     scale = fields.String(load_default="five_point", validate=validate.Length(1, 40))
     control = fields.Boolean(load_default=False)
 
 
+class LessonSchema(Schema):
+    lesson_id = fields.String(dump_only=True)
+    class_id = fields.UUID(required=True)
+    subject_id = fields.UUID(required=True)
+    teacher_id = fields.UUID(load_default=None, metadata={"description": "Defaults to the caller."})
+    period_id = fields.String(dump_only=True)
+    date = fields.Date(required=True)
+    slot = fields.Integer(required=True, validate=validate.Range(0, 20))
+    starts_at = fields.AwareDateTime(required=True)
+    ends_at = fields.AwareDateTime(required=True)
+    topic = fields.String(load_default=None, validate=validate.Length(1, 500))
+    status = fields.String(dump_only=True)
+
+    @validates_schema
+    def _ends_after_start(self, data: dict[str, Any], **_: Any) -> None:
+        if "starts_at" in data and "ends_at" in data and data["ends_at"] <= data["starts_at"]:
+            raise ValidationError("Must be after starts_at.", "ends_at")
+
+
+class MarkSchema(Schema):
+    mark_id = fields.String(dump_only=True)
+    lesson_id = fields.UUID(required=True)
+    student_id = fields.UUID(required=True)
+    work_type_id = fields.UUID(required=True)
+    value = fields.String(required=True, validate=validate.Length(1, 16))
+    comment = fields.String(load_default=None, validate=validate.Length(1, 500))
+    teacher_id = fields.String(dump_only=True)
+
+
 SCHEMAS: dict[str, type[Schema]] = {
+    "Lesson": LessonSchema,
+    "Mark": MarkSchema,
     "GradingScale": GradingScaleSchema,
     "WorkType": WorkTypeSchema,
     "Year": YearSchema,

@@ -10,9 +10,9 @@ LETTERS = {
     "code": "letters",
     "name": "Буквенная",
     "marks": [
-        {"mark": "A", "score": 5, "passing": True},
-        {"mark": "B", "score": 4, "passing": True},
-        {"mark": "F", "score": 2, "passing": False},
+        {"mark": "a", "score": 5, "passing": True},
+        {"mark": "b", "score": 4, "passing": True},
+        {"mark": "f", "score": 2, "passing": False},
     ],
 }
 
@@ -35,7 +35,7 @@ def test_a_school_adds_its_own_scale_and_a_work_type_marked_on_it(
 ) -> None:
     deputy = caller("deputy_director")
     assert client.post(f"{API}/grading-scales", json=LETTERS, headers=deputy).status_code == 201
-    work_type = {"name": "Эссе", "weight": 1.5, "scale": "letters"}
+    work_type = {"code": "essay", "name": "Эссе", "weight": 1.5, "scale": "letters"}
     assert client.post(f"{API}/work-types", json=work_type, headers=deputy).status_code == 201
     listed = client.get(f"{API}/work-types", headers=deputy).json
     assert [(w["name"], w["weight"], w["scale"]) for w in listed] == [("Эссе", 1.5, "letters")]
@@ -69,7 +69,7 @@ def test_a_work_type_on_another_schools_scale_is_refused(
     )
     answer = client.post(
         f"{API}/work-types",
-        json={"name": "Эссе", "weight": 1, "scale": "letters"},
+        json={"code": "essay", "name": "Эссе", "weight": 1, "scale": "letters"},
         headers=caller("deputy_director"),
     )
     assert answer.status_code == 404 and answer.json["error"]["code"] == "scale_not_found"
@@ -79,6 +79,8 @@ def test_a_weight_outside_0_1_to_10_is_refused_by_field(
     client: FlaskClient, caller: Caller
 ) -> None:
     answer = client.post(
-        f"{API}/work-types", json={"name": "Тест", "weight": 0}, headers=caller("director")
+        f"{API}/work-types",
+        json={"code": "test", "name": "Тест", "weight": 0},
+        headers=caller("director"),
     )
     assert answer.status_code == 422 and "weight" in answer.json["error"]["fields"]

@@ -53,9 +53,18 @@ def test_on_postgres_a_year_with_a_quarter_a_class_and_its_load_is_stored_and_an
     assert client.post(f"{API}/assignments", json=load, headers=deputy).status_code == 201
 
     engine = create_engine(postgres_url)
-    assert {"years", "periods", "holidays", "subjects", "classes", "assignments"} <= set(
-        inspect(engine).get_table_names()
-    )
+    assert {
+        "years",
+        "periods",
+        "holidays",
+        "subjects",
+        "classes",
+        "assignments",
+        "grading_scales",
+        "work_types",
+        "lessons",
+        "marks",
+    } <= set(inspect(engine).get_table_names())
     with engine.connect() as connection:
         types = [
             json.loads(body)["type"]

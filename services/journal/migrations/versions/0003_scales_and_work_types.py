@@ -27,10 +27,12 @@ def upgrade() -> None:
         "work_types",
         sa.Column("work_type_id", sa.String(36), primary_key=True),
         sa.Column("school_id", sa.String(64), nullable=False, index=True),
+        sa.Column("code", sa.String(64), nullable=False),
         sa.Column("name", sa.String(80), nullable=False),
         sa.Column("weight", sa.Float, nullable=False),
         sa.Column("scale", sa.String(40), nullable=False),
         sa.Column("control", sa.Boolean, nullable=False),
+        sa.UniqueConstraint("school_id", "code"),
     )
 
 

@@ -1,0 +1,177 @@
+"""Lessons and their marks (R-JRN-8, R-JRN-10, R-ROLE-4).
+
+A subject teacher writes only for a class and subject the teaching load gives them
+(`not_your_class`); a lesson never falls on a holiday (`lesson_on_holiday`) and belongs
+to the study period containing its day; a mark must be one its work type's scale allows
+(`mark_out_of_scale`). Each change is published with the entity's version.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from journal.models import Lesson, Mark, Period, SchoolClass
+from journal.roster import class_of, subject_of, teaches
+from journal.scales import scale_marks, work_type_of
+from journal.school_year import is_holiday, year_of
+from schoolkit.auth import DEPUTY_DIRECTOR, DIRECTOR, Principal
+from schoolkit.errors import ApiError
+from schoolkit.events import Event
+from schoolkit.outbox import publish
+
+OVERSEES_ALL_JOURNALS = (DIRECTOR, DEPUTY_DIRECTOR)  # R-ROLE-2
+
+
+def create_lesson(session: Session, caller: Principal, fields: dict[str, Any]) -> Lesson:
+    school_class = class_of(session, caller.school_id, fields["class_id"])
+    subject = subject_of(session, caller.school_id, fields["subject_id"])
+    teacher_id = str(fields.get("teacher_id") or caller.user_id)
+    _require_teaches(session, caller, school_class.class_id, subject.subject_id)
+    day: date = fields["date"]
+    period = _period_containing(session, school_class, day)
+    lesson = Lesson(
+        school_id=caller.school_id,
+        class_id=school_class.class_id,
+        subject_id=subject.subject_id,
+        teacher_id=teacher_id,
+        period_id=period.period_id,
+        date=day,
+        slot=fields["slot"],
+        starts_at=fields["starts_at"],
+        ends_at=fields["ends_at"],
+        topic=fields.get("topic"),
+        status="scheduled",
+        version=1,
+    )
+    session.add(lesson)
+    session.flush()
+    _publish_lesson(session, lesson, "scheduled")
+    return lesson
+
+
+def lesson_for_writing(session: Session, caller: Principal, lesson_id: str) -> Lesson:
+    lesson = session.get(Lesson, str(lesson_id))
+    if lesson is None or lesson.school_id != caller.school_id:
+        raise ApiError(404, "lesson_not_found", "No such lesson.", {"lesson_id": "Unknown."})
+    _require_teaches(session, caller, lesson.class_id, lesson.subject_id)
+    return lesson
+
+
+def record_mark(session: Session, caller: Principal, fields: dict[str, Any]) -> Mark:
+    lesson = lesson_for_writing(session, caller, fields["lesson_id"])
+    work_type = work_type_of(session, caller.school_id, fields["work_type_id"])
+    value = str(fields["value"])
+    allowed = [mark["mark"] for mark in scale_marks(session, caller.school_id, work_type.scale)]
+    if value not in allowed:
+        raise ApiError(
+            422,
+            "mark_out_of_scale",
+            f"«{value}» is not a mark of the scale {work_type.scale}.",
+            {"value": f"One of: {', '.join(allowed[:12])}{'…' if len(allowed) > 12 else ''}."},
+        )
+    mark = Mark(
+        school_id=caller.school_id,
+        lesson_id=lesson.lesson_id,
+        student_id=str(fields["student_id"]),
+        work_type_id=work_type.work_type_id,
+        value=value,
+        comment=fields.get("comment"),
+        teacher_id=caller.user_id,
+        recorded_at=datetime.now(UTC),
+        version=1,
+    )
+    session.add(mark)
+    session.flush()
+    publish(
+        session, _mark_recorded(lesson, mark, work_type.code, work_type.weight, work_type.scale)
+    )
+    return mark
+
+
+def _require_teaches(session: Session, caller: Principal, class_id: str, subject_id: str) -> None:
+    # The director and deputy director control every journal (R-ROLE-2); everyone else
+    # writes only where the teaching load puts them, a class teacher included (R-ROLE-3).
+    if caller.has_any_role(*OVERSEES_ALL_JOURNALS):
+        return
+    if not teaches(session, caller.user_id, class_id, subject_id):
+        raise ApiError(
+            403,
+            "not_your_class",
+            "You do not teach this subject in this class.",
+            {"class_id": "Not in your teaching load."},
+        )
+
+
+def _period_containing(session: Session, school_class: SchoolClass, day: date) -> Period:
+    year = year_of(session, school_class.school_id, school_class.year_id)
+    if is_holiday(session, year, day):
+        raise ApiError(
+            422,
+            "lesson_on_holiday",
+            f"{day} is a holiday of the school year.",
+            {"date": "Holiday."},
+        )
+    # The shortest period containing the day: a quarter rather than the year period.
+    query = select(Period).where(
+        Period.year_id == year.year_id, Period.starts_on <= day, Period.ends_on >= day
+    )
+    periods = sorted(session.scalars(query), key=lambda p: p.ends_on - p.starts_on)
+    if not periods:
+        raise ApiError(
+            422, "outside_periods", f"{day} lies in no study period.", {"date": "No period."}
+        )
+    return periods[0]
+
+
+def _publish_lesson(session: Session, lesson: Lesson, change: str) -> None:
+    data: dict[str, Any] = {
+        "lesson_id": lesson.lesson_id,
+        "change": change,
+        "class_id": lesson.class_id,
+        "school_subject_id": lesson.subject_id,
+        "teacher_id": lesson.teacher_id,
+        "date": lesson.date.isoformat(),
+        "slot": lesson.slot,
+        "starts_at": _iso(lesson.starts_at),
+        "ends_at": _iso(lesson.ends_at),
+        "status": lesson.status,
+        "changed_at": _iso(datetime.now(UTC)),
+        "entity_version": lesson.version,
+    }
+    if lesson.topic:
+        data["topic"] = lesson.topic
+    publish(session, Event(type="journal.lesson.changed", data=data, school_id=lesson.school_id))
+
+
+def _mark_recorded(lesson: Lesson, mark: Mark, work_type: str, weight: float, scale: str) -> Event:
+    data: dict[str, Any] = {
+        "mark_id": mark.mark_id,
+        "student_id": mark.student_id,
+        "lesson_id": lesson.lesson_id,
+        "lesson_date": lesson.date.isoformat(),
+        "period_id": lesson.period_id,
+        "class_id": lesson.class_id,
+        "school_subject_id": lesson.subject_id,
+        "teacher_id": mark.teacher_id,
+        "work_type": work_type,
+        "weight": weight,
+        "scale": scale,
+        "value": int(mark.value) if mark.value.isdigit() else mark.value,
+        "recorded_at": _iso(mark.recorded_at),
+        "entity_version": mark.version,
+    }
+    if mark.comment:
+        data["comment"] = mark.comment
+    return Event(
+        type="journal.mark.recorded", data=data, school_id=mark.school_id, subject=mark.student_id
+    )
+
+
+def _iso(moment: datetime) -> str:
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")

@@ -1,0 +1,228 @@
+"""A subject teacher opens lessons and gives marks, only where the teaching load puts them.
+
+R-JRN-8, R-JRN-10, R-ROLE-3, R-ROLE-4. Each refusal names its rule and changes nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from flask.testing import FlaskClient
+
+from .conftest import API, OTHER_SCHOOL, Caller, new_id
+
+
+@dataclass
+class School:
+    maths_teacher: dict[str, str]
+    maths_teacher_id: str
+    class_id: str
+    subject_id: str
+    control_test_id: str
+    credit_id: str
+
+
+@pytest.fixture
+def school(client: FlaskClient, caller: Caller) -> School:
+    deputy = caller("deputy_director")
+
+    def post(path: str, body: dict[str, Any]) -> dict[str, Any]:
+        answer = client.post(f"{API}{path}", json=body, headers=deputy)
+        assert answer.status_code == 201, answer.json
+        return answer.json
+
+    year = post("/years", {"name": "2025/2026", "starts_on": "2025-09-01", "ends_on": "2026-05-31"})
+    post(
+        "/periods",
+        {
+            "year_id": year["year_id"],
+            "kind": "quarter",
+            "name": "1 четверть",
+            "starts_on": "2025-09-01",
+            "ends_on": "2025-10-24",
+        },
+    )
+    post(
+        "/holidays",
+        {
+            "year_id": year["year_id"],
+            "name": "День учителя",
+            "starts_on": "2025-10-06",
+            "ends_on": "2025-10-06",
+        },
+    )
+    subject = post("/subjects", {"name": "Математика"})
+    school_class = post("/classes", {"year_id": year["year_id"], "name": "5А", "grade": 5})
+    control = post("/work-types", {"code": "control_test", "name": "Контрольная", "weight": 2})
+    credit = post(
+        "/work-types", {"code": "credit", "name": "Зачёт", "weight": 1, "scale": "pass_fail"}
+    )
+    teacher_id = new_id()
+    post(
+        "/assignments",
+        {
+            "teacher_id": teacher_id,
+            "subject_id": subject["subject_id"],
+            "class_id": school_class["class_id"],
+        },
+    )
+    return School(
+        maths_teacher=caller("subject_teacher", person_id=teacher_id),
+        maths_teacher_id=teacher_id,
+        class_id=school_class["class_id"],
+        subject_id=subject["subject_id"],
+        control_test_id=control["work_type_id"],
+        credit_id=credit["work_type_id"],
+    )
+
+
+def lesson_on(day: str, school: School) -> dict[str, Any]:
+    return {
+        "class_id": school.class_id,
+        "subject_id": school.subject_id,
+        "date": day,
+        "slot": 2,
+        "starts_at": f"{day}T09:00:00+03:00",
+        "ends_at": f"{day}T09:45:00+03:00",
+        "topic": "Натуральные числа",
+    }
+
+
+def open_lesson(client: FlaskClient, school: School, day: str = "2025-09-02") -> str:
+    answer = client.post(
+        f"{API}/lessons", json=lesson_on(day, school), headers=school.maths_teacher
+    )
+    assert answer.status_code == 201, answer.json
+    return answer.json["lesson_id"]
+
+
+def test_a_subject_teacher_gives_two_marks_in_one_lesson_and_the_diary_learns_of_each(
+    client: FlaskClient, school: School, published: Any
+) -> None:
+    lesson_id = open_lesson(client, school)
+    student = new_id()
+    for work_type, value in ((school.control_test_id, "5"), (school.credit_id, "pass")):
+        body = {
+            "lesson_id": lesson_id,
+            "student_id": student,
+            "work_type_id": work_type,
+            "value": value,
+        }
+        assert (
+            client.post(f"{API}/marks", json=body, headers=school.maths_teacher).status_code == 201
+        )
+
+    marks = [e["data"] for e in published("journal.mark.recorded")]
+    assert [(m["work_type"], m["value"], m["weight"], m["scale"]) for m in marks] == [
+        ("control_test", 5, 2.0, "five_point"),
+        ("credit", "pass", 1.0, "pass_fail"),
+    ]
+    assert {m["student_id"] for m in marks} == {student}
+    assert published("journal.lesson.changed")[0]["data"]["topic"] == "Натуральные числа"
+
+
+def test_a_mark_outside_the_scale_is_refused_and_nothing_is_recorded(
+    client: FlaskClient, school: School, published: Any
+) -> None:
+    lesson_id = open_lesson(client, school)
+    body = {
+        "lesson_id": lesson_id,
+        "student_id": new_id(),
+        "work_type_id": school.control_test_id,
+        "value": "6",
+    }
+    answer = client.post(f"{API}/marks", json=body, headers=school.maths_teacher)
+    assert answer.status_code == 422
+    assert answer.json["error"]["code"] == "mark_out_of_scale"
+    assert "value" in answer.json["error"]["fields"]
+    assert published("journal.mark.recorded") == []
+
+
+def test_a_lesson_on_a_holiday_is_refused(
+    client: FlaskClient, school: School, published: Any
+) -> None:
+    answer = client.post(
+        f"{API}/lessons", json=lesson_on("2025-10-06", school), headers=school.maths_teacher
+    )
+    assert answer.status_code == 422
+    assert answer.json["error"]["code"] == "lesson_on_holiday"
+    assert published("journal.lesson.changed") == []
+
+
+def test_a_subject_teacher_cannot_open_lessons_for_a_class_they_do_not_teach(
+    client: FlaskClient, school: School, caller: Caller, published: Any
+) -> None:
+    stranger = caller("subject_teacher")
+    answer = client.post(f"{API}/lessons", json=lesson_on("2025-09-02", school), headers=stranger)
+    assert answer.status_code == 403
+    assert answer.json["error"]["code"] == "not_your_class"
+    assert published("journal.lesson.changed") == []
+
+
+def test_a_subject_teacher_cannot_write_marks_for_a_class_they_do_not_teach(
+    client: FlaskClient, school: School, caller: Caller, published: Any
+) -> None:
+    lesson_id = open_lesson(client, school)
+    body = {
+        "lesson_id": lesson_id,
+        "student_id": new_id(),
+        "work_type_id": school.control_test_id,
+        "value": "4",
+    }
+    answer = client.post(f"{API}/marks", json=body, headers=caller("subject_teacher"))
+    assert answer.status_code == 403 and answer.json["error"]["code"] == "not_your_class"
+    assert published("journal.mark.recorded") == []
+
+
+def test_a_class_teacher_writes_no_marks_in_subjects_they_do_not_teach(
+    client: FlaskClient, school: School, caller: Caller
+) -> None:
+    # R-ROLE-3: the class teacher reads every subject of their class but writes none of them.
+    lesson_id = open_lesson(client, school)
+    body = {
+        "lesson_id": lesson_id,
+        "student_id": new_id(),
+        "work_type_id": school.control_test_id,
+        "value": "4",
+    }
+    answer = client.post(f"{API}/marks", json=body, headers=caller("class_teacher"))
+    assert answer.status_code == 403 and answer.json["error"]["code"] == "not_your_class"
+
+
+def test_another_schools_teacher_cannot_reach_this_schools_lesson(
+    client: FlaskClient, school: School, caller: Caller
+) -> None:
+    lesson_id = open_lesson(client, school)
+    foreign = caller("subject_teacher", person_id=school.maths_teacher_id, school=OTHER_SCHOOL)
+    body = {
+        "lesson_id": lesson_id,
+        "student_id": new_id(),
+        "work_type_id": school.control_test_id,
+        "value": "4",
+    }
+    assert client.post(f"{API}/marks", json=body, headers=foreign).status_code == 404
+
+
+@pytest.mark.parametrize("role", ["guardian", "student", "operations"])
+def test_guardians_students_and_operations_cannot_give_marks(
+    client: FlaskClient, school: School, caller: Caller, role: str
+) -> None:
+    lesson_id = open_lesson(client, school)
+    body = {
+        "lesson_id": lesson_id,
+        "student_id": new_id(),
+        "work_type_id": school.control_test_id,
+        "value": "4",
+    }
+    assert client.post(f"{API}/marks", json=body, headers=caller(role)).status_code == 403
+
+
+def test_a_lesson_outside_every_study_period_is_refused(
+    client: FlaskClient, school: School
+) -> None:
+    answer = client.post(
+        f"{API}/lessons", json=lesson_on("2025-11-10", school), headers=school.maths_teacher
+    )
+    assert answer.status_code == 422 and answer.json["error"]["code"] == "outside_periods"
