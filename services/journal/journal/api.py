@@ -13,12 +13,13 @@ from typing import Any
 from flask import Blueprint, request
 from sqlalchemy import select
 
-from journal import lessons, roster, scales, school_year
+from journal import finals, lessons, roster, scales, school_year
 from journal.models import Assignment, SchoolClass, Subject, WorkType, Year
 from journal.schemas import (
     AssignmentSchema,
     ClassChangeSchema,
     ClassSchema,
+    FinalsSchema,
     GradingScaleSchema,
     HolidaySchema,
     LessonSchema,
@@ -396,3 +397,22 @@ def record_mark() -> Any:
     mark = lessons.record_mark(session, current_principal(), load_json(MarkSchema()))
     session.commit()
     return MarkSchema().dump(mark), 201
+
+
+@blueprint.post("/finals")
+@require_roles(SUBJECT_TEACHER, CLASS_TEACHER, *SETS_UP_THE_YEAR)
+def set_finals() -> Any:
+    """Set the period's final marks of a class in a subject: this locks the period.
+    ---
+    post:
+      requestBody: {content: {application/json: {schema: Finals}}}
+      responses:
+        201: {content: {application/json: {schema: Finals}}}
+        409: {description: Already set; only the deputy director changes them (period_locked).}
+        422: {description: A final mark not of the scale (mark_out_of_scale).}
+    """
+    session = db_session()
+    body = load_json(FinalsSchema())
+    finalization = finals.set_finals(session, current_principal(), body)
+    session.commit()
+    return FinalsSchema().dump({**body, **vars(finalization)}), 201

@@ -7,5 +7,6 @@ PUBLISHES: frozenset[str] = frozenset(
         "journal.class.changed",
         "journal.lesson.changed",
         "journal.mark.recorded",
+        "journal.period.finalized",
     }
 )

@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from journal.finals import require_unlocked
 from journal.models import Lesson, Mark, Period, SchoolClass
 from journal.roster import class_of, subject_of, teaches
 from journal.scales import scale_marks, work_type_of
@@ -33,6 +34,7 @@ def create_lesson(session: Session, caller: Principal, fields: dict[str, Any]) -
     _require_teaches(session, caller, school_class.class_id, subject.subject_id)
     day: date = fields["date"]
     period = _period_containing(session, school_class, day)
+    require_unlocked(session, caller, period.period_id, school_class.class_id, subject.subject_id)
     lesson = Lesson(
         school_id=caller.school_id,
         class_id=school_class.class_id,
@@ -58,6 +60,7 @@ def lesson_for_writing(session: Session, caller: Principal, lesson_id: str) -> L
     if lesson is None or lesson.school_id != caller.school_id:
         raise ApiError(404, "lesson_not_found", "No such lesson.", {"lesson_id": "Unknown."})
     _require_teaches(session, caller, lesson.class_id, lesson.subject_id)
+    require_unlocked(session, caller, lesson.period_id, lesson.class_id, lesson.subject_id)
     return lesson
 
 

@@ -181,3 +181,32 @@ class Mark(Base):
     teacher_id: Mapped[str] = mapped_column(String(36), nullable=False)
     recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+
+
+class Finalization(Base):
+    """Final marks set for a class, subject and period: from then on the period is locked."""
+
+    __tablename__ = "finalizations"
+    __table_args__ = (UniqueConstraint("period_id", "class_id", "subject_id"),)
+
+    finalization_id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_uuid)
+    school_id: Mapped[str] = mapped_column(String(64), nullable=False, index=True)
+    period_id: Mapped[str] = mapped_column(ForeignKey("periods.period_id"), nullable=False)
+    class_id: Mapped[str] = mapped_column(ForeignKey("classes.class_id"), nullable=False)
+    subject_id: Mapped[str] = mapped_column(ForeignKey("subjects.subject_id"), nullable=False)
+    scale: Mapped[str] = mapped_column(String(40), nullable=False)
+    finalized_by: Mapped[str] = mapped_column(String(36), nullable=False)
+    finalized_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+
+
+class FinalMark(Base):
+    """A student's final mark in a finalization (kept after erasure: 273-FZ art. 28)."""
+
+    __tablename__ = "final_marks"
+
+    finalization_id: Mapped[str] = mapped_column(
+        ForeignKey("finalizations.finalization_id"), primary_key=True
+    )
+    student_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    value: Mapped[str] = mapped_column(String(16), nullable=False)

@@ -126,7 +126,23 @@ class MarkSchema(Schema):
     teacher_id = fields.String(dump_only=True)
 
 
+class FinalMarkSchema(Schema):
+    student_id = fields.UUID(required=True)
+    value = fields.String(required=True, validate=validate.Length(1, 16))
+
+
+class FinalsSchema(Schema):
+    finalization_id = fields.String(dump_only=True)
+    period_id = fields.UUID(required=True)
+    class_id = fields.UUID(required=True)
+    subject_id = fields.UUID(required=True)
+    scale = fields.String(load_default="five_point", validate=validate.Length(1, 40))
+    finals = fields.List(fields.Nested(FinalMarkSchema), required=True, validate=validate.Length(1))
+    version = fields.Integer(dump_only=True)
+
+
 SCHEMAS: dict[str, type[Schema]] = {
+    "Finals": FinalsSchema,
     "Lesson": LessonSchema,
     "Mark": MarkSchema,
     "GradingScale": GradingScaleSchema,

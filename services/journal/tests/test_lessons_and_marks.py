@@ -226,3 +226,89 @@ def test_a_lesson_outside_every_study_period_is_refused(
         f"{API}/lessons", json=lesson_on("2025-11-10", school), headers=school.maths_teacher
     )
     assert answer.status_code == 422 and answer.json["error"]["code"] == "outside_periods"
+
+
+# Final marks lock the period for subject teachers (R-JRN-10, R-ROLE-4).
+
+
+def finalize(
+    client: FlaskClient, school: School, headers: dict[str, str], period_id: str, value: str
+) -> Any:
+    body = {
+        "period_id": period_id,
+        "class_id": school.class_id,
+        "subject_id": school.subject_id,
+        "finals": [{"student_id": STUDENT, "value": value}],
+    }
+    return client.post(f"{API}/finals", json=body, headers=headers)
+
+
+STUDENT = new_id()
+
+
+def period_of_first_lesson(client: FlaskClient, school: School) -> tuple[str, str]:
+    answer = client.post(
+        f"{API}/lessons", json=lesson_on("2025-09-03", school), headers=school.maths_teacher
+    )
+    return answer.json["lesson_id"], answer.json["period_id"]
+
+
+def test_setting_finals_announces_them_and_locks_the_period_for_the_subject_teacher(
+    client: FlaskClient, school: School, published: Any
+) -> None:
+    lesson_id, period_id = period_of_first_lesson(client, school)
+    assert finalize(client, school, school.maths_teacher, period_id, "4").status_code == 201
+    event = published("journal.period.finalized")[0]["data"]
+    assert event["finals"] == [{"student_id": STUDENT, "scale": "five_point", "value": 4}]
+    assert event["entity_version"] == 1
+
+    mark = {
+        "lesson_id": lesson_id,
+        "student_id": STUDENT,
+        "work_type_id": school.control_test_id,
+        "value": "5",
+    }
+    late_mark = client.post(f"{API}/marks", json=mark, headers=school.maths_teacher)
+    assert late_mark.status_code == 409 and late_mark.json["error"]["code"] == "period_locked"
+    late_lesson = client.post(
+        f"{API}/lessons", json=lesson_on("2025-09-04", school), headers=school.maths_teacher
+    )
+    assert late_lesson.status_code == 409 and late_lesson.json["error"]["code"] == "period_locked"
+    again = finalize(client, school, school.maths_teacher, period_id, "5")
+    assert again.status_code == 409 and again.json["error"]["code"] == "period_locked"
+    assert published("journal.mark.recorded") == []
+    assert len(published("journal.period.finalized")) == 1
+
+
+def test_the_deputy_director_still_changes_a_locked_period_and_the_finals_get_a_new_version(
+    client: FlaskClient, school: School, caller: Caller, published: Any
+) -> None:
+    _, period_id = period_of_first_lesson(client, school)
+    finalize(client, school, school.maths_teacher, period_id, "4")
+    assert finalize(client, school, caller("deputy_director"), period_id, "5").status_code == 201
+    last = published("journal.period.finalized")[-1]["data"]
+    assert (last["entity_version"], last["finals"][0]["value"]) == (2, 5)
+
+
+def test_a_final_mark_outside_the_scale_is_refused_and_the_period_stays_open(
+    client: FlaskClient, school: School, published: Any
+) -> None:
+    lesson_id, period_id = period_of_first_lesson(client, school)
+    answer = finalize(client, school, school.maths_teacher, period_id, "отлично")
+    assert answer.status_code == 422 and answer.json["error"]["code"] == "mark_out_of_scale"
+    assert published("journal.period.finalized") == []
+    mark = {
+        "lesson_id": lesson_id,
+        "student_id": STUDENT,
+        "work_type_id": school.control_test_id,
+        "value": "5",
+    }
+    assert client.post(f"{API}/marks", json=mark, headers=school.maths_teacher).status_code == 201
+
+
+def test_a_teacher_cannot_set_finals_for_a_class_they_do_not_teach(
+    client: FlaskClient, school: School, caller: Caller
+) -> None:
+    _, period_id = period_of_first_lesson(client, school)
+    answer = finalize(client, school, caller("subject_teacher"), period_id, "4")
+    assert answer.status_code == 403 and answer.json["error"]["code"] == "not_your_class"
