@@ -17,6 +17,7 @@ from journal import finals, lessons, roster, scales, school_year
 from journal.models import Assignment, SchoolClass, Subject, WorkType, Year
 from journal.schemas import (
     AssignmentSchema,
+    AttendanceSchema,
     ClassChangeSchema,
     ClassSchema,
     FinalsSchema,
@@ -416,3 +417,21 @@ def set_finals() -> Any:
     finalization = finals.set_finals(session, current_principal(), body)
     session.commit()
     return FinalsSchema().dump({**body, **vars(finalization)}), 201
+
+
+@blueprint.post("/attendance")
+@require_roles(SUBJECT_TEACHER, CLASS_TEACHER, *SETS_UP_THE_YEAR)
+def record_attendance() -> Any:
+    """Record a student present, absent or late at a lesson, with the reason (R-JRN-9).
+    ---
+    post:
+      requestBody: {content: {application/json: {schema: Attendance}}}
+      responses:
+        200: {content: {application/json: {schema: Attendance}}}
+        403: {description: Not in the caller's teaching load (not_your_class).}
+        409: {description: The period's finals are set (period_locked).}
+    """
+    session = db_session()
+    record = lessons.record_attendance(session, current_principal(), load_json(AttendanceSchema()))
+    session.commit()
+    return AttendanceSchema().dump(record)

@@ -2,6 +2,7 @@
 
 PUBLISHES: frozenset[str] = frozenset(
     {
+        "journal.attendance.recorded",
         "journal.calendar.changed",
         "journal.subject.changed",
         "journal.class.changed",

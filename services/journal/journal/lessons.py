@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from journal.finals import require_unlocked
-from journal.models import Lesson, Mark, Period, SchoolClass
+from journal.models import Attendance, Lesson, Mark, Period, SchoolClass
 from journal.roster import class_of, subject_of, teaches
 from journal.scales import scale_marks, work_type_of
 from journal.school_year import is_holiday, year_of
@@ -93,6 +93,52 @@ def record_mark(session: Session, caller: Principal, fields: dict[str, Any]) -> 
         session, _mark_recorded(lesson, mark, work_type.code, work_type.weight, work_type.scale)
     )
     return mark
+
+
+def record_attendance(session: Session, caller: Principal, fields: dict[str, Any]) -> Attendance:
+    """Present, absent or late, with the reason; recording again changes the record (R-JRN-9)."""
+    lesson = lesson_for_writing(session, caller, fields["lesson_id"])
+    student_id = str(fields["student_id"])
+    query = select(Attendance).where(
+        Attendance.lesson_id == lesson.lesson_id, Attendance.student_id == student_id
+    )
+    record = session.scalars(query).first()
+    if record is None:
+        record = Attendance(
+            school_id=caller.school_id, lesson_id=lesson.lesson_id, student_id=student_id, version=0
+        )
+        session.add(record)
+    record.status = fields["status"]
+    # A present student has no reason to give; a stale reason must not survive a correction.
+    record.reason = None if fields["status"] == "present" else fields.get("reason")
+    record.recorded_by = caller.user_id
+    record.recorded_at = datetime.now(UTC)
+    record.version += 1
+    session.flush()
+    publish(session, _attendance_recorded(lesson, record))
+    return record
+
+
+def _attendance_recorded(lesson: Lesson, record: Attendance) -> Event:
+    data: dict[str, Any] = {
+        "attendance_id": record.attendance_id,
+        "student_id": record.student_id,
+        "lesson_id": lesson.lesson_id,
+        "lesson_date": lesson.date.isoformat(),
+        "class_id": lesson.class_id,
+        "school_subject_id": lesson.subject_id,
+        "status": record.status,
+        "recorded_at": _iso(record.recorded_at),
+        "entity_version": record.version,
+    }
+    if record.reason:
+        data["reason"] = record.reason
+    return Event(
+        type="journal.attendance.recorded",
+        data=data,
+        school_id=record.school_id,
+        subject=record.student_id,
+    )
 
 
 def _require_teaches(session: Session, caller: Principal, class_id: str, subject_id: str) -> None:

@@ -210,3 +210,20 @@ class FinalMark(Base):
     )
     student_id: Mapped[str] = mapped_column(String(36), primary_key=True)
     value: Mapped[str] = mapped_column(String(16), nullable=False)
+
+
+class Attendance(Base):
+    """Whether a student was at a lesson; one record per student and lesson (R-JRN-9)."""
+
+    __tablename__ = "attendance"
+    __table_args__ = (UniqueConstraint("lesson_id", "student_id"),)
+
+    attendance_id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_uuid)
+    school_id: Mapped[str] = mapped_column(String(64), nullable=False, index=True)
+    lesson_id: Mapped[str] = mapped_column(ForeignKey("lessons.lesson_id"), nullable=False)
+    student_id: Mapped[str] = mapped_column(String(36), nullable=False, index=True)
+    status: Mapped[str] = mapped_column(String(16), nullable=False)
+    reason: Mapped[str | None] = mapped_column(String(32))
+    recorded_by: Mapped[str] = mapped_column(String(36), nullable=False)
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)

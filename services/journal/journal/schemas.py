@@ -141,7 +141,20 @@ class FinalsSchema(Schema):
     version = fields.Integer(dump_only=True)
 
 
+class AttendanceSchema(Schema):
+    attendance_id = fields.String(dump_only=True)
+    lesson_id = fields.UUID(required=True)
+    student_id = fields.UUID(required=True)
+    status = fields.String(required=True, validate=validate.OneOf(("present", "absent", "late")))
+    reason = fields.String(
+        load_default=None,
+        validate=validate.OneOf(("illness", "excused", "unexcused", "school_activity", "other")),
+    )
+    version = fields.Integer(dump_only=True)
+
+
 SCHEMAS: dict[str, type[Schema]] = {
+    "Attendance": AttendanceSchema,
     "Finals": FinalsSchema,
     "Lesson": LessonSchema,
     "Mark": MarkSchema,

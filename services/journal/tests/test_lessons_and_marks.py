@@ -312,3 +312,55 @@ def test_a_teacher_cannot_set_finals_for_a_class_they_do_not_teach(
     _, period_id = period_of_first_lesson(client, school)
     answer = finalize(client, school, caller("subject_teacher"), period_id, "4")
     assert answer.status_code == 403 and answer.json["error"]["code"] == "not_your_class"
+
+
+# Attendance (R-JRN-9).
+
+
+def test_an_absence_for_illness_corrected_to_present_drops_the_reason_and_raises_the_version(
+    client: FlaskClient, school: School, published: Any
+) -> None:
+    lesson_id = open_lesson(client, school)
+    absent = {
+        "lesson_id": lesson_id,
+        "student_id": STUDENT,
+        "status": "absent",
+        "reason": "illness",
+    }
+    assert (
+        client.post(f"{API}/attendance", json=absent, headers=school.maths_teacher).status_code
+        == 200
+    )
+    present = {
+        "lesson_id": lesson_id,
+        "student_id": STUDENT,
+        "status": "present",
+        "reason": "illness",
+    }
+    answer = client.post(f"{API}/attendance", json=present, headers=school.maths_teacher)
+    assert answer.json["reason"] is None and answer.json["version"] == 2
+    events = [e["data"] for e in published("journal.attendance.recorded")]
+    assert [(e["status"], e.get("reason"), e["entity_version"]) for e in events] == [
+        ("absent", "illness", 1),
+        ("present", None, 2),
+    ]
+
+
+def test_an_unknown_attendance_status_is_refused_by_field(
+    client: FlaskClient, school: School
+) -> None:
+    lesson_id = open_lesson(client, school)
+    body = {"lesson_id": lesson_id, "student_id": STUDENT, "status": "sleeping"}
+    answer = client.post(f"{API}/attendance", json=body, headers=school.maths_teacher)
+    assert answer.status_code == 422 and "status" in answer.json["error"]["fields"]
+
+
+def test_attendance_of_a_locked_period_cannot_be_changed_by_the_subject_teacher(
+    client: FlaskClient, school: School, published: Any
+) -> None:
+    lesson_id, period_id = period_of_first_lesson(client, school)
+    finalize(client, school, school.maths_teacher, period_id, "4")
+    body = {"lesson_id": lesson_id, "student_id": STUDENT, "status": "absent"}
+    answer = client.post(f"{API}/attendance", json=body, headers=school.maths_teacher)
+    assert answer.status_code == 409 and answer.json["error"]["code"] == "period_locked"
+    assert published("journal.attendance.recorded") == []

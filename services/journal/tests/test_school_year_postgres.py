@@ -66,6 +66,7 @@ def test_on_postgres_a_year_with_a_quarter_a_class_and_its_load_is_stored_and_an
         "marks",
         "finalizations",
         "final_marks",
+        "attendance",
     } <= set(inspect(engine).get_table_names())
     with engine.connect() as connection:
         types = [
