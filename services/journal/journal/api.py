@@ -13,7 +13,7 @@ from typing import Any
 from flask import Blueprint, request
 from sqlalchemy import select
 
-from journal import finals, lessons, roster, scales, school_year
+from journal import finals, grid, lessons, roster, scales, school_year
 from journal.models import Assignment, SchoolClass, Subject, WorkType, Year
 from journal.schemas import (
     AssignmentSchema,
@@ -39,7 +39,7 @@ from schoolkit.auth import (
     current_principal,
     require_roles,
 )
-from schoolkit.errors import load_json
+from schoolkit.errors import ApiError, load_json
 from schoolkit.web import db_session
 
 blueprint = Blueprint("journal", __name__, url_prefix="/v1")
@@ -435,3 +435,32 @@ def record_attendance() -> Any:
     record = lessons.record_attendance(session, current_principal(), load_json(AttendanceSchema()))
     session.commit()
     return AttendanceSchema().dump(record)
+
+
+@blueprint.get("/classes/<class_id>/grid")
+@require_roles(SUBJECT_TEACHER, CLASS_TEACHER, *SETS_UP_THE_YEAR)
+def read_grid(class_id: str) -> Any:
+    """The class journal page: lessons of a subject in a period, marks, attendance, finals.
+    ---
+    get:
+      parameters:
+      - {in: query, name: subject_id, required: true, schema: {type: string}}
+      - {in: query, name: period_id, required: true, schema: {type: string}}
+      responses:
+        200: {description: "{lessons, marks, attendance, finals, locked}"}
+        403: {description: Neither teaching the subject here nor leading the class (not_your_class).}
+    """
+    subject_id, period_id = request.args.get("subject_id"), request.args.get("period_id")
+    if not subject_id or not period_id:
+        raise ApiError(
+            422,
+            "validation_failed",
+            "subject_id and period_id are required.",
+            {
+                name: "Required."
+                for name in ("subject_id", "period_id")
+                if not request.args.get(name)
+            },
+        )
+    page = grid.read_grid(db_session(), current_principal(), class_id, subject_id, period_id)
+    return page

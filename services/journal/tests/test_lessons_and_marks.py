@@ -364,3 +364,61 @@ def test_attendance_of_a_locked_period_cannot_be_changed_by_the_subject_teacher(
     answer = client.post(f"{API}/attendance", json=body, headers=school.maths_teacher)
     assert answer.status_code == 409 and answer.json["error"]["code"] == "period_locked"
     assert published("journal.attendance.recorded") == []
+
+
+# Reading the class journal (R-ROLE-2, R-ROLE-3, R-ROLE-4).
+
+
+def grid_of(client: FlaskClient, school: School, period_id: str, headers: dict[str, str]) -> Any:
+    query = f"subject_id={school.subject_id}&period_id={period_id}"
+    return client.get(f"{API}/classes/{school.class_id}/grid?{query}", headers=headers)
+
+
+def test_the_subject_teacher_reads_their_class_journal_with_marks_and_attendance(
+    client: FlaskClient, school: School
+) -> None:
+    lesson_id, period_id = period_of_first_lesson(client, school)
+    mark = {
+        "lesson_id": lesson_id,
+        "student_id": STUDENT,
+        "work_type_id": school.control_test_id,
+        "value": "3",
+    }
+    client.post(f"{API}/marks", json=mark, headers=school.maths_teacher)
+    late = {"lesson_id": lesson_id, "student_id": STUDENT, "status": "late"}
+    client.post(f"{API}/attendance", json=late, headers=school.maths_teacher)
+    page = grid_of(client, school, period_id, school.maths_teacher).json
+    assert [m["value"] for m in page["marks"]] == ["3"]
+    assert page["attendance"][0]["status"] == "late"
+    assert page["locked"] is False
+
+
+def test_the_class_teacher_reads_every_subject_of_their_own_class_but_not_of_another(
+    client: FlaskClient, school: School, caller: Caller
+) -> None:
+    _, period_id = period_of_first_lesson(client, school)
+    leader = new_id()
+    deputy = caller("deputy_director")
+    client.patch(
+        f"{API}/classes/{school.class_id}", json={"class_teacher_id": leader}, headers=deputy
+    )
+    assert (
+        grid_of(client, school, period_id, caller("class_teacher", person_id=leader)).status_code
+        == 200
+    )
+    other = grid_of(client, school, period_id, caller("class_teacher"))
+    assert other.status_code == 403 and other.json["error"]["code"] == "not_your_class"
+
+
+def test_a_subject_teacher_cannot_read_a_class_they_do_not_teach(
+    client: FlaskClient, school: School, caller: Caller
+) -> None:
+    _, period_id = period_of_first_lesson(client, school)
+    assert grid_of(client, school, period_id, caller("subject_teacher")).status_code == 403
+
+
+def test_the_director_reads_every_journal_of_the_school(
+    client: FlaskClient, school: School, caller: Caller
+) -> None:
+    _, period_id = period_of_first_lesson(client, school)
+    assert len(grid_of(client, school, period_id, caller("director")).json["lessons"]) == 1
