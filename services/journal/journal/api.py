@@ -13,20 +13,24 @@ from typing import Any
 from flask import Blueprint, request
 from sqlalchemy import select
 
-from journal import finals, grid, lessons, roster, scales, school_year
-from journal.models import Assignment, SchoolClass, Subject, WorkType, Year
+from journal import contingent, finals, grid, lessons, roster, scales, school_year
+from journal.models import Assignment, Enrolment, SchoolClass, Subject, WorkType, Year
 from journal.schemas import (
     AssignmentSchema,
     AttendanceSchema,
     ClassChangeSchema,
     ClassSchema,
+    EnrolmentSchema,
     FinalsSchema,
     GradingScaleSchema,
     HolidaySchema,
+    LeaveSchema,
     LessonSchema,
     MarkSchema,
+    MoveSchema,
     PeriodSchema,
     SubjectSchema,
+    TransferSchema,
     WorkTypeSchema,
     YearSchema,
 )
@@ -464,3 +468,97 @@ def read_grid(class_id: str) -> Any:
         )
     page = grid.read_grid(db_session(), current_principal(), class_id, subject_id, period_id)
     return page
+
+
+@blueprint.post("/classes/<class_id>/enrolments")
+@require_roles(CLASS_TEACHER, *SETS_UP_THE_YEAR)
+def enrol(class_id: str) -> Any:
+    """Enrol a student in a class (R-JRN-3): the deputy director, or the class's own teacher.
+    ---
+    post:
+      requestBody: {content: {application/json: {schema: Enrolment}}}
+      responses:
+        201: {content: {application/json: {schema: Enrolment}}}
+        409: {description: Already in a class (already_enrolled).}
+    """
+    session = db_session()
+    enrolment = contingent.enrol(
+        session, current_principal(), class_id, load_json(EnrolmentSchema())
+    )
+    session.commit()
+    return _dump_enrolment(enrolment), 201
+
+
+@blueprint.get("/classes/<class_id>/enrolments")
+@require_roles(*STAFF)
+def list_enrolments(class_id: str) -> Any:
+    """The class's current students.
+    ---
+    get:
+      responses:
+        200: {content: {application/json: {schema: {type: array, items: Enrolment}}}}
+    """
+    session = db_session()
+    school_class = roster.class_of(session, _school(), class_id)
+    query = select(Enrolment).where(
+        Enrolment.class_id == school_class.class_id, Enrolment.left_on.is_(None)
+    )
+    return [_dump_enrolment(enrolment) for enrolment in session.scalars(query)]
+
+
+@blueprint.post("/students/<student_id>/transfer")
+@require_roles(*SETS_UP_THE_YEAR)
+def transfer_student(student_id: str) -> Any:
+    """Move a student to another class; the history keeps where they were.
+    ---
+    post:
+      requestBody: {content: {application/json: {schema: Transfer}}}
+      responses:
+        200: {content: {application/json: {schema: Enrolment}}}
+        404: {description: In no class (not_enrolled).}
+    """
+    session = db_session()
+    body = load_json(TransferSchema())
+    enrolment = contingent.transfer(session, current_principal(), student_id, body)
+    session.commit()
+    return _dump_enrolment(enrolment)
+
+
+@blueprint.post("/students/<student_id>/leave")
+@require_roles(*SETS_UP_THE_YEAR)
+def student_leaves(student_id: str) -> Any:
+    """The student leaves the school (graduation, transfer, other): starts the erasure.
+    ---
+    post:
+      requestBody: {content: {application/json: {schema: Leave}}}
+      responses:
+        200: {content: {application/json: {schema: Enrolment}}}
+    """
+    session = db_session()
+    enrolment = contingent.leave(session, current_principal(), student_id, load_json(LeaveSchema()))
+    session.commit()
+    return _dump_enrolment(enrolment)
+
+
+@blueprint.get("/students/<student_id>/history")
+@require_roles(*SETS_UP_THE_YEAR)
+def student_history(student_id: str) -> Any:
+    """Every enrolment, transfer and leaving of a student, with who and when.
+    ---
+    get:
+      responses:
+        200: {content: {application/json: {schema: {type: array, items: Move}}}}
+    """
+    return MoveSchema(many=True).dump(contingent.history(db_session(), _school(), student_id))
+
+
+def _dump_enrolment(enrolment: Enrolment) -> dict[str, Any]:
+    return {
+        "enrolment_id": enrolment.enrolment_id,
+        "student_id": enrolment.student_id,
+        "class_id": enrolment.class_id,
+        "individual_plan": enrolment.individual_plan,
+        "enrolled_on": enrolment.enrolled_on.isoformat(),
+        "left_on": enrolment.left_on.isoformat() if enrolment.left_on else None,
+        "version": enrolment.version,
+    }

@@ -9,5 +9,8 @@ PUBLISHES: frozenset[str] = frozenset(
         "journal.lesson.changed",
         "journal.mark.recorded",
         "journal.period.finalized",
+        "journal.student.enrolled",
+        "journal.student.left",
+        "journal.student.transferred",
     }
 )

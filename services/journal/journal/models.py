@@ -227,3 +227,39 @@ class Attendance(Base):
     recorded_by: Mapped[str] = mapped_column(String(36), nullable=False)
     recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
     version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+
+
+class Enrolment(Base):
+    """A student's place in the school: the class they are in now, until they leave (R-JRN-3)."""
+
+    __tablename__ = "enrolments"
+
+    enrolment_id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_uuid)
+    school_id: Mapped[str] = mapped_column(String(64), nullable=False, index=True)
+    student_id: Mapped[str] = mapped_column(String(36), nullable=False, index=True)
+    class_id: Mapped[str] = mapped_column(
+        ForeignKey("classes.class_id"), nullable=False, index=True
+    )
+    individual_plan: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    enrolled_on: Mapped[date] = mapped_column(Date, nullable=False)
+    left_on: Mapped[date | None] = mapped_column(Date)
+    leave_reason: Mapped[str | None] = mapped_column(String(16))
+    version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+
+
+class EnrolmentMove(Base):
+    """The history of a student's classes: every enrolment, transfer and leaving, with who."""
+
+    __tablename__ = "enrolment_moves"
+
+    move_id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_uuid)
+    enrolment_id: Mapped[str] = mapped_column(
+        ForeignKey("enrolments.enrolment_id"), nullable=False, index=True
+    )
+    kind: Mapped[str] = mapped_column(String(16), nullable=False)
+    from_class_id: Mapped[str | None] = mapped_column(String(36))
+    to_class_id: Mapped[str | None] = mapped_column(String(36))
+    on: Mapped[date] = mapped_column(Date, nullable=False)
+    reason: Mapped[str | None] = mapped_column(String(16))
+    by: Mapped[str] = mapped_column(String(36), nullable=False)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, default=utcnow)

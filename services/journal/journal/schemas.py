@@ -153,7 +153,41 @@ class AttendanceSchema(Schema):
     version = fields.Integer(dump_only=True)
 
 
+class EnrolmentSchema(Schema):
+    enrolment_id = fields.String(dump_only=True)
+    student_id = fields.UUID(required=True)
+    class_id = fields.String(dump_only=True)
+    individual_plan = fields.Boolean(load_default=False)
+    on = fields.Date(required=True, data_key="enrolled_on", attribute="on")
+    version = fields.Integer(dump_only=True)
+
+
+class TransferSchema(Schema):
+    to_class_id = fields.UUID(required=True)
+    on = fields.Date(required=True)
+
+
+class LeaveSchema(Schema):
+    reason = fields.String(
+        required=True, validate=validate.OneOf(("graduation", "transfer", "other"))
+    )
+    on = fields.Date(required=True)
+
+
+class MoveSchema(Schema):
+    kind = fields.String()
+    from_class_id = fields.String()
+    to_class_id = fields.String()
+    on = fields.Date()
+    reason = fields.String()
+    by = fields.String()
+
+
 SCHEMAS: dict[str, type[Schema]] = {
+    "Enrolment": EnrolmentSchema,
+    "Transfer": TransferSchema,
+    "Leave": LeaveSchema,
+    "Move": MoveSchema,
     "Attendance": AttendanceSchema,
     "Finals": FinalsSchema,
     "Lesson": LessonSchema,

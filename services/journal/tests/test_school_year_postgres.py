@@ -67,6 +67,8 @@ def test_on_postgres_a_year_with_a_quarter_a_class_and_its_load_is_stored_and_an
         "finalizations",
         "final_marks",
         "attendance",
+        "enrolments",
+        "enrolment_moves",
     } <= set(inspect(engine).get_table_names())
     with engine.connect() as connection:
         types = [
