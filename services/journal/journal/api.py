@@ -26,6 +26,7 @@ from journal.schemas import (
     HolidaySchema,
     LeaveSchema,
     LessonSchema,
+    MarkChangeSchema,
     MarkSchema,
     MoveSchema,
     PeriodSchema,
@@ -562,3 +563,37 @@ def _dump_enrolment(enrolment: Enrolment) -> dict[str, Any]:
         "left_on": enrolment.left_on.isoformat() if enrolment.left_on else None,
         "version": enrolment.version,
     }
+
+
+@blueprint.patch("/marks/<mark_id>")
+@require_roles(SUBJECT_TEACHER, CLASS_TEACHER, *SETS_UP_THE_YEAR)
+def correct_mark(mark_id: str) -> Any:
+    """Correct a mark's value or comment; refused once the period's finals are set.
+    ---
+    patch:
+      requestBody: {content: {application/json: {schema: MarkChange}}}
+      responses:
+        200: {content: {application/json: {schema: Mark}}}
+        409: {description: The period is locked (period_locked).}
+        422: {description: Not of the scale (mark_out_of_scale).}
+    """
+    session = db_session()
+    changes = load_json(MarkChangeSchema())
+    mark = lessons.correct_mark(session, current_principal(), mark_id, changes)
+    session.commit()
+    return MarkSchema().dump(mark)
+
+
+@blueprint.delete("/marks/<mark_id>")
+@require_roles(SUBJECT_TEACHER, CLASS_TEACHER, *SETS_UP_THE_YEAR)
+def remove_mark(mark_id: str) -> Any:
+    """Remove a mark given by mistake; refused once the period's finals are set.
+    ---
+    delete:
+      responses:
+        204: {description: Removed.}
+    """
+    session = db_session()
+    lessons.remove_mark(session, current_principal(), mark_id)
+    session.commit()
+    return "", 204

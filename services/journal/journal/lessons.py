@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from journal.finals import require_unlocked
-from journal.models import Attendance, Lesson, Mark, Period, SchoolClass
+from journal.models import Attendance, Lesson, Mark, Period, SchoolClass, WorkType
 from journal.roster import class_of, subject_of, teaches
 from journal.scales import scale_marks, work_type_of
 from journal.school_year import is_holiday, year_of
@@ -67,15 +67,7 @@ def lesson_for_writing(session: Session, caller: Principal, lesson_id: str) -> L
 def record_mark(session: Session, caller: Principal, fields: dict[str, Any]) -> Mark:
     lesson = lesson_for_writing(session, caller, fields["lesson_id"])
     work_type = work_type_of(session, caller.school_id, fields["work_type_id"])
-    value = str(fields["value"])
-    allowed = [mark["mark"] for mark in scale_marks(session, caller.school_id, work_type.scale)]
-    if value not in allowed:
-        raise ApiError(
-            422,
-            "mark_out_of_scale",
-            f"«{value}» is not a mark of the scale {work_type.scale}.",
-            {"value": f"One of: {', '.join(allowed[:12])}{'…' if len(allowed) > 12 else ''}."},
-        )
+    value = _value_on_scale(session, caller.school_id, work_type, str(fields["value"]))
     mark = Mark(
         school_id=caller.school_id,
         lesson_id=lesson.lesson_id,
@@ -89,10 +81,63 @@ def record_mark(session: Session, caller: Principal, fields: dict[str, Any]) -> 
     )
     session.add(mark)
     session.flush()
-    publish(
-        session, _mark_recorded(lesson, mark, work_type.code, work_type.weight, work_type.scale)
-    )
+    data = {**_mark_data(lesson, mark, work_type), "recorded_at": _iso(mark.recorded_at)}
+    publish(session, _mark_event("journal.mark.recorded", mark, data))
     return mark
+
+
+def correct_mark(
+    session: Session, caller: Principal, mark_id: str, changes: dict[str, Any]
+) -> Mark:
+    """Change a mark's value or comment (R-JRN-10); refused in a locked period."""
+    mark, lesson = _mark_for_writing(session, caller, mark_id)
+    work_type = work_type_of(session, caller.school_id, mark.work_type_id)
+    if "value" in changes:
+        mark.value = _value_on_scale(session, caller.school_id, work_type, str(changes["value"]))
+    if "comment" in changes:
+        mark.comment = changes["comment"]
+    mark.version += 1
+    session.flush()
+    data = {
+        **_mark_data(lesson, mark, work_type),
+        "corrected_at": _iso(datetime.now(UTC)),
+        "corrected_by": caller.user_id,
+    }
+    publish(session, _mark_event("journal.mark.corrected", mark, data))
+    return mark
+
+
+def remove_mark(session: Session, caller: Principal, mark_id: str) -> None:
+    mark, lesson = _mark_for_writing(session, caller, mark_id)
+    data = {
+        "mark_id": mark.mark_id,
+        "student_id": mark.student_id,
+        "lesson_id": lesson.lesson_id,
+        "removed_at": _iso(datetime.now(UTC)),
+        "removed_by": caller.user_id,
+        "entity_version": mark.version + 1,
+    }
+    session.delete(mark)
+    publish(session, _mark_event("journal.mark.removed", mark, data))
+
+
+def _mark_for_writing(session: Session, caller: Principal, mark_id: str) -> tuple[Mark, Lesson]:
+    mark = session.get(Mark, mark_id)
+    if mark is None or mark.school_id != caller.school_id:
+        raise ApiError(404, "mark_not_found", "No such mark.")
+    return mark, lesson_for_writing(session, caller, mark.lesson_id)
+
+
+def _value_on_scale(session: Session, school_id: str, work_type: WorkType, value: str) -> str:
+    allowed = [mark["mark"] for mark in scale_marks(session, school_id, work_type.scale)]
+    if value not in allowed:
+        raise ApiError(
+            422,
+            "mark_out_of_scale",
+            f"«{value}» is not a mark of the scale {work_type.scale}.",
+            {"value": f"One of: {', '.join(allowed[:12])}{'…' if len(allowed) > 12 else ''}."},
+        )
+    return value
 
 
 def record_attendance(session: Session, caller: Principal, fields: dict[str, Any]) -> Attendance:
@@ -196,7 +241,7 @@ def _publish_lesson(session: Session, lesson: Lesson, change: str) -> None:
     publish(session, Event(type="journal.lesson.changed", data=data, school_id=lesson.school_id))
 
 
-def _mark_recorded(lesson: Lesson, mark: Mark, work_type: str, weight: float, scale: str) -> Event:
+def _mark_data(lesson: Lesson, mark: Mark, work_type: WorkType) -> dict[str, Any]:
     data: dict[str, Any] = {
         "mark_id": mark.mark_id,
         "student_id": mark.student_id,
@@ -206,18 +251,19 @@ def _mark_recorded(lesson: Lesson, mark: Mark, work_type: str, weight: float, sc
         "class_id": lesson.class_id,
         "school_subject_id": lesson.subject_id,
         "teacher_id": mark.teacher_id,
-        "work_type": work_type,
-        "weight": weight,
-        "scale": scale,
+        "work_type": work_type.code,
+        "weight": work_type.weight,
+        "scale": work_type.scale,
         "value": int(mark.value) if mark.value.isdigit() else mark.value,
-        "recorded_at": _iso(mark.recorded_at),
         "entity_version": mark.version,
     }
     if mark.comment:
         data["comment"] = mark.comment
-    return Event(
-        type="journal.mark.recorded", data=data, school_id=mark.school_id, subject=mark.student_id
-    )
+    return data
+
+
+def _mark_event(event_type: str, mark: Mark, data: dict[str, Any]) -> Event:
+    return Event(type=event_type, data=data, school_id=mark.school_id, subject=mark.student_id)
 
 
 def _iso(moment: datetime) -> str:

@@ -183,7 +183,13 @@ class MoveSchema(Schema):
     by = fields.String()
 
 
+class MarkChangeSchema(Schema):
+    value = fields.String(validate=validate.Length(1, 16))
+    comment = fields.String(allow_none=True, validate=validate.Length(1, 500))
+
+
 SCHEMAS: dict[str, type[Schema]] = {
+    "MarkChange": MarkChangeSchema,
     "Enrolment": EnrolmentSchema,
     "Transfer": TransferSchema,
     "Leave": LeaveSchema,

@@ -422,3 +422,73 @@ def test_the_director_reads_every_journal_of_the_school(
 ) -> None:
     _, period_id = period_of_first_lesson(client, school)
     assert len(grid_of(client, school, period_id, caller("director")).json["lessons"]) == 1
+
+
+# Correcting and removing marks (R-JRN-10).
+
+
+def give_mark(client: FlaskClient, school: School, lesson_id: str, value: str) -> str:
+    body = {
+        "lesson_id": lesson_id,
+        "student_id": STUDENT,
+        "work_type_id": school.control_test_id,
+        "value": value,
+    }
+    answer = client.post(f"{API}/marks", json=body, headers=school.maths_teacher)
+    assert answer.status_code == 201, answer.json
+    return answer.json["mark_id"]
+
+
+def test_a_teacher_corrects_a_mark_and_then_removes_it_with_rising_versions(
+    client: FlaskClient, school: School, published: Any
+) -> None:
+    lesson_id, period_id = period_of_first_lesson(client, school)
+    mark_id = give_mark(client, school, lesson_id, "3")
+    answer = client.patch(
+        f"{API}/marks/{mark_id}",
+        json={"value": "4", "comment": "Пересдал"},
+        headers=school.maths_teacher,
+    )
+    assert answer.status_code == 200 and answer.json["value"] == "4"
+    corrected = published("journal.mark.corrected")[0]["data"]
+    assert (corrected["value"], corrected["entity_version"], corrected["comment"]) == (
+        4,
+        2,
+        "Пересдал",
+    )
+
+    assert client.delete(f"{API}/marks/{mark_id}", headers=school.maths_teacher).status_code == 204
+    assert published("journal.mark.removed")[0]["data"]["entity_version"] == 3
+    assert grid_of(client, school, period_id, school.maths_teacher).json["marks"] == []
+
+
+def test_a_correction_outside_the_scale_leaves_the_mark_as_it_was(
+    client: FlaskClient, school: School, published: Any
+) -> None:
+    lesson_id, period_id = period_of_first_lesson(client, school)
+    mark_id = give_mark(client, school, lesson_id, "3")
+    answer = client.patch(
+        f"{API}/marks/{mark_id}", json={"value": "0"}, headers=school.maths_teacher
+    )
+    assert answer.status_code == 422 and answer.json["error"]["code"] == "mark_out_of_scale"
+    assert [
+        m["value"] for m in grid_of(client, school, period_id, school.maths_teacher).json["marks"]
+    ] == ["3"]
+    assert published("journal.mark.corrected") == []
+
+
+def test_a_mark_of_a_locked_period_can_be_neither_corrected_nor_removed_by_the_subject_teacher(
+    client: FlaskClient, school: School
+) -> None:
+    lesson_id, period_id = period_of_first_lesson(client, school)
+    mark_id = give_mark(client, school, lesson_id, "3")
+    finalize(client, school, school.maths_teacher, period_id, "3")
+    patch = client.patch(
+        f"{API}/marks/{mark_id}", json={"value": "5"}, headers=school.maths_teacher
+    )
+    assert patch.status_code == 409 and patch.json["error"]["code"] == "period_locked"
+    removal = client.delete(f"{API}/marks/{mark_id}", headers=school.maths_teacher)
+    assert removal.status_code == 409
+    assert [
+        m["value"] for m in grid_of(client, school, period_id, school.maths_teacher).json["marks"]
+    ] == ["3"]
