@@ -13,13 +13,22 @@ from typing import Any
 from flask import Blueprint, request
 from sqlalchemy import select
 
-from journal import contingent, finals, grid, lessons, roster, scales, school_year
-from journal.models import Assignment, Enrolment, SchoolClass, Subject, WorkType, Year
+from journal import contingent, corrections, finals, grid, lessons, roster, scales, school_year
+from journal.models import (
+    Assignment,
+    CorrectionRequest,
+    Enrolment,
+    SchoolClass,
+    Subject,
+    WorkType,
+    Year,
+)
 from journal.schemas import (
     AssignmentSchema,
     AttendanceSchema,
     ClassChangeSchema,
     ClassSchema,
+    CorrectionSchema,
     EnrolmentSchema,
     FinalsSchema,
     GradingScaleSchema,
@@ -597,3 +606,69 @@ def remove_mark(mark_id: str) -> Any:
     lessons.remove_mark(session, current_principal(), mark_id)
     session.commit()
     return "", 204
+
+
+@blueprint.post("/corrections")
+@require_roles(SUBJECT_TEACHER, CLASS_TEACHER)
+def request_correction() -> Any:
+    """Ask the deputy director to change a mark of a locked period (R-ROLE-4).
+    ---
+    post:
+      requestBody: {content: {application/json: {schema: Correction}}}
+      responses:
+        201: {content: {application/json: {schema: Correction}}}
+    """
+    session = db_session()
+    body = load_json(CorrectionSchema())
+    request_row = corrections.request_correction(session, current_principal(), body)
+    session.commit()
+    return CorrectionSchema().dump(request_row), 201
+
+
+@blueprint.get("/corrections")
+@require_roles(SUBJECT_TEACHER, CLASS_TEACHER, *SETS_UP_THE_YEAR)
+def list_corrections() -> Any:
+    """Pending and decided requests: all of the school for the deputy, one's own otherwise.
+    ---
+    get:
+      responses:
+        200: {content: {application/json: {schema: {type: array, items: Correction}}}}
+    """
+    caller = current_principal()
+    query = select(CorrectionRequest).where(CorrectionRequest.school_id == caller.school_id)
+    if not caller.has_any_role(*SETS_UP_THE_YEAR):
+        query = query.where(CorrectionRequest.requested_by == caller.user_id)
+    rows = db_session().scalars(query.order_by(CorrectionRequest.requested_at))
+    return CorrectionSchema(many=True).dump(rows)
+
+
+@blueprint.post("/corrections/<request_id>/approve")
+@require_roles(*SETS_UP_THE_YEAR)
+def approve_correction(request_id: str) -> Any:
+    """Approve: the mark changes and journal.mark.corrected names the request.
+    ---
+    post:
+      responses:
+        200: {content: {application/json: {schema: Correction}}}
+        409: {description: Already decided (already_decided).}
+    """
+    return _decide(request_id, approve=True)
+
+
+@blueprint.post("/corrections/<request_id>/reject")
+@require_roles(*SETS_UP_THE_YEAR)
+def reject_correction(request_id: str) -> Any:
+    """Reject: the mark stays.
+    ---
+    post:
+      responses:
+        200: {content: {application/json: {schema: Correction}}}
+    """
+    return _decide(request_id, approve=False)
+
+
+def _decide(request_id: str, *, approve: bool) -> Any:
+    session = db_session()
+    request_row = corrections.decide(session, current_principal(), request_id, approve)
+    session.commit()
+    return CorrectionSchema().dump(request_row)

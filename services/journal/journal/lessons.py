@@ -67,7 +67,7 @@ def lesson_for_writing(session: Session, caller: Principal, lesson_id: str) -> L
 def record_mark(session: Session, caller: Principal, fields: dict[str, Any]) -> Mark:
     lesson = lesson_for_writing(session, caller, fields["lesson_id"])
     work_type = work_type_of(session, caller.school_id, fields["work_type_id"])
-    value = _value_on_scale(session, caller.school_id, work_type, str(fields["value"]))
+    value = value_on_scale(session, caller.school_id, work_type, str(fields["value"]))
     mark = Mark(
         school_id=caller.school_id,
         lesson_id=lesson.lesson_id,
@@ -87,13 +87,18 @@ def record_mark(session: Session, caller: Principal, fields: dict[str, Any]) -> 
 
 
 def correct_mark(
-    session: Session, caller: Principal, mark_id: str, changes: dict[str, Any]
+    session: Session,
+    caller: Principal,
+    mark_id: str,
+    changes: dict[str, Any],
+    *,
+    correction_request_id: str | None = None,
 ) -> Mark:
     """Change a mark's value or comment (R-JRN-10); refused in a locked period."""
     mark, lesson = _mark_for_writing(session, caller, mark_id)
     work_type = work_type_of(session, caller.school_id, mark.work_type_id)
     if "value" in changes:
-        mark.value = _value_on_scale(session, caller.school_id, work_type, str(changes["value"]))
+        mark.value = value_on_scale(session, caller.school_id, work_type, str(changes["value"]))
     if "comment" in changes:
         mark.comment = changes["comment"]
     mark.version += 1
@@ -103,6 +108,8 @@ def correct_mark(
         "corrected_at": _iso(datetime.now(UTC)),
         "corrected_by": caller.user_id,
     }
+    if correction_request_id:
+        data["correction_request_id"] = correction_request_id
     publish(session, _mark_event("journal.mark.corrected", mark, data))
     return mark
 
@@ -128,7 +135,7 @@ def _mark_for_writing(session: Session, caller: Principal, mark_id: str) -> tupl
     return mark, lesson_for_writing(session, caller, mark.lesson_id)
 
 
-def _value_on_scale(session: Session, school_id: str, work_type: WorkType, value: str) -> str:
+def value_on_scale(session: Session, school_id: str, work_type: WorkType, value: str) -> str:
     allowed = [mark["mark"] for mark in scale_marks(session, school_id, work_type.scale)]
     if value not in allowed:
         raise ApiError(

@@ -263,3 +263,21 @@ class EnrolmentMove(Base):
     reason: Mapped[str | None] = mapped_column(String(16))
     by: Mapped[str] = mapped_column(String(36), nullable=False)
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, default=utcnow)
+
+
+class CorrectionRequest(Base):
+    """A teacher's request to change a mark of a locked period; the deputy decides (R-ROLE-4)."""
+
+    __tablename__ = "correction_requests"
+
+    request_id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_uuid)
+    school_id: Mapped[str] = mapped_column(String(64), nullable=False, index=True)
+    mark_id: Mapped[str] = mapped_column(String(36), nullable=False)
+    value: Mapped[str] = mapped_column(String(16), nullable=False)
+    previous_value: Mapped[str] = mapped_column(String(16), nullable=False)
+    reason: Mapped[str] = mapped_column(String(500), nullable=False)
+    requested_by: Mapped[str] = mapped_column(String(36), nullable=False)
+    requested_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    status: Mapped[str] = mapped_column(String(16), nullable=False, default="pending")
+    decided_by: Mapped[str | None] = mapped_column(String(36))
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

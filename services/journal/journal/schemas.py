@@ -188,7 +188,19 @@ class MarkChangeSchema(Schema):
     comment = fields.String(allow_none=True, validate=validate.Length(1, 500))
 
 
+class CorrectionSchema(Schema):
+    request_id = fields.String(dump_only=True)
+    mark_id = fields.UUID(required=True)
+    value = fields.String(required=True, validate=validate.Length(1, 16))
+    previous_value = fields.String(dump_only=True)
+    reason = fields.String(required=True, validate=validate.Length(3, 500))
+    requested_by = fields.String(dump_only=True)
+    status = fields.String(dump_only=True)
+    decided_by = fields.String(dump_only=True)
+
+
 SCHEMAS: dict[str, type[Schema]] = {
+    "Correction": CorrectionSchema,
     "MarkChange": MarkChangeSchema,
     "Enrolment": EnrolmentSchema,
     "Transfer": TransferSchema,

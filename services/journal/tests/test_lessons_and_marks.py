@@ -492,3 +492,50 @@ def test_a_mark_of_a_locked_period_can_be_neither_corrected_nor_removed_by_the_s
     assert [
         m["value"] for m in grid_of(client, school, period_id, school.maths_teacher).json["marks"]
     ] == ["3"]
+
+
+# A correction of a locked period goes through the deputy director (R-ROLE-4).
+
+
+def test_a_locked_mark_changes_only_once_the_deputy_director_approves_the_request(
+    client: FlaskClient, school: School, caller: Caller, published: Any
+) -> None:
+    lesson_id, period_id = period_of_first_lesson(client, school)
+    mark_id = give_mark(client, school, lesson_id, "2")
+    finalize(client, school, school.maths_teacher, period_id, "3")
+    ask = {"mark_id": mark_id, "value": "4", "reason": "Работа проверена повторно"}
+    request = client.post(f"{API}/corrections", json=ask, headers=school.maths_teacher)
+    assert request.status_code == 201 and request.json["previous_value"] == "2"
+    assert [
+        m["value"] for m in grid_of(client, school, period_id, school.maths_teacher).json["marks"]
+    ] == ["2"]
+
+    deputy = caller("deputy_director")
+    approved = client.post(
+        f"{API}/corrections/{request.json['request_id']}/approve", headers=deputy
+    )
+    assert approved.status_code == 200 and approved.json["status"] == "approved"
+    assert [
+        m["value"] for m in grid_of(client, school, period_id, school.maths_teacher).json["marks"]
+    ] == ["4"]
+    corrected = published("journal.mark.corrected")[0]["data"]
+    assert corrected["correction_request_id"] == request.json["request_id"]
+    again = client.post(f"{API}/corrections/{request.json['request_id']}/reject", headers=deputy)
+    assert again.status_code == 409 and again.json["error"]["code"] == "already_decided"
+
+
+def test_a_subject_teacher_cannot_approve_their_own_correction(
+    client: FlaskClient, school: School
+) -> None:
+    lesson_id, period_id = period_of_first_lesson(client, school)
+    mark_id = give_mark(client, school, lesson_id, "2")
+    finalize(client, school, school.maths_teacher, period_id, "3")
+    ask = {"mark_id": mark_id, "value": "4", "reason": "Ошибка ввода"}
+    request_id = client.post(f"{API}/corrections", json=ask, headers=school.maths_teacher).json[
+        "request_id"
+    ]
+    answer = client.post(f"{API}/corrections/{request_id}/approve", headers=school.maths_teacher)
+    assert answer.status_code == 403
+    assert [
+        m["value"] for m in grid_of(client, school, period_id, school.maths_teacher).json["marks"]
+    ] == ["2"]
