@@ -6,6 +6,7 @@ PUBLISHES: frozenset[str] = frozenset(
         "journal.calendar.changed",
         "journal.subject.changed",
         "journal.class.changed",
+        "journal.erasure.completed",
         "journal.lesson.changed",
         "journal.mark.corrected",
         "journal.mark.recorded",
