@@ -33,6 +33,7 @@ from journal.schemas import (
     FinalsSchema,
     GradingScaleSchema,
     HolidaySchema,
+    HomeworkSchema,
     LeaveSchema,
     LessonSchema,
     MarkChangeSchema,
@@ -672,3 +673,21 @@ def _decide(request_id: str, *, approve: bool) -> Any:
     request_row = corrections.decide(session, current_principal(), request_id, approve)
     session.commit()
     return CorrectionSchema().dump(request_row)
+
+
+@blueprint.post("/lessons/<lesson_id>/homework")
+@require_roles(SUBJECT_TEACHER, CLASS_TEACHER, *SETS_UP_THE_YEAR)
+def assign_homework(lesson_id: str) -> Any:
+    """Set homework at a lesson; the diary shows it to the class (R-JRN-8).
+    ---
+    post:
+      requestBody: {content: {application/json: {schema: Homework}}}
+      responses:
+        201: {content: {application/json: {schema: Homework}}}
+        422: {description: Due before the lesson (due_before_lesson).}
+    """
+    session = db_session()
+    body = load_json(HomeworkSchema())
+    homework = lessons.assign_homework(session, current_principal(), lesson_id, body)
+    session.commit()
+    return HomeworkSchema().dump(homework), 201

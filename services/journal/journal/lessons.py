@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from journal.finals import require_unlocked
-from journal.models import Attendance, Lesson, Mark, Period, SchoolClass, WorkType
+from journal.models import Attendance, Homework, Lesson, Mark, Period, SchoolClass, WorkType
 from journal.roster import class_of, subject_of, teaches
 from journal.scales import scale_marks, work_type_of
 from journal.school_year import is_holiday, year_of
@@ -145,6 +145,45 @@ def value_on_scale(session: Session, school_id: str, work_type: WorkType, value:
             {"value": f"One of: {', '.join(allowed[:12])}{'…' if len(allowed) > 12 else ''}."},
         )
     return value
+
+
+def assign_homework(
+    session: Session, caller: Principal, lesson_id: str, fields: dict[str, Any]
+) -> Homework:
+    """Homework for the class, due on a day not before the lesson (R-JRN-8)."""
+    lesson = lesson_for_writing(session, caller, lesson_id)
+    if fields["due_on"] < lesson.date:
+        raise ApiError(
+            422,
+            "due_before_lesson",
+            "Homework cannot be due before its lesson.",
+            {"due_on": "Too early."},
+        )
+    homework = Homework(
+        school_id=caller.school_id,
+        lesson_id=lesson.lesson_id,
+        teacher_id=caller.user_id,
+        text=fields["text"],
+        due_on=fields["due_on"],
+        assigned_at=datetime.now(UTC),
+        version=1,
+    )
+    session.add(homework)
+    session.flush()
+    data = {
+        "homework_id": homework.homework_id,
+        "lesson_id": lesson.lesson_id,
+        "class_id": lesson.class_id,
+        "school_subject_id": lesson.subject_id,
+        "teacher_id": homework.teacher_id,
+        "assigned_on": lesson.date.isoformat(),
+        "due_on": homework.due_on.isoformat(),
+        "text": homework.text,
+        "assigned_at": _iso(homework.assigned_at),
+        "entity_version": homework.version,
+    }
+    publish(session, Event(type="journal.homework.assigned", data=data, school_id=lesson.school_id))
+    return homework
 
 
 def record_attendance(session: Session, caller: Principal, fields: dict[str, Any]) -> Attendance:

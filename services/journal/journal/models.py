@@ -281,3 +281,20 @@ class CorrectionRequest(Base):
     status: Mapped[str] = mapped_column(String(16), nullable=False, default="pending")
     decided_by: Mapped[str | None] = mapped_column(String(36))
     decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class Homework(Base):
+    """Homework set at a lesson for the whole class, due on a day (R-JRN-8)."""
+
+    __tablename__ = "homework"
+
+    homework_id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_uuid)
+    school_id: Mapped[str] = mapped_column(String(64), nullable=False, index=True)
+    lesson_id: Mapped[str] = mapped_column(
+        ForeignKey("lessons.lesson_id"), nullable=False, index=True
+    )
+    teacher_id: Mapped[str] = mapped_column(String(36), nullable=False)
+    text: Mapped[str] = mapped_column(String(4000), nullable=False)
+    due_on: Mapped[date] = mapped_column(Date, nullable=False)
+    assigned_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)

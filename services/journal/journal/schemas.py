@@ -199,7 +199,15 @@ class CorrectionSchema(Schema):
     decided_by = fields.String(dump_only=True)
 
 
+class HomeworkSchema(Schema):
+    homework_id = fields.String(dump_only=True)
+    lesson_id = fields.String(dump_only=True)
+    text = fields.String(required=True, validate=validate.Length(1, 4000))
+    due_on = fields.Date(required=True)
+
+
 SCHEMAS: dict[str, type[Schema]] = {
+    "Homework": HomeworkSchema,
     "Correction": CorrectionSchema,
     "MarkChange": MarkChangeSchema,
     "Enrolment": EnrolmentSchema,

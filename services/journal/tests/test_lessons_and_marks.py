@@ -539,3 +539,42 @@ def test_a_subject_teacher_cannot_approve_their_own_correction(
     assert [
         m["value"] for m in grid_of(client, school, period_id, school.maths_teacher).json["marks"]
     ] == ["2"]
+
+
+# Homework (R-JRN-8).
+
+
+def test_homework_set_at_a_lesson_reaches_the_diary_with_its_due_day(
+    client: FlaskClient, school: School, published: Any
+) -> None:
+    lesson_id = open_lesson(client, school)
+    body = {"text": "№ 12–15, с. 34", "due_on": "2025-09-04"}
+    answer = client.post(
+        f"{API}/lessons/{lesson_id}/homework", json=body, headers=school.maths_teacher
+    )
+    assert answer.status_code == 201
+    event = published("journal.homework.assigned")[0]["data"]
+    assert (event["text"], event["assigned_on"], event["due_on"]) == (
+        "№ 12–15, с. 34",
+        "2025-09-02",
+        "2025-09-04",
+    )
+
+
+def test_homework_due_before_its_lesson_or_from_a_stranger_is_refused(
+    client: FlaskClient, school: School, caller: Caller, published: Any
+) -> None:
+    lesson_id = open_lesson(client, school)
+    early = client.post(
+        f"{API}/lessons/{lesson_id}/homework",
+        json={"text": "x", "due_on": "2025-09-01"},
+        headers=school.maths_teacher,
+    )
+    assert early.status_code == 422 and early.json["error"]["code"] == "due_before_lesson"
+    stranger = client.post(
+        f"{API}/lessons/{lesson_id}/homework",
+        json={"text": "x", "due_on": "2025-09-05"},
+        headers=caller("subject_teacher"),
+    )
+    assert stranger.status_code == 403 and stranger.json["error"]["code"] == "not_your_class"
+    assert published("journal.homework.assigned") == []
