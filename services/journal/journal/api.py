@@ -13,7 +13,17 @@ from typing import Any
 from flask import Blueprint, request
 from sqlalchemy import select
 
-from journal import contingent, corrections, finals, grid, lessons, roster, scales, school_year
+from journal import (
+    audit,
+    contingent,
+    corrections,
+    finals,
+    grid,
+    lessons,
+    roster,
+    scales,
+    school_year,
+)
 from journal.models import (
     Assignment,
     CorrectionRequest,
@@ -691,3 +701,20 @@ def assign_homework(lesson_id: str) -> Any:
     homework = lessons.assign_homework(session, current_principal(), lesson_id, body)
     session.commit()
     return HomeworkSchema().dump(homework), 201
+
+
+@blueprint.get("/audit/verify")
+@require_roles(*SETS_UP_THE_YEAR)
+def verify_audit_chain() -> Any:
+    """Verify the school's audit chain; name the first broken link (R-SEC-4, R-JRN-11).
+    ---
+    get:
+      responses:
+        200: {description: "{intact, entries, first_broken_seq}"}
+    """
+    verdict = audit.verify(db_session(), _school())
+    return {
+        "intact": verdict.intact,
+        "entries": verdict.entries,
+        "first_broken_seq": verdict.first_broken_seq,
+    }

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from journal.models import (
     Attendance,
+    AuditValues,
     CorrectionRequest,
     Enrolment,
     EnrolmentMove,
@@ -39,7 +40,14 @@ def erase(session: Session, request: ErasureRequest) -> ErasureOutcome:
             outcome.retained.append(retention)
         elif request.asks_for(category):
             outcome.count(category, destroy(session, school, students))
+    # The chain keeps only digests; the values of the subjects' entries go with their data.
+    outcome.count("audit_values", _erase_audit_values(session, students))
     return outcome
+
+
+def _erase_audit_values(session: Session, students: list[str]) -> int:
+    result = session.execute(delete(AuditValues).where(AuditValues.subject_id.in_(students)))
+    return result.rowcount or 0
 
 
 def _erase_marks(session: Session, school: str, students: list[str]) -> int:

@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from journal import audit
 from journal.finals import require_unlocked
 from journal.models import Attendance, Homework, Lesson, Mark, Period, SchoolClass, WorkType
 from journal.roster import class_of, subject_of, teaches
@@ -81,6 +82,7 @@ def record_mark(session: Session, caller: Principal, fields: dict[str, Any]) -> 
     )
     session.add(mark)
     session.flush()
+    _audit_mark(session, caller, "added", mark, before=None, after=_mark_values(mark))
     data = {**_mark_data(lesson, mark, work_type), "recorded_at": _iso(mark.recorded_at)}
     publish(session, _mark_event("journal.mark.recorded", mark, data))
     return mark
@@ -97,12 +99,14 @@ def correct_mark(
     """Change a mark's value or comment (R-JRN-10); refused in a locked period."""
     mark, lesson = _mark_for_writing(session, caller, mark_id)
     work_type = work_type_of(session, caller.school_id, mark.work_type_id)
+    before = _mark_values(mark)
     if "value" in changes:
         mark.value = value_on_scale(session, caller.school_id, work_type, str(changes["value"]))
     if "comment" in changes:
         mark.comment = changes["comment"]
     mark.version += 1
     session.flush()
+    _audit_mark(session, caller, "changed", mark, before=before, after=_mark_values(mark))
     data = {
         **_mark_data(lesson, mark, work_type),
         "corrected_at": _iso(datetime.now(UTC)),
@@ -124,8 +128,41 @@ def remove_mark(session: Session, caller: Principal, mark_id: str) -> None:
         "removed_by": caller.user_id,
         "entity_version": mark.version + 1,
     }
+    _audit_mark(session, caller, "removed", mark, before=_mark_values(mark), after=None)
     session.delete(mark)
     publish(session, _mark_event("journal.mark.removed", mark, data))
+
+
+def _mark_values(mark: Mark) -> dict[str, Any]:
+    return {
+        "student_id": mark.student_id,
+        "lesson_id": mark.lesson_id,
+        "work_type_id": mark.work_type_id,
+        "value": mark.value,
+        "comment": mark.comment,
+    }
+
+
+def _audit_mark(
+    session: Session,
+    caller: Principal,
+    action: str,
+    mark: Mark,
+    *,
+    before: dict[str, Any] | None,
+    after: dict[str, Any] | None,
+) -> None:
+    audit.record(
+        session,
+        caller.school_id,
+        caller.user_id,
+        action,
+        "mark",
+        mark.mark_id,
+        subject_id=mark.student_id,
+        before=before,
+        after=after,
+    )
 
 
 def _mark_for_writing(session: Session, caller: Principal, mark_id: str) -> tuple[Mark, Lesson]:
@@ -199,6 +236,7 @@ def record_attendance(session: Session, caller: Principal, fields: dict[str, Any
             school_id=caller.school_id, lesson_id=lesson.lesson_id, student_id=student_id, version=0
         )
         session.add(record)
+    before = None if record.version == 0 else {"status": record.status, "reason": record.reason}
     record.status = fields["status"]
     # A present student has no reason to give; a stale reason must not survive a correction.
     record.reason = None if fields["status"] == "present" else fields.get("reason")
@@ -206,6 +244,17 @@ def record_attendance(session: Session, caller: Principal, fields: dict[str, Any
     record.recorded_at = datetime.now(UTC)
     record.version += 1
     session.flush()
+    audit.record(
+        session,
+        caller.school_id,
+        caller.user_id,
+        "added" if before is None else "changed",
+        "attendance",
+        record.attendance_id,
+        subject_id=record.student_id,
+        before=before,
+        after={"status": record.status, "reason": record.reason},
+    )
     publish(session, _attendance_recorded(lesson, record))
     return record
 

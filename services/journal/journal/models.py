@@ -298,3 +298,43 @@ class Homework(Base):
     due_on: Mapped[date] = mapped_column(Date, nullable=False)
     assigned_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
     version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+
+
+class AuditHead(Base):
+    """The last link of a school's audit chain; locked FOR UPDATE to append (R-SEC-4)."""
+
+    __tablename__ = "audit_heads"
+
+    school_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer, nullable=False)
+    hash: Mapped[str] = mapped_column(String(64), nullable=False)
+
+
+class AuditEntry(Base):
+    """One change of journal data, hash-chained per school; personal values sit apart."""
+
+    __tablename__ = "audit_entries"
+    __table_args__ = (UniqueConstraint("school_id", "seq"),)
+
+    entry_id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_uuid)
+    school_id: Mapped[str] = mapped_column(String(64), nullable=False)
+    seq: Mapped[int] = mapped_column(Integer, nullable=False)
+    at: Mapped[str] = mapped_column(String(32), nullable=False)
+    author_id: Mapped[str] = mapped_column(String(36), nullable=False)
+    action: Mapped[str] = mapped_column(String(16), nullable=False)
+    entity: Mapped[str] = mapped_column(String(32), nullable=False)
+    entity_id: Mapped[str] = mapped_column(String(36), nullable=False)
+    values_digest: Mapped[str] = mapped_column(String(64), nullable=False)
+    previous_hash: Mapped[str] = mapped_column(String(64), nullable=False)
+    hash: Mapped[str] = mapped_column(String(64), nullable=False)
+
+
+class AuditValues(Base):
+    """The before/after values of an entry, outside the chain so an erasure can drop them."""
+
+    __tablename__ = "audit_values"
+
+    entry_id: Mapped[str] = mapped_column(ForeignKey("audit_entries.entry_id"), primary_key=True)
+    subject_id: Mapped[str | None] = mapped_column(String(36), index=True)
+    before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    after: Mapped[dict[str, Any] | None] = mapped_column(JSON)

@@ -11,10 +11,12 @@ from typing import Any
 import pytest
 from sqlalchemy import create_engine, select
 
+from journal import audit
 from journal.app import create_app
 from journal.handlers import HANDLERS
 from journal.models import FinalMark, Mark
 from schoolkit.contracts import load_contracts
+from schoolkit.db import Database
 from schoolkit.events import Event
 from schoolkit.migrate import upgrade
 from schoolkit.settings import Settings, project_root
@@ -191,7 +193,12 @@ def test_an_erasure_destroys_a_students_marks_attendance_and_enrolment_but_keeps
         )
     finally:
         confirmations.close()
-    assert confirmation["data"]["counts"] == {"marks": 1, "attendance": 0, "enrolments": 1}
+    assert confirmation["data"]["counts"] == {
+        "marks": 1,
+        "attendance": 0,
+        "enrolments": 1,
+        "audit_values": 1,
+    }
     assert [r["category"] for r in confirmation["data"]["retained"]] == ["final_marks"]
 
     engine = create_engine(journal.database_url)
@@ -200,4 +207,9 @@ def test_an_erasure_destroys_a_students_marks_attendance_and_enrolment_but_keeps
         finals_left = set(connection.scalars(select(FinalMark.student_id)))
     engine.dispose()
     assert marks_left == {classmate}
+    database = Database(journal.database_url)
+    with database.sessions() as session:
+        verdict = audit.verify(session, SCHOOL)
+    database.dispose()
+    assert verdict.intact and verdict.entries == 2  # R-SEC-4: the chain outlives the values
     assert finals_left == {student, classmate}
