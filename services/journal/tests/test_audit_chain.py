@@ -7,6 +7,8 @@ from typing import Any
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
 
+from journal import audit_cli
+
 from . import test_lessons_and_marks
 from .conftest import API, Caller
 from .test_lessons_and_marks import School, give_mark, open_lesson
@@ -73,3 +75,16 @@ def test_the_values_are_kept_outside_the_chain_and_their_loss_does_not_break_it(
 
 def test_a_subject_teacher_cannot_run_the_verification(client: FlaskClient, caller: Caller) -> None:
     assert client.get(f"{API}/audit/verify", headers=caller("subject_teacher")).status_code == 403
+
+
+def test_the_audit_verify_command_exits_non_zero_and_names_the_broken_link(
+    client: FlaskClient, school: School, database_url: str, capsys: Any
+) -> None:
+    three_changes(client, school)
+    assert audit_cli.main(["--database-url", database_url]) == 0
+    engine = create_engine(database_url)
+    with engine.begin() as connection:
+        connection.execute(text("UPDATE audit_entries SET action = 'added' WHERE seq = 3"))
+    engine.dispose()
+    assert audit_cli.main(["--database-url", database_url]) == 1
+    assert "BROKEN at entry 3" in capsys.readouterr().out
