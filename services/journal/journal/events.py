@@ -1,3 +1,20 @@
 """The event types the journal service publishes; each must name journal as sender in contracts/asyncapi.yaml."""
 
-PUBLISHES: frozenset[str] = frozenset()
+PUBLISHES: frozenset[str] = frozenset(
+    {
+        "journal.attendance.recorded",
+        "journal.calendar.changed",
+        "journal.subject.changed",
+        "journal.class.changed",
+        "journal.erasure.completed",
+        "journal.homework.assigned",
+        "journal.lesson.changed",
+        "journal.mark.corrected",
+        "journal.mark.recorded",
+        "journal.mark.removed",
+        "journal.period.finalized",
+        "journal.student.enrolled",
+        "journal.student.left",
+        "journal.student.transferred",
+    }
+)

@@ -1,5 +1,230 @@
 """What the journal API accepts and returns (marshmallow); listed in its OpenAPI document."""
 
-from marshmallow import Schema
+from typing import Any
 
-SCHEMAS: dict[str, type[Schema]] = {}
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+PERIOD_KINDS = ("quarter", "trimester", "half_year", "module", "year", "other")
+
+
+class _DateRange(Schema):
+    """Bounds are inclusive; a range that ends before it starts is refused by field."""
+
+    starts_on = fields.Date(required=True)
+    ends_on = fields.Date(required=True)
+
+    @validates_schema
+    def _ends_after_start(self, data: dict[str, Any], **_: Any) -> None:
+        if "starts_on" in data and "ends_on" in data and data["ends_on"] < data["starts_on"]:
+            raise ValidationError("Must not be before starts_on.", "ends_on")
+
+
+class YearSchema(_DateRange):
+    year_id = fields.String(dump_only=True)
+    name = fields.String(required=True, validate=validate.Length(1, 40))
+
+
+class PeriodSchema(_DateRange):
+    period_id = fields.String(dump_only=True)
+    year_id = fields.UUID(required=True)
+    kind = fields.String(required=True, validate=validate.OneOf(PERIOD_KINDS))
+    name = fields.String(required=True, validate=validate.Length(1, 80))
+
+
+class HolidaySchema(_DateRange):
+    holiday_id = fields.String(dump_only=True)
+    year_id = fields.UUID(required=True)
+    name = fields.String(required=True, validate=validate.Length(1, 120))
+
+
+class SubjectSchema(Schema):
+    subject_id = fields.String(dump_only=True)
+    name = fields.String(required=True, validate=validate.Length(1, 120))
+    short_name = fields.String(load_default=None, validate=validate.Length(1, 40))
+    removed = fields.Boolean(dump_only=True)
+
+
+class ClassSchema(Schema):
+    class_id = fields.String(dump_only=True)
+    year_id = fields.UUID(required=True)
+    name = fields.String(required=True, validate=validate.Length(1, 20))
+    grade = fields.Integer(required=True, validate=validate.Range(0, 12))
+    class_teacher_id = fields.UUID(load_default=None)
+
+
+class ClassChangeSchema(Schema):
+    """A partial change of a class: rename, regrade or appoint another class teacher."""
+
+    name = fields.String(validate=validate.Length(1, 20))
+    grade = fields.Integer(validate=validate.Range(0, 12))
+    class_teacher_id = fields.UUID(allow_none=True)
+
+
+class AssignmentSchema(Schema):
+    assignment_id = fields.String(dump_only=True)
+    teacher_id = fields.UUID(required=True)
+    subject_id = fields.UUID(required=True)
+    class_id = fields.UUID(required=True)
+    hours_per_week = fields.Integer(load_default=None, validate=validate.Range(1, 40))
+
+
+class ScaleMarkSchema(Schema):
+    mark = fields.String(required=True, validate=validate.Regexp(r"^[a-z0-9_]{1,16}$"))
+    label = fields.String(validate=validate.Length(1, 40))
+    score = fields.Float(load_default=None, allow_none=True)
+    passing = fields.Boolean(required=True)
+
+
+class GradingScaleSchema(Schema):
+    code = fields.String(
+        required=True, validate=validate.Regexp(r"^[a-z][a-z0-9_]{1,39}$", error="Use a-z, 0-9, _.")
+    )
+    name = fields.String(required=True, validate=validate.Length(1, 80))
+    marks = fields.List(
+        fields.Nested(ScaleMarkSchema), required=True, validate=validate.Length(2, 200)
+    )
+    built_in = fields.Boolean(dump_only=True)
+
+
+class WorkTypeSchema(Schema):
+    work_type_id = fields.String(dump_only=True)
+    code = fields.String(
+        required=True, validate=validate.Regexp(r"^[a-z][a-z0-9_]{1,63}$", error="Use a-z, 0-9, _.")
+    )
+    name = fields.String(required=True, validate=validate.Length(1, 80))
+    weight = fields.Float(required=True, validate=validate.Range(0.1, 10))
+    scale = fields.String(load_default="five_point", validate=validate.Length(1, 40))
+    control = fields.Boolean(load_default=False)
+
+
+class LessonSchema(Schema):
+    lesson_id = fields.String(dump_only=True)
+    class_id = fields.UUID(required=True)
+    subject_id = fields.UUID(required=True)
+    teacher_id = fields.UUID(load_default=None, metadata={"description": "Defaults to the caller."})
+    period_id = fields.String(dump_only=True)
+    date = fields.Date(required=True)
+    slot = fields.Integer(required=True, validate=validate.Range(0, 20))
+    starts_at = fields.AwareDateTime(required=True)
+    ends_at = fields.AwareDateTime(required=True)
+    topic = fields.String(load_default=None, validate=validate.Length(1, 500))
+    status = fields.String(dump_only=True)
+
+    @validates_schema
+    def _ends_after_start(self, data: dict[str, Any], **_: Any) -> None:
+        if "starts_at" in data and "ends_at" in data and data["ends_at"] <= data["starts_at"]:
+            raise ValidationError("Must be after starts_at.", "ends_at")
+
+
+class MarkSchema(Schema):
+    mark_id = fields.String(dump_only=True)
+    lesson_id = fields.UUID(required=True)
+    student_id = fields.UUID(required=True)
+    work_type_id = fields.UUID(required=True)
+    value = fields.String(required=True, validate=validate.Length(1, 16))
+    comment = fields.String(load_default=None, validate=validate.Length(1, 500))
+    teacher_id = fields.String(dump_only=True)
+
+
+class FinalMarkSchema(Schema):
+    student_id = fields.UUID(required=True)
+    value = fields.String(required=True, validate=validate.Length(1, 16))
+
+
+class FinalsSchema(Schema):
+    finalization_id = fields.String(dump_only=True)
+    period_id = fields.UUID(required=True)
+    class_id = fields.UUID(required=True)
+    subject_id = fields.UUID(required=True)
+    scale = fields.String(load_default="five_point", validate=validate.Length(1, 40))
+    finals = fields.List(fields.Nested(FinalMarkSchema), required=True, validate=validate.Length(1))
+    version = fields.Integer(dump_only=True)
+
+
+class AttendanceSchema(Schema):
+    attendance_id = fields.String(dump_only=True)
+    lesson_id = fields.UUID(required=True)
+    student_id = fields.UUID(required=True)
+    status = fields.String(required=True, validate=validate.OneOf(("present", "absent", "late")))
+    reason = fields.String(
+        load_default=None,
+        validate=validate.OneOf(("illness", "excused", "unexcused", "school_activity", "other")),
+    )
+    version = fields.Integer(dump_only=True)
+
+
+class EnrolmentSchema(Schema):
+    enrolment_id = fields.String(dump_only=True)
+    student_id = fields.UUID(required=True)
+    class_id = fields.String(dump_only=True)
+    individual_plan = fields.Boolean(load_default=False)
+    on = fields.Date(required=True, data_key="enrolled_on", attribute="on")
+    version = fields.Integer(dump_only=True)
+
+
+class TransferSchema(Schema):
+    to_class_id = fields.UUID(required=True)
+    on = fields.Date(required=True)
+
+
+class LeaveSchema(Schema):
+    reason = fields.String(
+        required=True, validate=validate.OneOf(("graduation", "transfer", "other"))
+    )
+    on = fields.Date(required=True)
+
+
+class MoveSchema(Schema):
+    kind = fields.String()
+    from_class_id = fields.String()
+    to_class_id = fields.String()
+    on = fields.Date()
+    reason = fields.String()
+    by = fields.String()
+
+
+class MarkChangeSchema(Schema):
+    value = fields.String(validate=validate.Length(1, 16))
+    comment = fields.String(allow_none=True, validate=validate.Length(1, 500))
+
+
+class CorrectionSchema(Schema):
+    request_id = fields.String(dump_only=True)
+    mark_id = fields.UUID(required=True)
+    value = fields.String(required=True, validate=validate.Length(1, 16))
+    previous_value = fields.String(dump_only=True)
+    reason = fields.String(required=True, validate=validate.Length(3, 500))
+    requested_by = fields.String(dump_only=True)
+    status = fields.String(dump_only=True)
+    decided_by = fields.String(dump_only=True)
+
+
+class HomeworkSchema(Schema):
+    homework_id = fields.String(dump_only=True)
+    lesson_id = fields.String(dump_only=True)
+    text = fields.String(required=True, validate=validate.Length(1, 4000))
+    due_on = fields.Date(required=True)
+
+
+SCHEMAS: dict[str, type[Schema]] = {
+    "Homework": HomeworkSchema,
+    "Correction": CorrectionSchema,
+    "MarkChange": MarkChangeSchema,
+    "Enrolment": EnrolmentSchema,
+    "Transfer": TransferSchema,
+    "Leave": LeaveSchema,
+    "Move": MoveSchema,
+    "Attendance": AttendanceSchema,
+    "Finals": FinalsSchema,
+    "Lesson": LessonSchema,
+    "Mark": MarkSchema,
+    "GradingScale": GradingScaleSchema,
+    "WorkType": WorkTypeSchema,
+    "Year": YearSchema,
+    "Period": PeriodSchema,
+    "Holiday": HolidaySchema,
+    "Subject": SubjectSchema,
+    "SchoolClass": ClassSchema,
+    "ClassChange": ClassChangeSchema,
+    "Assignment": AssignmentSchema,
+}

@@ -1,0 +1,201 @@
+"""The contingent: enrolment, transfer between classes with history, leaving (R-JRN-3).
+
+A student has at most one current enrolment in a school. Leaving sends
+journal.student.left, which starts the erasure in the consent service; the journal does
+not know guardians, so it names the student only and consent resolves the guardians.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from journal.models import Enrolment, EnrolmentMove
+from journal.roster import class_of
+from schoolkit.auth import DEPUTY_DIRECTOR, DIRECTOR, Principal
+from schoolkit.errors import ApiError
+from schoolkit.events import Event
+from schoolkit.outbox import publish
+
+
+def enrol(session: Session, caller: Principal, class_id: str, fields: dict[str, Any]) -> Enrolment:
+    school_class = class_of(session, caller.school_id, class_id)
+    # R-ROLE-3: the class teacher keeps their own class's roster; R-ROLE-2: the deputy any.
+    if not caller.has_any_role(DIRECTOR, DEPUTY_DIRECTOR) and (
+        school_class.class_teacher_id != caller.user_id
+    ):
+        raise ApiError(403, "not_your_class", "Only the class's own class teacher enrols here.")
+    student_id = str(fields["student_id"])
+    if current_enrolment(session, caller.school_id, student_id) is not None:
+        raise ApiError(
+            409, "already_enrolled", "The student is already in a class: transfer them instead."
+        )
+    enrolment = Enrolment(
+        school_id=caller.school_id,
+        student_id=student_id,
+        class_id=school_class.class_id,
+        individual_plan=fields["individual_plan"],
+        enrolled_on=fields["on"],
+        version=1,
+    )
+    session.add(enrolment)
+    session.flush()
+    _record_move(
+        session,
+        caller,
+        enrolment,
+        kind="enrolled",
+        from_class_id=None,
+        to_class_id=school_class.class_id,
+        on=fields["on"],
+    )
+    _publish(
+        session,
+        enrolment,
+        "journal.student.enrolled",
+        {
+            "class_id": enrolment.class_id,
+            "group_ids": [],
+            "individual_plan": enrolment.individual_plan,
+            "enrolled_on": enrolment.enrolled_on.isoformat(),
+        },
+    )
+    return enrolment
+
+
+def transfer(
+    session: Session, caller: Principal, student_id: str, fields: dict[str, Any]
+) -> Enrolment:
+    enrolment = _require_enrolled(session, caller.school_id, student_id)
+    target = class_of(session, caller.school_id, fields["to_class_id"])
+    if target.class_id == enrolment.class_id:
+        raise ApiError(
+            422,
+            "same_class",
+            "The student is already in that class.",
+            {"to_class_id": "Same class."},
+        )
+    from_class_id = enrolment.class_id
+    enrolment.class_id = target.class_id
+    enrolment.version += 1
+    _record_move(
+        session,
+        caller,
+        enrolment,
+        kind="transferred",
+        from_class_id=from_class_id,
+        to_class_id=target.class_id,
+        on=fields["on"],
+    )
+    _publish(
+        session,
+        enrolment,
+        "journal.student.transferred",
+        {
+            "from_class_id": from_class_id,
+            "to_class_id": target.class_id,
+            "group_ids": [],
+            "transferred_on": fields["on"].isoformat(),
+        },
+    )
+    return enrolment
+
+
+def leave(
+    session: Session, caller: Principal, student_id: str, fields: dict[str, Any]
+) -> Enrolment:
+    enrolment = _require_enrolled(session, caller.school_id, student_id)
+    enrolment.left_on = fields["on"]
+    enrolment.leave_reason = fields["reason"]
+    enrolment.version += 1
+    _record_move(
+        session,
+        caller,
+        enrolment,
+        kind="left",
+        from_class_id=enrolment.class_id,
+        to_class_id=None,
+        on=fields["on"],
+        reason=fields["reason"],
+    )
+    _publish(
+        session,
+        enrolment,
+        "journal.student.left",
+        {
+            "class_id": enrolment.class_id,
+            "reason": fields["reason"],
+            "left_on": fields["on"].isoformat(),
+        },
+    )
+    return enrolment
+
+
+def current_enrolment(session: Session, school_id: str, student_id: str) -> Enrolment | None:
+    query = select(Enrolment).where(
+        Enrolment.school_id == school_id,
+        Enrolment.student_id == student_id,
+        Enrolment.left_on.is_(None),
+    )
+    return session.scalars(query).first()
+
+
+def history(session: Session, school_id: str, student_id: str) -> list[EnrolmentMove]:
+    query = (
+        select(EnrolmentMove)
+        .join(Enrolment, Enrolment.enrolment_id == EnrolmentMove.enrolment_id)
+        .where(Enrolment.school_id == school_id, Enrolment.student_id == student_id)
+        .order_by(EnrolmentMove.at)
+    )
+    return list(session.scalars(query))
+
+
+def _require_enrolled(session: Session, school_id: str, student_id: str) -> Enrolment:
+    enrolment = current_enrolment(session, school_id, student_id)
+    if enrolment is None:
+        raise ApiError(404, "not_enrolled", "The student is in no class of this school.")
+    return enrolment
+
+
+def _record_move(
+    session: Session,
+    caller: Principal,
+    enrolment: Enrolment,
+    *,
+    kind: str,
+    from_class_id: str | None,
+    to_class_id: str | None,
+    on: date,
+    reason: str | None = None,
+) -> None:
+    session.add(
+        EnrolmentMove(
+            enrolment_id=enrolment.enrolment_id,
+            kind=kind,
+            from_class_id=from_class_id,
+            to_class_id=to_class_id,
+            on=on,
+            reason=reason,
+            by=caller.user_id,
+        )
+    )
+
+
+def _publish(
+    session: Session, enrolment: Enrolment, event_type: str, details: dict[str, Any]
+) -> None:
+    data = {
+        "enrolment_id": enrolment.enrolment_id,
+        "student_id": enrolment.student_id,
+        **details,
+        "entity_version": enrolment.version,
+    }
+    publish(
+        session,
+        Event(
+            type=event_type, data=data, school_id=enrolment.school_id, subject=enrolment.student_id
+        ),
+    )

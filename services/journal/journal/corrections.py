@@ -1,0 +1,70 @@
+"""Corrections of a locked period: the teacher asks, the deputy director decides (R-ROLE-4).
+
+The request keeps who asked, when, why, the value before and the value asked for; the
+decision keeps who decided and when. An approved request changes the mark and publishes
+journal.mark.corrected naming the request.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from journal import lessons
+from journal.models import CorrectionRequest, Lesson, Mark
+from journal.roster import teaches
+from journal.scales import work_type_of
+from schoolkit.auth import Principal
+from schoolkit.errors import ApiError
+
+
+def request_correction(
+    session: Session, caller: Principal, fields: dict[str, Any]
+) -> CorrectionRequest:
+    mark = session.get(Mark, str(fields["mark_id"]))
+    if mark is None or mark.school_id != caller.school_id:
+        raise ApiError(404, "mark_not_found", "No such mark.", {"mark_id": "Unknown."})
+    lesson = session.get(Lesson, mark.lesson_id)
+    assert lesson is not None  # a mark's lesson is a foreign key
+    if not teaches(session, caller.user_id, lesson.class_id, lesson.subject_id):
+        raise ApiError(403, "not_your_class", "You do not teach this subject in this class.")
+    work_type = work_type_of(session, caller.school_id, mark.work_type_id)
+    value = lessons.value_on_scale(session, caller.school_id, work_type, str(fields["value"]))
+    request = CorrectionRequest(
+        school_id=caller.school_id,
+        mark_id=mark.mark_id,
+        value=value,
+        previous_value=mark.value,
+        reason=fields["reason"],
+        requested_by=caller.user_id,
+        requested_at=datetime.now(UTC),
+        status="pending",
+    )
+    session.add(request)
+    return request
+
+
+def decide(
+    session: Session, caller: Principal, request_id: str, approve: bool
+) -> CorrectionRequest:
+    request = session.get(CorrectionRequest, request_id)
+    if request is None or request.school_id != caller.school_id:
+        raise ApiError(404, "correction_not_found", "No such correction request.")
+    if request.status != "pending":
+        raise ApiError(409, "already_decided", f"The request was already {request.status}.")
+    request.status = "approved" if approve else "rejected"
+    request.decided_by = caller.user_id
+    request.decided_at = datetime.now(UTC)
+    if approve:
+        # The deputy director may change a locked period (journal.finals), so the ordinary
+        # correction path applies the value and publishes the event.
+        lessons.correct_mark(
+            session,
+            caller,
+            request.mark_id,
+            {"value": request.value},
+            correction_request_id=request.request_id,
+        )
+    return request

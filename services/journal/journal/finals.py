@@ -1,0 +1,147 @@
+"""Final marks per period, and the lock they set (R-JRN-10, R-ROLE-4).
+
+Once final marks are set for a class, subject and period, subject teachers can no longer
+change that period's lessons and marks (`period_locked`); the director and deputy
+director still can, and only they may set the finals again (a new entity_version).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from journal.models import Finalization, FinalMark, Period
+from journal.roster import class_of, subject_of, teaches
+from journal.scales import scale_marks
+from schoolkit.auth import DEPUTY_DIRECTOR, DIRECTOR, Principal
+from schoolkit.errors import ApiError
+from schoolkit.events import Event
+from schoolkit.outbox import publish
+
+MAY_CHANGE_A_LOCKED_PERIOD = (DIRECTOR, DEPUTY_DIRECTOR)
+
+
+def require_unlocked(
+    session: Session, caller: Principal, period_id: str, class_id: str, subject_id: str
+) -> None:
+    if caller.has_any_role(*MAY_CHANGE_A_LOCKED_PERIOD):
+        return
+    if _finalization(session, period_id, class_id, subject_id) is not None:
+        raise ApiError(
+            409,
+            "period_locked",
+            "Final marks are set for this period: a change needs the deputy director.",
+            {"period_id": "Locked by its final marks."},
+        )
+
+
+def set_finals(session: Session, caller: Principal, fields: dict[str, Any]) -> Finalization:
+    school_class = class_of(session, caller.school_id, fields["class_id"])
+    subject = subject_of(session, caller.school_id, fields["subject_id"])
+    period = _period_of(session, caller.school_id, str(fields["period_id"]))
+    overseer = caller.has_any_role(*MAY_CHANGE_A_LOCKED_PERIOD)
+    if not overseer and not teaches(
+        session, caller.user_id, school_class.class_id, subject.subject_id
+    ):
+        raise ApiError(403, "not_your_class", "You do not teach this subject in this class.")
+    _require_marks_of_scale(session, caller.school_id, fields["scale"], fields["finals"])
+    finalization = _finalization(
+        session, period.period_id, school_class.class_id, subject.subject_id
+    )
+    if finalization is None:
+        finalization = Finalization(
+            school_id=caller.school_id,
+            period_id=period.period_id,
+            class_id=school_class.class_id,
+            subject_id=subject.subject_id,
+            version=0,
+        )
+        session.add(finalization)
+    elif not overseer:
+        require_unlocked(
+            session, caller, period.period_id, school_class.class_id, subject.subject_id
+        )
+    finalization.scale = fields["scale"]
+    finalization.finalized_by = caller.user_id
+    finalization.finalized_at = datetime.now(UTC)
+    finalization.version += 1
+    session.flush()
+    session.execute(
+        delete(FinalMark).where(FinalMark.finalization_id == finalization.finalization_id)
+    )
+    for final in fields["finals"]:
+        session.add(
+            FinalMark(
+                finalization_id=finalization.finalization_id,
+                student_id=str(final["student_id"]),
+                value=final["value"],
+            )
+        )
+    session.flush()
+    _publish(session, finalization, period)
+    return finalization
+
+
+def _require_marks_of_scale(
+    session: Session, school_id: str, scale: str, finals: list[dict[str, Any]]
+) -> None:
+    allowed = {mark["mark"] for mark in scale_marks(session, school_id, scale)}
+    wrong = {
+        str(i): f"«{f['value']}» is not a mark of {scale}."
+        for i, f in enumerate(finals)
+        if f["value"] not in allowed
+    }
+    if wrong:
+        raise ApiError(422, "mark_out_of_scale", "Some final marks are not of the scale.", wrong)
+
+
+def _period_of(session: Session, school_id: str, period_id: str) -> Period:
+    period = session.get(Period, period_id)
+    if period is None or period.school_id != school_id:
+        raise ApiError(404, "period_not_found", "No such study period.", {"period_id": "Unknown."})
+    return period
+
+
+def _finalization(
+    session: Session, period_id: str, class_id: str, subject_id: str
+) -> Finalization | None:
+    query = select(Finalization).where(
+        Finalization.period_id == period_id,
+        Finalization.class_id == class_id,
+        Finalization.subject_id == subject_id,
+    )
+    return session.scalars(query).first()
+
+
+def _publish(session: Session, finalization: Finalization, period: Period) -> None:
+    finals = session.scalars(
+        select(FinalMark).where(FinalMark.finalization_id == finalization.finalization_id)
+    )
+    data = {
+        "finalization_id": finalization.finalization_id,
+        "period_id": period.period_id,
+        "period_starts_on": period.starts_on.isoformat(),
+        "period_ends_on": period.ends_on.isoformat(),
+        "class_id": finalization.class_id,
+        "school_subject_id": finalization.subject_id,
+        "finals": [
+            {
+                "student_id": final.student_id,
+                "scale": finalization.scale,
+                "value": int(final.value) if final.value.isdigit() else final.value,
+            }
+            for final in finals
+        ],
+        "finalized_at": finalization.finalized_at.isoformat(timespec="milliseconds").replace(
+            "+00:00", "Z"
+        ),
+        "finalized_by": finalization.finalized_by,
+        "entity_version": finalization.version,
+    }
+    publish(
+        session,
+        Event(type="journal.period.finalized", data=data, school_id=finalization.school_id),
+    )

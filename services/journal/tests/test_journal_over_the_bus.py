@@ -1,0 +1,215 @@
+"""A mark given through the API on PostgreSQL reaches the bus through the real journal worker."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from sqlalchemy import create_engine, select
+
+from journal import audit
+from journal.app import create_app
+from journal.handlers import HANDLERS
+from journal.models import FinalMark, Mark
+from schoolkit.contracts import load_contracts
+from schoolkit.db import Database
+from schoolkit.events import Event
+from schoolkit.migrate import upgrade
+from schoolkit.settings import Settings, project_root
+from schoolkit.testing import Bus, TokenIssuer
+from schoolkit.worker import Worker
+
+from .conftest import API, SCHOOL, new_id
+
+CONTRACTS = load_contracts(project_root() / "contracts")
+
+
+@pytest.fixture
+def journal_worker(bus: Bus, postgres_url: str) -> Iterator[Worker]:
+    upgrade("journal", postgres_url)
+    worker = Worker(bus.settings("journal", postgres_url), HANDLERS)
+    thread = threading.Thread(target=worker.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not bus.queue_exists(f"{bus.namespace}.journal.consent.erasure.requested"):
+        assert time.monotonic() < deadline, "the journal worker never bound its queue"
+        time.sleep(0.05)
+    yield worker
+    worker.stop.set()
+    thread.join(timeout=15)
+
+
+@dataclass
+class Journal:
+    post: Callable[..., dict[str, Any]]
+    teacher: dict[str, str]
+    teacher_id: str
+    lesson_id: str
+    work_type_id: str
+    class_id: str
+    subject_id: str
+    period_id: str
+    database_url: str
+
+
+@pytest.fixture
+def journal(bus: Bus, postgres_url: str, token_issuer: TokenIssuer) -> Journal:
+    upgrade("journal", postgres_url)
+    settings = Settings.from_env(
+        "journal",
+        database_url=postgres_url,
+        amqp_url=bus.settings("journal", postgres_url).amqp_url,
+        **token_issuer.settings_overrides(),
+    )
+    client = create_app(settings).test_client()
+    deputy = token_issuer.bearer(sub=new_id(), school_id=SCHOOL, roles=["deputy_director"])
+    teacher_id = new_id()
+    teacher = token_issuer.bearer(sub=teacher_id, school_id=SCHOOL, roles=["subject_teacher"])
+
+    def post(path: str, body: dict[str, Any], headers: dict[str, str] = deputy) -> dict[str, Any]:
+        answer = client.post(f"{API}{path}", json=body, headers=headers)
+        assert answer.status_code == 201, answer.json
+        return answer.json
+
+    year = post("/years", {"name": "2025/2026", "starts_on": "2025-09-01", "ends_on": "2026-05-31"})
+    post(
+        "/periods",
+        {
+            "year_id": year["year_id"],
+            "kind": "quarter",
+            "name": "1 четверть",
+            "starts_on": "2025-09-01",
+            "ends_on": "2025-10-24",
+        },
+    )
+    subject = post("/subjects", {"name": "Литература"})
+    school_class = post("/classes", {"year_id": year["year_id"], "name": "6В", "grade": 6})
+    oral = post("/work-types", {"code": "oral", "name": "Устный ответ", "weight": 1})
+    post(
+        "/assignments",
+        {
+            "teacher_id": teacher_id,
+            "subject_id": subject["subject_id"],
+            "class_id": school_class["class_id"],
+        },
+    )
+    lesson = post(
+        "/lessons",
+        {
+            "class_id": school_class["class_id"],
+            "subject_id": subject["subject_id"],
+            "date": "2025-09-15",
+            "slot": 3,
+            "starts_at": "2025-09-15T10:00:00+03:00",
+            "ends_at": "2025-09-15T10:45:00+03:00",
+        },
+        teacher,
+    )
+    return Journal(
+        post=post,
+        teacher=teacher,
+        teacher_id=teacher_id,
+        lesson_id=lesson["lesson_id"],
+        work_type_id=oral["work_type_id"],
+        class_id=school_class["class_id"],
+        subject_id=subject["subject_id"],
+        period_id=lesson["period_id"],
+        database_url=postgres_url,
+    )
+
+
+def test_a_mark_given_on_postgres_is_relayed_to_the_diary_over_rabbitmq(
+    bus: Bus, journal: Journal, journal_worker: Worker
+) -> None:
+    student = new_id()
+    marks = bus.listen("journal.mark.recorded")
+    try:
+        time.sleep(0.5)  # the listener's queue is bound before the mark is given
+        journal.post(
+            "/marks",
+            {
+                "lesson_id": journal.lesson_id,
+                "student_id": student,
+                "work_type_id": journal.work_type_id,
+                "value": "5",
+            },
+            journal.teacher,
+        )
+        delivered = marks.wait_for(lambda envelope: envelope["data"]["student_id"] == student)
+    finally:
+        marks.close()
+    assert delivered["data"]["value"] == 5
+    assert delivered["data"]["teacher_id"] == journal.teacher_id
+    assert delivered["school_id"] == SCHOOL
+
+
+def test_an_erasure_destroys_a_students_marks_attendance_and_enrolment_but_keeps_final_marks(
+    bus: Bus, journal: Journal, journal_worker: Worker
+) -> None:
+    student, classmate = new_id(), new_id()
+    for someone in (student, classmate):
+        journal.post(
+            f"/classes/{journal.class_id}/enrolments",
+            {"student_id": someone, "enrolled_on": "2025-09-01"},
+        )
+        journal.post(
+            "/marks",
+            {
+                "lesson_id": journal.lesson_id,
+                "student_id": someone,
+                "work_type_id": journal.work_type_id,
+                "value": "4",
+            },
+            journal.teacher,
+        )
+    journal.post(
+        "/finals",
+        {
+            "period_id": journal.period_id,
+            "class_id": journal.class_id,
+            "subject_id": journal.subject_id,
+            "finals": [
+                {"student_id": student, "value": "4"},
+                {"student_id": classmate, "value": "5"},
+            ],
+        },
+        journal.teacher,
+    )
+    request = CONTRACTS.example("consent.erasure.requested")["data"]
+    request.update(
+        erasure_id=new_id(),
+        subjects=[{"subject_id": student, "kind": "student"}],
+        categories=["marks", "attendance", "enrolments", "final_marks"],
+    )
+    confirmations = bus.listen("journal.erasure.completed")
+    try:
+        bus.publish(Event("consent.erasure.requested", request, SCHOOL))
+        confirmation = confirmations.wait_for(
+            lambda e: e["data"]["erasure_id"] == request["erasure_id"]
+        )
+    finally:
+        confirmations.close()
+    assert confirmation["data"]["counts"] == {
+        "marks": 1,
+        "attendance": 0,
+        "enrolments": 1,
+        "audit_values": 1,
+    }
+    assert [r["category"] for r in confirmation["data"]["retained"]] == ["final_marks"]
+
+    engine = create_engine(journal.database_url)
+    with engine.connect() as connection:
+        marks_left = set(connection.scalars(select(Mark.student_id)))
+        finals_left = set(connection.scalars(select(FinalMark.student_id)))
+    engine.dispose()
+    assert marks_left == {classmate}
+    database = Database(journal.database_url)
+    with database.sessions() as session:
+        verdict = audit.verify(session, SCHOOL)
+    database.dispose()
+    assert verdict.intact and verdict.entries == 2  # R-SEC-4: the chain outlives the values
+    assert finals_left == {student, classmate}
