@@ -22,7 +22,7 @@ from schoolkit.testing import Bus, Mailbox
 
 from .system import System
 
-SERVICES = ("identity", "consent", "diary", "notify", "archive")
+SERVICES = ("identity", "journal", "consent", "diary", "notify", "archive")
 ADMIN_PASSWORD = "Пароль администратора 2025"
 
 

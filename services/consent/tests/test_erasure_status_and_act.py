@@ -57,9 +57,9 @@ def test_staff_see_which_participants_are_still_waiting(
     erasure_id = an_open_erasure(client, as_role)
     status = client.get(f"{API}/erasures/{erasure_id}", headers=as_role("deputy_director")).json
     assert status["status"] == "open"
-    # The journal joins once its part of an erasure exists (consent/data/participants.toml).
     assert {p["participant"] for p in status["participants"]} == {
         "identity",
+        "journal",
         "diary",
         "notify",
         "archive",
@@ -79,16 +79,16 @@ def test_the_act_names_every_system_its_counts_the_method_and_the_log(
     confirm_all(database_url, erasure_id)
     act = client.get(f"{API}/erasures/{erasure_id}/act.json", headers=as_role("director")).json
     assert act["status"] == "finished"
-    assert len(act["systems"]) == 5
+    assert len(act["systems"]) == 6
     assert all(system["counts"] == {"records": 3} for system in act["systems"])
     assert "криптографическое стирание" in act["method"]
     assert act["reason_text"].startswith("отзыв согласия")
-    assert [entry["what"] for entry in act["log"]].count("confirmed") == 5
+    assert [entry["what"] for entry in act["log"]].count("confirmed") == 6
 
     pdf = client.get(f"{API}/erasures/{erasure_id}/act.pdf", headers=as_role("director"))
     text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf.data)).pages)
     assert "об уничтожении персональных данных" in text
-    assert "Электронный дневник (diary)" in text
+    assert "Электронный журнал (journal)" in text
     assert "Выгрузка из журнала событий" in text
 
 
