@@ -112,7 +112,7 @@ def start_diary(bus: Bus, journal_url: str, diary_url: str, stamps_file: Path) -
         BENCH_STAMPS_FILE=str(stamps_file),
         CONSUMER_PREFETCH="500",
     )
-    _wait(lambda: bus.queue_exists(f"{bus.namespace}.diary.journal.mark.recorded"), 30)
+    _wait(lambda: bus.is_consuming(f"{bus.namespace}.diary.journal.mark.recorded"), 30)
     return FullPath(Database(journal_url), Database(diary_url), [diary], stamps_file)
 
 

@@ -245,7 +245,7 @@ def freshness(
     try:
         queue = BusNames(bus.namespace, "diary").queue("journal.mark.recorded")
         deadline = time.monotonic() + 60
-        while not bus.queue_exists(queue):
+        while not bus.is_consuming(queue):
             if time.monotonic() > deadline:
                 raise TimeoutError("the diary worker never declared its queues")
             time.sleep(0.2)

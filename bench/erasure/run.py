@@ -86,7 +86,7 @@ class Bench:
         for service, table in handlers.items():
             names = BusNames(self.bus.namespace, service)
             for queue in [names.queue(event_type) for event_type in table]:
-                _wait(lambda queue=queue: self.bus.queue_exists(queue), 60)
+                _wait(lambda queue=queue: self.bus.is_consuming(queue), 60)
 
     def stop(self) -> None:
         for worker in self.workers:

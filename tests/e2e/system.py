@@ -151,7 +151,7 @@ class System:
         handlers = importlib.import_module(f"{name}.handlers").HANDLERS
         for event_type in handlers:
             queue = names.queue(event_type)
-            self._wait(lambda q=queue: self.bus.queue_exists(q), f"{name} worker", deadline)
+            self._wait(lambda q=queue: self.bus.is_consuming(q), f"{name} worker", deadline)
 
     def _wait(self, condition: Callable[[], bool], what: str, deadline: float) -> None:
         while not condition():

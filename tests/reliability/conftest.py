@@ -161,7 +161,7 @@ def diary(bus: Bus, diary_url: str) -> Iterator[Diary]:
     database = prepared_database(diary_url)
     running = start_worker(settings, HANDLERS)
     queue = f"{bus.namespace}.diary.journal.mark.recorded"
-    wait_until(lambda: bus.queue_exists(queue), what="the diary's queues")
+    wait_until(lambda: bus.is_consuming(queue), what="the diary's queues")
     try:
         yield Diary(database, settings)
     finally:

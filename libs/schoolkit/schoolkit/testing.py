@@ -153,6 +153,19 @@ class Bus:
             if channel.connection.is_open:
                 channel.connection.close()
 
+    def is_consuming(self, queue: str) -> bool:
+        """Whether a worker consumes `queue`: it declares and binds every queue first, so
+        from then on an event published to its type is routed (not returned unroutable)."""
+        channel = self.channel()
+        try:
+            declared = channel.queue_declare(queue, passive=True)
+            return declared.method.consumer_count > 0
+        except pika.exceptions.ChannelClosedByBroker:
+            return False
+        finally:
+            if channel.connection.is_open:
+                channel.connection.close()
+
     def publish(self, event: Event) -> None:
         """Publish `event` as its producer's relay would: validated, confirmed, mandatory."""
         load_contracts(project_root() / "contracts").validate(event.to_dict())

@@ -29,7 +29,7 @@ def archive_worker(bus: Bus, postgres_url: str) -> Iterator[Worker]:
     thread.start()
     for event_type in worker.consumer.topology.event_types:  # type: ignore[union-attr]
         deadline = time.monotonic() + 20
-        while not bus.queue_exists(f"{bus.namespace}.archive.{event_type}"):
+        while not bus.is_consuming(f"{bus.namespace}.archive.{event_type}"):
             assert time.monotonic() < deadline
             time.sleep(0.05)
     yield worker

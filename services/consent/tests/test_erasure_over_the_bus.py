@@ -72,7 +72,7 @@ class Harness:
         worker = Worker(self.bus.settings(name, url), handlers)
         self.running[name] = (worker, start(worker))
         eventually(
-            lambda: self.bus.queue_exists(f"{self.bus.namespace}.{name}.consent.erasure.requested")
+            lambda: self.bus.is_consuming(f"{self.bus.namespace}.{name}.consent.erasure.requested")
         )
 
     def stop(self, name: str) -> None:
@@ -128,7 +128,7 @@ def harness(bus: Bus, postgres_url: str, tmp_path: Path) -> Iterator[Harness]:
     )
     test = Harness(bus, Database(postgres_url), coordinator, tmp_path)
     test.running["consent"] = (consent_worker, start(consent_worker))
-    eventually(lambda: bus.queue_exists(f"{bus.namespace}.consent.journal.erasure.completed"))
+    eventually(lambda: bus.is_consuming(f"{bus.namespace}.consent.journal.erasure.completed"))
     yield test
     for name in list(test.running):
         test.stop(name)

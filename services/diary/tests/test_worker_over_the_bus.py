@@ -87,7 +87,7 @@ def worker(bus: Bus, postgres_url: str) -> Iterator[Database]:
     database = Database(postgres_url)
     queue = f"{bus.namespace}.diary.consent.erasure.requested"
     try:
-        assert wait_for(lambda: bus.queue_exists(queue)), "the worker never declared its queues"
+        assert wait_for(lambda: bus.is_consuming(queue)), "the worker never declared its queues"
         yield database
     finally:
         process.terminate()

@@ -35,7 +35,7 @@ def journal_worker(bus: Bus, postgres_url: str) -> Iterator[Worker]:
     thread = threading.Thread(target=worker.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 20
-    while not bus.queue_exists(f"{bus.namespace}.journal.consent.erasure.requested"):
+    while not bus.is_consuming(f"{bus.namespace}.journal.consent.erasure.requested"):
         assert time.monotonic() < deadline, "the journal worker never bound its queue"
         time.sleep(0.05)
     yield worker

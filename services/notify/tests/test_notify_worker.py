@@ -35,7 +35,7 @@ def notify_worker(
     thread = threading.Thread(target=worker.run, daemon=True)
     thread.start()
     for event_type in worker.consumer.topology.event_types:  # type: ignore[union-attr]
-        eventually(lambda t=event_type: bus.queue_exists(f"{bus.namespace}.notify.{t}"))
+        eventually(lambda t=event_type: bus.is_consuming(f"{bus.namespace}.notify.{t}"))
     yield worker
     worker.stop.set()
     thread.join(timeout=15)
