@@ -25,6 +25,7 @@ from sqlalchemy import select
 
 from schoolkit.db import Database
 from schoolkit.errors import ApiError
+from schoolkit.events import as_utc
 from schoolkit.tables import denied_users, revoked_sessions
 
 # authlib.jose warns on import that joserfc will replace it; until we move, the warning
@@ -237,11 +238,6 @@ def _find_key(keys: KeySet | None, kid: str | None) -> Any:
         return None
 
 
-def _as_utc(moment: datetime) -> datetime:
-    # SQLite hands back naive datetimes; we only ever store UTC.
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
 class TableDenyList:
     """The kit tables `denied_users` and `revoked_sessions`, read as a snapshot.
 
@@ -307,7 +303,7 @@ def _user_row_refuses(reason: str | None, denied_at: datetime, principal: Princi
         return True  # a blocked user: every token is refused
     issued_at = principal.issued_at
     # iat has whole seconds: a token issued in the very second of the revocation is refused too.
-    return issued_at is None or issued_at.timestamp() <= _as_utc(denied_at).timestamp()
+    return issued_at is None or issued_at.timestamp() <= as_utc(denied_at).timestamp()
 
 
 def _bearer_token() -> str | None:

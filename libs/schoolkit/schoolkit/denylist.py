@@ -7,25 +7,20 @@ leaves the tables as applying it once did.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from schoolkit.auth import SESSIONS_REVOKED
-from schoolkit.events import Event
+from schoolkit.events import Event, as_utc
 from schoolkit.tables import denied_users, revoked_sessions
 
 REASON_LENGTH = 60  # the width of denied_users.reason
 
 
-def _as_utc(moment: datetime) -> datetime:
-    # SQLite hands back naive datetimes; we only ever store UTC.
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
 def _moment(value: str | None, fallback: str) -> datetime:
-    return _as_utc(datetime.fromisoformat(value or fallback))
+    return as_utc(datetime.fromisoformat(value or fallback))
 
 
 def _denied_row(session: Session, user_id: str) -> tuple[str | None, datetime] | None:
@@ -34,7 +29,7 @@ def _denied_row(session: Session, user_id: str) -> tuple[str | None, datetime] |
             denied_users.c.user_id == user_id
         )
     ).first()
-    return None if row is None else (row.reason, _as_utc(row.denied_at))
+    return None if row is None else (row.reason, as_utc(row.denied_at))
 
 
 def _put_denied(session: Session, user_id: str, reason: str, denied_at: datetime) -> None:

@@ -10,8 +10,18 @@ from typing import Any
 from schoolkit.context import current_correlation_id, new_id
 
 
+def as_utc(moment: datetime) -> datetime:
+    """A moment in UTC; a naive one (SQLite keeps no offset) is taken to be UTC already."""
+    return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def iso_utc(moment: datetime) -> str:
+    """The contracts' date-time form: UTC, milliseconds, `Z`."""
+    return as_utc(moment).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
 def _now_iso() -> str:
-    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return iso_utc(datetime.now(UTC))
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from archive.keys import KeyStore
 from archive.models import ArchivedRecord, Backup
 from schoolkit import tombstones
-from schoolkit.events import Event
+from schoolkit.events import Event, iso_utc
 from schoolkit.outbox import publish
 
 UNSAFE = re.compile(r"[^A-Za-z0-9_.-]")
@@ -153,13 +153,6 @@ def _restore_line(
     return "restored"
 
 
-def _moment(value: datetime | None) -> str:
-    moment = value or datetime.now(UTC)
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
 def _completed_event(backup: Backup) -> Event:
     return Event(
         type="archive.backup.completed",
@@ -167,8 +160,8 @@ def _completed_event(backup: Backup) -> Event:
         data={
             "backup_id": backup.id,
             "kind": backup.kind,
-            "started_at": _moment(backup.started_at),
-            "completed_at": _moment(backup.finished_at),
+            "started_at": iso_utc(backup.started_at),
+            "completed_at": iso_utc(backup.finished_at),
             "size_bytes": backup.size_bytes or 0,
             "sha256": backup.sha256,
             "services": backup.services,
@@ -183,8 +176,8 @@ def _failed_event(backup: Backup) -> Event:
         data={
             "backup_id": backup.id,
             "kind": backup.kind,
-            "started_at": _moment(backup.started_at),
-            "failed_at": _moment(backup.finished_at),
+            "started_at": iso_utc(backup.started_at),
+            "failed_at": iso_utc(backup.finished_at),
             "reason": "storage_unavailable",
             "services": ["archive"],
         },

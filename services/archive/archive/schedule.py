@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 from archive.backups import backup_dir, make_backup
 from archive.models import ArchivedRecord, Backup
 from schoolkit.db import Database
+from schoolkit.events import as_utc
 
 LAST_BACKUP = Gauge(
     "backup_last_success_timestamp_seconds",
@@ -49,11 +50,7 @@ class ScheduledBackups:
                     last[school_id] = backup.finished_at
         for school_id, finished in last.items():
             if finished is not None:
-                LAST_BACKUP.labels(school_id).set(_as_utc(finished).timestamp())
+                LAST_BACKUP.labels(school_id).set(as_utc(finished).timestamp())
 
     def _due(self, last: datetime | None) -> bool:
-        return last is None or datetime.now(UTC) - _as_utc(last) >= self.interval
-
-
-def _as_utc(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+        return last is None or datetime.now(UTC) - as_utc(last) >= self.interval

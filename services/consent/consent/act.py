@@ -13,9 +13,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from consent.coordinator import iso
 from consent.models import Erasure, ErasureLogEntry, ErasureParticipant
 from consent.settings import ErasureSettings
+from schoolkit.events import iso_utc
 from schoolkit.pdf import heading, new_document, paragraph, table, to_bytes
 
 SYSTEMS = {
@@ -63,19 +63,19 @@ def act_of(session: Session, erasure: Erasure, settings: ErasureSettings) -> dic
                 "system": SYSTEMS.get(part.participant, part.participant),
                 "counts": part.counts,
                 "retained": part.retained,
-                "confirmed_at": iso(part.confirmed_at) if part.confirmed_at else None,
+                "confirmed_at": iso_utc(part.confirmed_at) if part.confirmed_at else None,
             }
             for part in parts
         ],
         "method": METHOD,
-        "received_at": iso(erasure.received_at),
-        "deadline": iso(erasure.deadline),
-        "destroyed_at": iso(erasure.finished_at) if erasure.finished_at else None,
+        "received_at": iso_utc(erasure.received_at),
+        "deadline": iso_utc(erasure.deadline),
+        "destroyed_at": iso_utc(erasure.finished_at) if erasure.finished_at else None,
         "status": erasure.status,
         "responsible": settings.responsible,
         "log": [
             {
-                "at": iso(e.at),
+                "at": iso_utc(e.at),
                 "what": e.what,
                 "participant": e.participant,
                 "event_id": e.event_id,

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from consent.models import Erasure, ErasureLogEntry, ErasureParticipant
 from consent.settings import ErasureSettings
-from schoolkit.events import Event
+from schoolkit.events import Event, as_utc, iso_utc
 from schoolkit.outbox import publish
 
 TRIGGERS = {
@@ -22,12 +22,6 @@ TRIGGERS = {
     "consent.agreement.terminated": "agreement_terminated",
     "journal.student.left": "student_left",
 }
-
-
-def iso(moment: datetime) -> str:
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 @dataclass(frozen=True)
@@ -103,7 +97,7 @@ class Coordinator:
                 "reason": erasure.reason,
                 "categories": erasure.categories,
                 "retain": erasure.retain,
-                "deadline": iso(erasure.deadline),
+                "deadline": iso_utc(erasure.deadline),
                 "attempt": erasure.attempt,
             },
         )
@@ -151,8 +145,8 @@ class Coordinator:
                     "reason": erasure.reason,
                     "subjects": erasure.subjects,
                     "participants": participants,
-                    "finished_at": iso(erasure.finished_at),
-                    "deadline": iso(erasure.deadline),
+                    "finished_at": iso_utc(erasure.finished_at),
+                    "deadline": iso_utc(erasure.deadline),
                     "act_url": f"/api/consent/v1/erasures/{erasure.id}/act.pdf",
                 },
             ),
@@ -167,13 +161,13 @@ class Coordinator:
         )
         for erasure in open_ones:
             # Most open erasures are simply young: only those due for a step cost a query.
-            if _aware(erasure.last_asked_at) + self.settings.ask_again_after <= now:
+            if as_utc(erasure.last_asked_at) + self.settings.ask_again_after <= now:
                 self._ask_again(session, erasure, self.missing(session, erasure), now)
             if erasure.overdue_raised_at is None and now >= self.warning_point(erasure):
                 self._raise_overdue(session, erasure, self.missing(session, erasure), now)
 
     def warning_point(self, erasure: Erasure) -> datetime:
-        received, deadline = _aware(erasure.received_at), _aware(erasure.deadline)
+        received, deadline = as_utc(erasure.received_at), as_utc(erasure.deadline)
         return received + timedelta(
             seconds=(deadline - received).total_seconds() * self.settings.warn_share
         )
@@ -214,9 +208,9 @@ class Coordinator:
                 school_id=erasure.school_id,
                 data={
                     "erasure_id": erasure.id,
-                    "deadline": iso(erasure.deadline),
+                    "deadline": iso_utc(erasure.deadline),
                     "missing_participants": missing,
-                    "raised_at": iso(now),
+                    "raised_at": iso_utc(now),
                 },
             ),
         )
@@ -241,7 +235,3 @@ def log(
             details=details or {},
         )
     )
-
-
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

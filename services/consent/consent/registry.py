@@ -12,10 +12,10 @@ from datetime import UTC, date, datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from consent.coordinator import Coordinator, Subject, iso
+from consent.coordinator import Coordinator, Subject
 from consent.models import Agreement, Consent, Erasure, Template
 from schoolkit.errors import ApiError
-from schoolkit.events import Event
+from schoolkit.events import Event, iso_utc
 from schoolkit.outbox import publish
 
 # The legal basis of processing that a consent of annex 1 gives (152-FZ art. 6 p. 1 subp. 1).
@@ -95,7 +95,7 @@ def _given_event(consent: Consent, template: Template) -> Event:
             "categories": consent.categories,
             "method": consent.method,
             "given_on": consent.signed_on.isoformat(),
-            "registered_at": iso(consent.registered_at),
+            "registered_at": iso_utc(consent.registered_at),
             "registered_by": consent.registered_by,
             "entity_version": consent.version,
         },
@@ -129,7 +129,7 @@ def withdraw_consent(
             "guardian_id": consent.guardian_id,
             "student_id": consent.student_id,
             "reason": reason,
-            "received_at": iso(received_at),
+            "received_at": iso_utc(received_at),
             "registered_by": staff.user_id,
             "entity_version": consent.version,
         },
@@ -212,7 +212,7 @@ def _concluded_event(agreement: Agreement, template: Template, change: str) -> E
             "template_version": template.version,
             "change": change,
             "registration_number": agreement.registration_number,
-            "concluded_at": iso(agreement.concluded_at),
+            "concluded_at": iso_utc(agreement.concluded_at),
             "registered_by": agreement.registered_by,
             "entity_version": agreement.version,
         },
@@ -261,8 +261,8 @@ def _terminated_event(agreement: Agreement) -> Event:
             "guardian_id": agreement.guardian_id,
             "student_id": agreement.student_id,
             "by": agreement.terminated_by,
-            "effective_at": iso(agreement.effective_at or datetime.now(UTC)),
-            "registered_at": iso(datetime.now(UTC)),
+            "effective_at": iso_utc(agreement.effective_at or datetime.now(UTC)),
+            "registered_at": iso_utc(datetime.now(UTC)),
             "entity_version": agreement.version,
         },
     )

@@ -12,6 +12,7 @@ from consent.coordinator import Coordinator
 from consent.models import Erasure
 from consent.registry import start_due_agreement_erasures
 from schoolkit.db import Database
+from schoolkit.events import as_utc
 
 OPEN = Gauge("erasures_open", "Erasure requests not yet confirmed by every participant.")
 OVERDUE = Gauge(
@@ -37,9 +38,5 @@ class Sweep:
             open_ones = session.scalars(select(Erasure).where(Erasure.status == "open")).all()
         OPEN.set(len(open_ones))
         OVERDUE.set(sum(1 for e in open_ones if e.overdue_raised_at is not None))
-        deadlines = [_aware(e.deadline) for e in open_ones]
+        deadlines = [as_utc(e.deadline) for e in open_ones]
         REMAINING.set(min((d - now).total_seconds() for d in deadlines) if deadlines else 0)
-
-
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

@@ -15,11 +15,11 @@ from sqlalchemy.orm import Session
 
 from identity import audit
 from identity.models import Account, Guardianship, Person
-from identity.oauth.sessions import iso, revoke_all_sessions
+from identity.oauth.sessions import revoke_all_sessions
 from identity.passwords import check_policy, hash_password
 from schoolkit import denylist
 from schoolkit.errors import ApiError
-from schoolkit.events import Event
+from schoolkit.events import Event, iso_utc
 from schoolkit.outbox import publish
 
 KIND_ROLES = {"guardian": ["guardian"], "student": ["student"]}
@@ -107,7 +107,7 @@ def _open_account(
                 "kind": person.kind,
                 "roles": person.roles,
                 "method": "administrator",
-                "registered_at": iso(datetime.now(UTC)),
+                "registered_at": iso_utc(datetime.now(UTC)),
                 "entity_version": 1,
             },
             person.school_id,
@@ -177,7 +177,7 @@ def link_guardian(
         "guardian_id": guardian.id,
         "student_id": student.id,
         "via": "administrator",
-        "linked_at": iso(link.linked_at),
+        "linked_at": iso_utc(link.linked_at),
         "entity_version": 1,
     }
     publish(session, Event("identity.guardian.linked", data, school_id, subject=student.id))
@@ -195,7 +195,7 @@ def unlink_guardian(
         "guardian_id": link.guardian_id,
         "student_id": link.student_id,
         "reason": reason,
-        "unlinked_at": iso(datetime.now(UTC)),
+        "unlinked_at": iso_utc(datetime.now(UTC)),
         "entity_version": 2,
     }
     session.delete(link)
@@ -222,7 +222,7 @@ def block(
         "user_id": account.id,
         "person_id": account.id,
         "reason": reason,
-        "blocked_at": iso(now),
+        "blocked_at": iso_utc(now),
         "by": actor_id,
         "notice": notice,
         "entity_version": account.version,
@@ -258,7 +258,7 @@ def unblock(
         "user_id": account.id,
         "person_id": account.id,
         "restored_with": restored_with,
-        "unblocked_at": iso(now),
+        "unblocked_at": iso_utc(now),
         "by": actor_id,
         "notice": True,
         "entity_version": account.version,

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from identity.models import SigningKey
 from schoolkit.auth import JsonWebKey
+from schoolkit.events import as_utc
 
 log = logging.getLogger(__name__)
 
@@ -56,9 +57,9 @@ class KeyRing:
         if not keys:
             self.add_key(session, signs_from=now)
             keys = self._live(session)
-        signing = [k for k in keys if _aware(k.signs_from) <= now]
+        signing = [k for k in keys if as_utc(k.signs_from) <= now]
         newest = signing[-1]
-        if _aware(newest.signs_from) + ROTATE_EVERY <= now and len(keys) == len(signing):
+        if as_utc(newest.signs_from) + ROTATE_EVERY <= now and len(keys) == len(signing):
             self.add_key(session, signs_from=now + PUBLISH_AHEAD)
         self._retire_expired(signing, now)
         return newest.kid, self._open(newest)
@@ -94,7 +95,7 @@ class KeyRing:
     def _retire_expired(self, signing: list[SigningKey], now: datetime) -> None:
         """A key replaced longer ago than a token lives has nothing left to verify."""
         for older, newer in itertools.pairwise(signing):
-            if _aware(newer.signs_from) + self.token_lifetime + timedelta(minutes=1) <= now:
+            if as_utc(newer.signs_from) + self.token_lifetime + timedelta(minutes=1) <= now:
                 older.retired_at = now
 
     def _seal(self, text: str) -> str:
@@ -106,7 +107,3 @@ class KeyRing:
         raw = base64.b64decode(key.sealed_private_key)
         text = AESGCM(self.sealing_key).decrypt(raw[:12], raw[12:], b"signing-key")
         return JsonWebKey.import_key(json.loads(text))
-
-
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

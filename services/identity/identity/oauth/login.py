@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from identity import audit
 from identity.models import Account
 from identity.passwords import DUMMY_HASH, hash_password, needs_rehash, password_matches
+from schoolkit.events import as_utc
 
 MAX_FAILURES = int(os.environ.get("IDENTITY_MAX_FAILURES") or 5)
 LOCK_FOR = timedelta(minutes=float(os.environ.get("IDENTITY_LOCK_MINUTES") or 15))
@@ -39,7 +40,7 @@ def authenticate(
         audit.record(session, school_id=school_id, action="login", outcome="unknown_login", ip=ip)
         raise InvalidCredentials
     now = datetime.now(UTC)
-    if account.locked_until is not None and _aware(account.locked_until) > now:
+    if account.locked_until is not None and as_utc(account.locked_until) > now:
         password_matches(DUMMY_HASH, password)
         _fail(session, account, "locked", ip)
     if not password_matches(account.password_hash, password):
@@ -81,7 +82,3 @@ def _fail(session: Session, account: Account, why: str, ip: str | None) -> None:
     # The counters and the audit entry must survive the failed request.
     session.commit()
     raise InvalidCredentials
-
-
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

@@ -30,6 +30,7 @@ from identity.oauth.keys import KeyRing
 from identity.oauth.login import InvalidCredentials, authenticate
 from identity.oauth.sessions import revoke_session
 from schoolkit.auth import JsonWebToken
+from schoolkit.events import as_utc
 from schoolkit.web import current_kit, db_session
 
 ACCESS_TOKEN_SECONDS = int(os.environ.get("IDENTITY_ACCESS_TOKEN_SECONDS") or 600)
@@ -135,7 +136,7 @@ class RefreshGrant(grants.RefreshTokenGrant):
             or account.status != "active"
         ):
             return None
-        if _aware(stored.expires_at) <= datetime.now(UTC):
+        if as_utc(stored.expires_at) <= datetime.now(UTC):
             return None
         return StoredRefresh(stored, account)
 
@@ -166,7 +167,7 @@ class StoredRefresh:
         return self.row.revoked_at is not None
 
     def is_expired(self) -> bool:
-        return _aware(self.row.expires_at) <= datetime.now(UTC)
+        return as_utc(self.row.expires_at) <= datetime.now(UTC)
 
 
 class Revocation(RevocationEndpoint):
@@ -285,7 +286,3 @@ def create_authorization_server(app: Flask) -> AuthorizationServer:
 
 def accounts_of_school(school_id: str) -> list[Account]:
     return list(db_session().scalars(select(Account).where(Account.school_id == school_id)))
-
-
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

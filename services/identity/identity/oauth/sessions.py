@@ -9,12 +9,8 @@ from sqlalchemy.orm import Session
 
 from identity.models import LoginSession, RefreshToken
 from schoolkit import denylist
-from schoolkit.events import Event
+from schoolkit.events import Event, iso_utc
 from schoolkit.outbox import publish
-
-
-def iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def revoke_session(
@@ -82,7 +78,7 @@ def _announce(
         "person_id": account_id,
         "scope": scope,
         "reason": reason,
-        "revoked_at": iso(now),
+        "revoked_at": iso_utc(now),
         "notice": notice,
     }
     if session_id:
