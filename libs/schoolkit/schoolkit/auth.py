@@ -302,7 +302,8 @@ def _user_row_refuses(reason: str | None, denied_at: datetime, principal: Princi
     if reason != SESSIONS_REVOKED:
         return True  # a blocked user: every token is refused
     issued_at = principal.issued_at
-    # iat has whole seconds: a token issued in the very second of the revocation is refused too.
+    # identity's iat carries milliseconds; where it has whole seconds, a token issued in
+    # the very second of the revocation is refused too (the safe side).
     return issued_at is None or issued_at.timestamp() <= as_utc(denied_at).timestamp()
 
 

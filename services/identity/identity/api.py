@@ -7,15 +7,18 @@ from typing import Any
 from flask import Blueprint, request
 from sqlalchemy import select
 
-from identity import people
+from identity import credentials, people
 from identity.models import Account, Guardianship, Person
 from identity.schemas import (
     BlockSchema,
     GuardianshipInSchema,
     GuardianshipSchema,
     MeSchema,
+    PasswordChangeSchema,
     PersonInSchema,
     PersonSchema,
+    PersonUpdateSchema,
+    TemporaryPasswordSchema,
     UnblockSchema,
 )
 from schoolkit.auth import (
@@ -136,6 +139,80 @@ def read_person(person_id: str) -> Any:
         404: NotFound
     """
     return PersonSchema().dump(_own_person(person_id))
+
+
+@blueprint.patch("/people/<person_id>")
+@require_roles(ADMINISTRATOR)
+def update_person(person_id: str) -> Any:
+    """Edit a person's profile, contacts, or a staff member's roles.
+    ---
+    patch:
+      requestBody:
+        content:
+          application/json:
+            schema: PersonUpdate
+      responses:
+        200:
+          content:
+            application/json:
+              schema: Person
+        404: NotFound
+        422: ValidationFailed
+    """
+    person = _own_person(person_id)
+    changes = load_json(PersonUpdateSchema())
+    session = db_session()
+    people.update_person(session, person, current_principal().user_id, changes)
+    session.commit()
+    return PersonSchema().dump(person)
+
+
+@blueprint.post("/people/<person_id>/temporary-password")
+@require_roles(ADMINISTRATOR)
+def temporary_password(person_id: str) -> Any:
+    """Issue a one-time temporary password, to be changed at the next sign-in (R-IDN-5).
+    ---
+    post:
+      responses:
+        200:
+          content:
+            application/json:
+              schema: TemporaryPassword
+        404: NotFound
+    """
+    account = _own_account(person_id)
+    session = db_session()
+    temporary = credentials.issue_temporary_password(session, account, current_principal().user_id)
+    session.commit()
+    body = {"person_id": person_id, "temporary_password": temporary, "must_change_password": True}
+    return TemporaryPasswordSchema().dump(body), 200, {"Cache-Control": "no-store"}
+
+
+@blueprint.post("/me/password")
+@require_auth
+def change_password() -> Any:
+    """Change one's own password; every session ends, so sign in again with the new one.
+    ---
+    post:
+      requestBody:
+        content:
+          application/json:
+            schema: PasswordChange
+      responses:
+        204:
+          description: Changed.
+        403:
+          description: The current password is wrong.
+        422: ValidationFailed
+    """
+    form = load_json(PasswordChangeSchema())
+    session = db_session()
+    account = session.get(Account, current_principal().user_id)
+    if account is None:
+        raise ApiError(404, "not_found", "No such account.")
+    credentials.change_password(session, account, form["current_password"], form["new_password"])
+    session.commit()
+    return "", 204
 
 
 @blueprint.post("/guardianships")

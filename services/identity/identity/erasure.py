@@ -6,7 +6,8 @@ from __future__ import annotations
 from sqlalchemy import delete, or_
 from sqlalchemy.orm import Session
 
-from identity.models import Account, Guardianship, LoginSession, Person, RefreshToken
+from identity import classes
+from identity.models import Account, Guardianship, Invitation, LoginSession, Person, RefreshToken
 from schoolkit import ordering
 from schoolkit.erasure import ErasureOutcome, ErasureRequest
 
@@ -27,7 +28,11 @@ def erase(session: Session, request: ErasureRequest) -> ErasureOutcome:
     if request.asks_for("guardianships"):
         links = or_(Guardianship.guardian_id.in_(ids), Guardianship.student_id.in_(ids))
         outcome.count("guardianships", _delete(session, delete(Guardianship).where(links)))
+    if request.asks_for("invitations"):
+        issued_for = or_(Invitation.guardian_id.in_(ids), Invitation.student_id.in_(ids))
+        outcome.count("invitations", _delete(session, delete(Invitation).where(issued_for)))
     if request.asks_for("profile") or request.asks_for("contacts"):
+        classes.forget_students(session, ids)
         outcome.count("profile", _delete(session, delete(Person).where(Person.id.in_(ids))))
         ordering.forget_versions(session, "person", ids)
     return outcome

@@ -128,3 +128,50 @@ class AuditEntry(Base):
     outcome: Mapped[str] = mapped_column(String(20), nullable=False, default="ok")
     ip: Mapped[str | None] = mapped_column(String(45))
     details: Mapped[dict[str, str]] = mapped_column(JSON, nullable=False, default=dict)
+
+
+class Invitation(Base):
+    """A one-time secret code with which a guardian registers for a student (R-IDN-2).
+
+    Only the code's SHA-256 digest is kept: the code itself exists on the slip handed to
+    the guardian and nowhere else.
+    """
+
+    __tablename__ = "invitations"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_uuid)
+    school_id: Mapped[str] = mapped_column(String(64), nullable=False, index=True)
+    student_id: Mapped[str] = mapped_column(String(36), nullable=False, index=True)
+    # guardian: a guardian registers (as guardian_id, or as a new person); student: the
+    # student opens their own account.
+    registers: Mapped[str] = mapped_column(String(10), nullable=False, default="guardian")
+    guardian_id: Mapped[str | None] = mapped_column(String(36), index=True)
+    code_digest: Mapped[str] = mapped_column(String(64), nullable=False, unique=True)
+    issued_by: Mapped[str] = mapped_column(String(36), nullable=False)
+    issued_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    account_id: Mapped[str | None] = mapped_column(String(36))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class ClassCopy(Base):
+    """The journal's class (name, class teacher), copied from `journal.class.changed`, so
+    that a class teacher may issue codes and slips for their own class only."""
+
+    __tablename__ = "class_copies"
+
+    class_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    school_id: Mapped[str] = mapped_column(String(64), nullable=False, index=True)
+    name: Mapped[str] = mapped_column(String(40), nullable=False)
+    class_teacher_id: Mapped[str | None] = mapped_column(String(36))
+
+
+class ClassMembership(Base):
+    """Which class a student is in now, copied from the journal's enrolment events."""
+
+    __tablename__ = "class_memberships"
+
+    student_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    school_id: Mapped[str] = mapped_column(String(64), nullable=False)
+    class_id: Mapped[str] = mapped_column(String(36), nullable=False, index=True)

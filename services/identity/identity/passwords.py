@@ -43,17 +43,17 @@ def common_passwords() -> frozenset[str]:
     return frozenset(line.strip() for line in lines if line.strip() and not line.startswith("#"))
 
 
-def check_policy(password: str, *, login: str | None = None) -> None:
+def check_policy(password: str, *, login: str | None = None, field: str = "password") -> None:
     """Raise a 422 naming the rule the password breaks; never echo the password."""
     if len(password) < MIN_LENGTH:
-        _weak("min_length", f"The password must have at least {MIN_LENGTH} characters.")
+        _weak(field, "min_length", f"The password must have at least {MIN_LENGTH} characters.")
     if len(password) > MAX_LENGTH:
-        _weak("max_length", f"The password must have at most {MAX_LENGTH} characters.")
+        _weak(field, "max_length", f"The password must have at most {MAX_LENGTH} characters.")
     if password.lower() in common_passwords():
-        _weak("common_password", "The password is one of the most common ones; choose another.")
+        _weak(field, "common_password", "The password is one of the most common ones.")
     if login and login.lower() in password.lower():
-        _weak("contains_login", "The password must not contain the login.")
+        _weak(field, "contains_login", "The password must not contain the login.")
 
 
-def _weak(rule: str, message: str) -> None:
-    raise ApiError(422, "weak_password", message, {"password": rule})
+def _weak(field: str, rule: str, message: str) -> None:
+    raise ApiError(422, "weak_password", message, {field: rule})

@@ -33,7 +33,9 @@ STAFF_ROLES = {
 }
 
 
-def create_person(session: Session, school_id: str, actor_id: str, form: dict[str, Any]) -> Person:
+def create_person(
+    session: Session, school_id: str, actor_id: str | None, form: dict[str, Any]
+) -> Person:
     roles = _roles_for(form["kind"], form.get("roles") or [])
     person = Person(
         school_id=school_id,
@@ -50,7 +52,7 @@ def create_person(session: Session, school_id: str, actor_id: str, form: dict[st
     session.add(person)
     session.flush()
     if form.get("login"):
-        _open_account(session, person, form["login"], form["password"], actor_id)
+        open_account(session, person, form["login"], form["password"], actor_id)
     publish(session, person_changed(person, "created"))
     publish(session, contact_changed(person))
     audit.record(
@@ -61,6 +63,47 @@ def create_person(session: Session, school_id: str, actor_id: str, form: dict[st
         target_id=person.id,
     )
     return person
+
+
+PROFILE_FIELDS = ("last_name", "first_name", "middle_name", "birth_date")
+CONTACT_FIELDS = ("email", "phone", "language")
+
+
+def update_person(
+    session: Session, person: Person, actor_id: str, changes: dict[str, Any]
+) -> list[str]:
+    """Edit a profile, contacts or a staff member's roles; returns the fields that changed."""
+    changed = [
+        name
+        for name in (*PROFILE_FIELDS, *CONTACT_FIELDS)
+        if name in changes and getattr(person, name) != changes[name]
+    ]
+    for name in changed:
+        setattr(person, name, changes[name])
+    if "roles" in changes and person.kind == "staff":
+        roles = _roles_for("staff", changes["roles"])
+        if roles != person.roles:
+            person.roles = roles
+            changed.append("roles")
+            account = session.get(Account, person.id)
+            if account is not None:
+                # New roles reach the user's next token, within the access token's life.
+                account.roles = roles
+    if not changed:
+        return changed
+    person.version += 1
+    publish(session, person_changed(person, "updated"))
+    if set(changed) & set(CONTACT_FIELDS):
+        publish(session, contact_changed(person))
+    audit.record(
+        session,
+        school_id=person.school_id,
+        action="person_updated",
+        actor_id=actor_id,
+        target_id=person.id,
+        details={"fields": ",".join(sorted(changed))},
+    )
+    return changed
 
 
 def _roles_for(kind: str, asked: list[str]) -> list[str]:
@@ -77,8 +120,14 @@ def _roles_for(kind: str, asked: list[str]) -> list[str]:
     return sorted(set(asked))
 
 
-def _open_account(
-    session: Session, person: Person, login: str, password: str | None, actor_id: str
+def open_account(
+    session: Session,
+    person: Person,
+    login: str,
+    password: str | None,
+    actor_id: str | None,
+    *,
+    method: str = "administrator",
 ) -> None:
     taken = select(Account.id).where(Account.school_id == person.school_id, Account.login == login)
     if session.scalars(taken).first() is not None:
@@ -106,7 +155,7 @@ def _open_account(
                 "person_id": person.id,
                 "kind": person.kind,
                 "roles": person.roles,
-                "method": "administrator",
+                "method": method,
                 "registered_at": iso_utc(datetime.now(UTC)),
                 "entity_version": 1,
             },
@@ -153,21 +202,31 @@ def contact_changed(person: Person) -> Event:
     return Event("identity.contact.changed", data, person.school_id, subject=person.id)
 
 
+def is_linked(session: Session, guardian_id: str, student_id: str) -> bool:
+    existing = select(Guardianship.id).where(
+        Guardianship.guardian_id == guardian_id, Guardianship.student_id == student_id
+    )
+    return session.scalars(existing).first() is not None
+
+
 def link_guardian(
-    session: Session, school_id: str, actor_id: str, guardian: Person, student: Person
+    session: Session,
+    school_id: str,
+    actor_id: str,
+    guardian: Person,
+    student: Person,
+    *,
+    via: str = "administrator",
 ) -> Guardianship:
     if guardian.kind != "guardian" or student.kind != "student":
         raise ApiError(422, "not_a_family", "A guardianship links a guardian to a student.")
-    existing = select(Guardianship).where(
-        Guardianship.guardian_id == guardian.id, Guardianship.student_id == student.id
-    )
-    if session.scalars(existing).first() is not None:
+    if is_linked(session, guardian.id, student.id):
         raise ApiError(409, "already_linked", "This guardian is already linked to this student.")
     link = Guardianship(
         school_id=school_id,
         guardian_id=guardian.id,
         student_id=student.id,
-        via="administrator",
+        via=via,
         linked_at=datetime.now(UTC),
     )
     session.add(link)
@@ -176,7 +235,7 @@ def link_guardian(
         "guardianship_id": link.id,
         "guardian_id": guardian.id,
         "student_id": student.id,
-        "via": "administrator",
+        "via": via,
         "linked_at": iso_utc(link.linked_at),
         "entity_version": 1,
     }

@@ -66,6 +66,66 @@ class UnblockSchema(Schema):
     )
 
 
+class PersonUpdateSchema(Schema):
+    last_name = fields.String(validate=validate.Length(min=1, max=100))
+    first_name = fields.String(validate=validate.Length(min=1, max=100))
+    middle_name = fields.String(allow_none=True, validate=validate.Length(max=100))
+    birth_date = fields.Date(allow_none=True)
+    roles = fields.List(fields.String())
+    email = fields.Email(allow_none=True)
+    phone = fields.String(allow_none=True, validate=validate.Regexp(r"^\+?[0-9]{7,15}$"))
+    language = fields.String(validate=validate.OneOf(["ru", "en"]))
+
+
+class TemporaryPasswordSchema(Schema):
+    person_id = fields.String()
+    temporary_password = fields.String(metadata={"description": "Shown once; hand it over."})
+    must_change_password = fields.Boolean()
+
+
+class PasswordChangeSchema(Schema):
+    current_password = fields.String(required=True, load_only=True)
+    new_password = fields.String(required=True, load_only=True)
+
+
+class InvitationInSchema(Schema):
+    student_id = fields.String(required=True)
+    guardian_id = fields.String(load_default=None)
+    registers = fields.String(
+        load_default="guardian", validate=validate.OneOf(["guardian", "student"])
+    )
+
+
+class InvitationSchema(Schema):
+    id = fields.String()
+    student_id = fields.String()
+    guardian_id = fields.String(allow_none=True)
+    registers = fields.String()
+    issued_at = fields.DateTime()
+    expires_at = fields.DateTime()
+    used_at = fields.DateTime(allow_none=True)
+    revoked_at = fields.DateTime(allow_none=True)
+    code = fields.String(metadata={"description": "Only in the answer that issues it."})
+
+
+class RegistrationInSchema(Schema):
+    code = fields.String(required=True, validate=validate.Length(min=4, max=40))
+    login = fields.String(required=True, validate=validate.Regexp(r"^[A-Za-z0-9._-]{3,60}$"))
+    password = fields.String(required=True, load_only=True)
+    last_name = fields.String(load_default=None, validate=validate.Length(min=1, max=100))
+    first_name = fields.String(load_default=None, validate=validate.Length(min=1, max=100))
+    middle_name = fields.String(load_default=None, validate=validate.Length(max=100))
+    email = fields.Email(load_default=None)
+    phone = fields.String(load_default=None, validate=validate.Regexp(r"^\+?[0-9]{7,15}$"))
+    language = fields.String(load_default="ru", validate=validate.OneOf(["ru", "en"]))
+
+
+class RegisteredSchema(Schema):
+    person_id = fields.String()
+    login = fields.String()
+    student_id = fields.String()
+
+
 SCHEMAS = {
     "PersonIn": PersonInSchema,
     "Person": PersonSchema,
@@ -74,4 +134,11 @@ SCHEMAS = {
     "Guardianship": GuardianshipSchema,
     "Block": BlockSchema,
     "Unblock": UnblockSchema,
+    "PersonUpdate": PersonUpdateSchema,
+    "TemporaryPassword": TemporaryPasswordSchema,
+    "PasswordChange": PasswordChangeSchema,
+    "InvitationIn": InvitationInSchema,
+    "Invitation": InvitationSchema,
+    "RegistrationIn": RegistrationInSchema,
+    "Registered": RegisteredSchema,
 }

@@ -214,7 +214,7 @@ def issue_tokens(  # noqa: PLR0917 - the signature Authlib calls
         )
         session.add(login_session)
         user.session_id = login_session.id
-    now = int(time.time())
+    now = time.time()
     roles = [] if account.must_change_password else list(account.roles)
     claims = {
         "iss": current_kit().settings.token_issuer,
@@ -223,8 +223,10 @@ def issue_tokens(  # noqa: PLR0917 - the signature Authlib calls
         "roles": roles,
         "sid": user.session_id,
         "client_id": client.client_id,
-        "iat": now,
-        "exp": now + ACCESS_TOKEN_SECONDS,
+        # Milliseconds (RFC 7519 allows a fraction): a token issued just after a
+        # revocation in the same second must not be mistaken for one issued before it.
+        "iat": round(now, 3),
+        "exp": int(now) + ACCESS_TOKEN_SECONDS,
         "jti": uuid.uuid4().hex,
     }
     if account.must_change_password:

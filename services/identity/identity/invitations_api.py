@@ -1,0 +1,185 @@
+"""Invitations, class slips and self-registration under /api/identity/v1 (R-IDN-2, R-IDN-7)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, request
+from sqlalchemy import select
+
+from identity import classes, invitations, slips
+from identity.models import Invitation, Person
+from identity.schemas import (
+    InvitationInSchema,
+    InvitationSchema,
+    RegisteredSchema,
+    RegistrationInSchema,
+)
+from schoolkit.auth import ADMINISTRATOR, CLASS_TEACHER, current_principal, require_roles
+from schoolkit.errors import ApiError, load_json
+from schoolkit.web import db_session
+
+blueprint = Blueprint("invitations", __name__, url_prefix="/v1")
+ISSUERS = (ADMINISTRATOR, CLASS_TEACHER)
+
+
+def _own_person(person_id: str | None, field: str) -> Person:
+    person = db_session().get(Person, person_id) if person_id else None
+    if person is None or person.school_id != current_principal().school_id:
+        raise ApiError(404, "not_found", "No such person.", {field: "not_found"})
+    return person
+
+
+@blueprint.post("/invitations")
+@require_roles(*ISSUERS)
+def issue_invitation() -> Any:
+    """Issue a one-time registration code for a student's guardian (or the student).
+    ---
+    post:
+      requestBody:
+        content:
+          application/json:
+            schema: InvitationIn
+      responses:
+        201:
+          content:
+            application/json:
+              schema: Invitation
+        403:
+          description: A class teacher asked for another class's student.
+        404: NotFound
+        409:
+          description: That person already has an account.
+    """
+    form = load_json(InvitationInSchema())
+    student = _own_person(form["student_id"], "student_id")
+    guardian = _own_person(form["guardian_id"], "guardian_id") if form["guardian_id"] else None
+    session = db_session()
+    issued = invitations.issue(
+        session, current_principal(), student, registers=form["registers"], guardian=guardian
+    )
+    session.commit()
+    body = {**InvitationSchema().dump(issued.invitation), "code": issued.code}
+    return body, 201, {"Cache-Control": "no-store"}
+
+
+@blueprint.get("/invitations")
+@require_roles(*ISSUERS)
+def list_invitations() -> Any:
+    """A student's invitations and what became of them (never the codes).
+    ---
+    get:
+      parameters:
+      - {in: query, name: student_id, required: true, schema: {type: string}}
+      responses:
+        200:
+          content:
+            application/json:
+              schema: {type: array, items: Invitation}
+    """
+    student = _own_person(request.args.get("student_id"), "student_id")
+    session = db_session()
+    invitations.check_may_invite_for(session, current_principal(), student)
+    query = (
+        select(Invitation)
+        .where(Invitation.student_id == student.id)
+        .order_by(Invitation.issued_at.desc())
+    )
+    return InvitationSchema(many=True, exclude=("code",)).dump(list(session.scalars(query)))
+
+
+@blueprint.delete("/invitations/<invitation_id>")
+@require_roles(*ISSUERS)
+def revoke_invitation(invitation_id: str) -> Any:
+    """Withdraw an unused code.
+    ---
+    delete:
+      responses:
+        204:
+          description: The code no longer works.
+        404: NotFound
+        409:
+          description: Already used.
+    """
+    session = db_session()
+    invitation = session.get(Invitation, invitation_id)
+    principal = current_principal()
+    if invitation is None or invitation.school_id != principal.school_id:
+        raise ApiError(404, "not_found", "No such invitation.")
+    invitations.check_may_invite_for(session, principal, _own_person(invitation.student_id, "id"))
+    invitations.revoke(session, invitation, principal.user_id)
+    session.commit()
+    return "", 204
+
+
+@blueprint.post("/classes/<class_id>/slips")
+@require_roles(*ISSUERS)
+def class_slips(class_id: str) -> Any:
+    """Fresh codes for every student of a class, as printable slips (PDF); the class's
+    earlier unused guardian codes stop working.
+    ---
+    post:
+      responses:
+        200:
+          description: The slips.
+          content:
+            application/pdf: {}
+        403:
+          description: Not the caller's class.
+        404: NotFound
+    """
+    session = db_session()
+    principal = current_principal()
+    issued = invitations.issue_for_class(session, principal, class_id)
+    found = classes.class_of(session, principal.school_id, class_id)
+    assert found is not None  # issue_for_class has checked it
+    students = {
+        person.id: person
+        for person in session.scalars(
+            select(Person).where(Person.id.in_([code.invitation.student_id for code in issued]))
+        )
+    }
+    document = slips.class_slips(
+        found.name, [(students[code.invitation.student_id], code) for code in issued]
+    )
+    session.commit()
+    return Response(
+        document,
+        mimetype="application/pdf",
+        headers={
+            "Cache-Control": "no-store",
+            "Content-Disposition": f'inline; filename="slips-{class_id}.pdf"',
+        },
+    )
+
+
+@blueprint.post("/registrations")
+def register() -> Any:
+    """A guardian (or student) registers with their code, choosing login and password.
+    ---
+    post:
+      requestBody:
+        content:
+          application/json:
+            schema: RegistrationIn
+      responses:
+        201:
+          content:
+            application/json:
+              schema: Registered
+        404:
+          description: No such code.
+        409:
+          description: The login is taken.
+        410:
+          description: The code has expired, was used or withdrawn.
+        422: ValidationFailed
+        429:
+          description: Too many wrong codes from this address.
+    """
+    form = load_json(RegistrationInSchema())
+    session = db_session()
+    person, invitation = invitations.redeem(session, form, request.remote_addr)
+    session.commit()
+    body = {"person_id": person.id, "login": form["login"], "student_id": invitation.student_id}
+    return RegisteredSchema().dump(body), 201
