@@ -4,7 +4,7 @@ from datetime import timedelta
 
 from flask import Flask
 
-from identity import api, invitations_api
+from identity import api, imports_api, invitations_api
 from identity.oauth import routes
 from identity.oauth.keys import KeyRing, sealing_key_from_env
 from identity.oauth.server import ACCESS_TOKEN_SECONDS, create_authorization_server
@@ -21,7 +21,12 @@ def create_app(settings: Settings | None = None) -> Flask:
     keyring = KeyRing(sealing_key_from_env(), timedelta(seconds=ACCESS_TOKEN_SECONDS))
     app = create_service_app(
         settings,
-        blueprints=[api.blueprint, invitations_api.blueprint, routes.blueprint],
+        blueprints=[
+            api.blueprint,
+            invitations_api.blueprint,
+            imports_api.blueprint,
+            routes.blueprint,
+        ],
         database=database,
         openapi_schemas=SCHEMAS,
         title="Identity",

@@ -36,7 +36,7 @@ STAFF_ROLES = {
 def create_person(
     session: Session, school_id: str, actor_id: str | None, form: dict[str, Any]
 ) -> Person:
-    roles = _roles_for(form["kind"], form.get("roles") or [])
+    roles = roles_for(form["kind"], form.get("roles") or [])
     person = Person(
         school_id=school_id,
         kind=form["kind"],
@@ -81,7 +81,7 @@ def update_person(
     for name in changed:
         setattr(person, name, changes[name])
     if "roles" in changes and person.kind == "staff":
-        roles = _roles_for("staff", changes["roles"])
+        roles = roles_for("staff", changes["roles"])
         if roles != person.roles:
             person.roles = roles
             changed.append("roles")
@@ -106,7 +106,7 @@ def update_person(
     return changed
 
 
-def _roles_for(kind: str, asked: list[str]) -> list[str]:
+def roles_for(kind: str, asked: list[str]) -> list[str]:
     if kind != "staff":
         return KIND_ROLES[kind]
     unknown = sorted(set(asked) - STAFF_ROLES)
