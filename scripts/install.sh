@@ -14,5 +14,15 @@ editable=(-e libs/schoolkit)
 for service in services/*/; do
   editable+=(-e "${service%/}")
 done
+# The console's browser test drives Debian's Chromium (Playwright never downloads one).
+if ! command -v chromium >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "installing Debian's chromium for the browser tests"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  else
+    echo "warning: chromium is missing; install Debian's chromium package for the browser tests" >&2
+  fi
+fi
 "$VENV/bin/uv" pip install --quiet --python "$VENV/bin/python" "${editable[@]}" -r requirements-dev.txt
 touch "$VENV/.installed"

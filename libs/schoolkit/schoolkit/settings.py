@@ -64,6 +64,10 @@ class Settings:
     log_level: str = "INFO"
     # The worker process serves its own /metrics here; 0 means it does not serve them.
     worker_metrics_port: int = 0
+    # Proxies in front of the web process (the gateway): their X-Forwarded-For/-Proto/-Host
+    # name the client, so per-address limits and secure cookies see the real one. 0 when
+    # the service is reachable directly.
+    proxy_hops: int = 1
 
     @classmethod
     def from_env(cls, service: str, **overrides: object) -> Settings:
@@ -95,6 +99,7 @@ class Settings:
             "var_dir": var_dir,
             "log_level": _env("LOG_LEVEL", "INFO"),
             "worker_metrics_port": _env_int("WORKER_METRICS_PORT", 0),
+            "proxy_hops": _env_int("PROXY_HOPS", 1),
         }
         values.update(overrides)
         return cls(**values)  # type: ignore[arg-type]

@@ -4,7 +4,7 @@ from datetime import timedelta
 
 from flask import Flask
 
-from identity import api, imports_api, invitations_api
+from identity import api, console, imports_api, invitations_api
 from identity.oauth import routes
 from identity.oauth.keys import KeyRing, sealing_key_from_env
 from identity.oauth.server import ACCESS_TOKEN_SECONDS, create_authorization_server
@@ -34,4 +34,5 @@ def create_app(settings: Settings | None = None) -> Flask:
     )
     app.extensions["identity_keyring"] = keyring
     app.extensions["identity_oauth_server"] = create_authorization_server(app)
+    console.configure(app)
     return app
