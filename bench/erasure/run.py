@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import subprocess
 import sys
 import time
@@ -198,6 +199,45 @@ def graduation(bench: Bench, students: int) -> float:
         finished.close()
 
 
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of one process so far (/proc/<pid>/stat)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+
+
+def cpu_by_program(names: tuple[str, ...]) -> float:
+    """CPU seconds of every process whose command is one of `names` (the database, the broker)."""
+    total = 0.0
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                command = (entry / "comm").read_text().strip()
+            except OSError:
+                continue
+            if command in names:
+                total += cpu_seconds(int(entry.name))
+    return total
+
+
+SERVERS = {"PostgreSQL": ("postgres",), "RabbitMQ": ("beam.smp",)}
+
+
+def cpu_snapshot(bench: Bench) -> dict[str, float]:
+    """Where the machine's CPU goes: each worker, the database and the broker."""
+    shares = {
+        service: cpu_seconds(worker.pid)
+        for service, worker in zip(bench.services, bench.workers, strict=True)
+    }
+    shares.update({name: cpu_by_program(names) for name, names in SERVERS.items()})
+    return shares
+
+
 def _bin(command: str) -> str:
     return str(Path(sys.executable).parent / command)
 
@@ -233,7 +273,9 @@ def main() -> None:
     try:
         bench.start()
         durations = one_person(bench, args.runs)
+        before = cpu_snapshot(bench)
         year_end = graduation(bench, args.students)
+        after = cpu_snapshot(bench)
     finally:
         bench.stop()
         bus.clean_up()
@@ -248,6 +290,9 @@ def main() -> None:
         f"  {args.students} students leaving at once -> all finished: {year_end:.1f} s  (target < 60 s)"
     )
     print(f"    ratio to the legal term: {year_end / LEGAL_TERM_SECONDS:.1e}")
+    used = {name: after[name] - before[name] for name in after}
+    print("    CPU seconds during it (PostgreSQL and RabbitMQ: all their processes):")
+    print("      " + "  ".join(f"{name} {seconds:.1f}" for name, seconds in used.items()))
 
 
 if __name__ == "__main__":
