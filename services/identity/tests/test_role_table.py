@@ -1,0 +1,116 @@
+"""The role table (REQUIREMENTS R-ROLE) as far as identity is concerned, token expiry and
+the reset of the failure count; one test per rule."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import pytest
+import requests
+
+from identity.oauth import server
+from schoolkit.auth import TokenRejected, TokenVerifier
+
+from .conftest import Provider
+
+PASSWORD = "Длинный пароль 2025"
+# R-ROLE-1: administrators; R-ROLE-2: the director and deputy look people up (staff,
+# classes); R-ROLE-3: class teachers look people up to hand out credentials; R-ROLE-4,
+# 5, 6, 7: subject teachers, guardians, students and operations never see the register.
+MAY_LIST_PEOPLE = {
+    "administrator": True,
+    "director": True,
+    "deputy_director": True,
+    "class_teacher": True,
+    "subject_teacher": False,
+    "operations": False,
+    "guardian": False,
+    "student": False,
+}
+
+
+def signed_in_as(role: str, make_person: Callable, provider: Provider) -> dict[str, str]:
+    login = f"as-{role.replace('_', '-')}"
+    if role in ("guardian", "student"):
+        make_person(role, login=login)
+    else:
+        make_person("staff", login=login, roles=[role])
+    return provider.bearer(login, PASSWORD)
+
+
+@pytest.mark.parametrize(("role", "allowed"), sorted(MAY_LIST_PEOPLE.items()))
+def test_who_may_read_the_register_of_people(
+    provider: Provider, make_person: Callable, role: str, allowed: bool
+) -> None:
+    student = make_person("student")
+    headers = signed_in_as(role, make_person, provider)
+
+    listed = requests.get(provider.api("/v1/people"), headers=headers, timeout=10)
+    one = requests.get(provider.api(f"/v1/people/{student['id']}"), headers=headers, timeout=10)
+
+    assert (listed.status_code, one.status_code) == ((200, 200) if allowed else (403, 403))
+
+
+@pytest.mark.parametrize("role", ["director", "deputy_director", "class_teacher", "operations"])
+def test_only_an_administrator_blocks_edits_and_links(
+    provider: Provider, make_person: Callable, role: str
+) -> None:
+    guardian = make_person("guardian", login="some.guardian")
+    student = make_person("student")
+    headers = signed_in_as(role, make_person, provider)
+
+    answers = [
+        requests.post(
+            provider.api(f"/v1/people/{guardian['id']}/block"),
+            json={"reason": "other"},
+            headers=headers,
+            timeout=10,
+        ),
+        requests.patch(
+            provider.api(f"/v1/people/{guardian['id']}"),
+            json={"last_name": "Другая"},
+            headers=headers,
+            timeout=10,
+        ),
+        requests.post(
+            provider.api("/v1/guardianships"),
+            json={"guardian_id": guardian["id"], "student_id": student["id"]},
+            headers=headers,
+            timeout=10,
+        ),
+    ]
+
+    assert [answer.status_code for answer in answers] == [403, 403, 403]
+    assert provider.login("some.guardian", PASSWORD).status_code == 200
+
+
+def test_an_access_token_stops_working_when_it_expires(
+    provider: Provider, make_person: Callable, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(server, "ACCESS_TOKEN_SECONDS", 1)
+    make_person(login="short.lived")
+    answer = provider.login("short.lived", PASSWORD).json()
+    # The services allow 30 s of clock skew; without it the expiry shows at once.
+    verifier = TokenVerifier(provider.api("/oauth/jwks"), "school-identity", leeway=0)
+
+    assert answer["expires_in"] == 1
+    time.sleep(1.1)  # iat has milliseconds; Authlib compares it with whole seconds
+    verifier.verify(answer["access_token"])
+    time.sleep(1.5)
+    with pytest.raises(TokenRejected):
+        verifier.verify(answer["access_token"])
+
+
+def test_a_successful_sign_in_resets_the_failure_count(
+    provider: Provider, make_person: Callable
+) -> None:
+    make_person(login="forgetful")
+    for _ in range(4):
+        provider.login("forgetful", "not quite right")
+    assert provider.login("forgetful", PASSWORD).status_code == 200
+
+    for _ in range(4):
+        provider.login("forgetful", "not quite right again")
+
+    assert provider.login("forgetful", PASSWORD).status_code == 200
