@@ -267,3 +267,37 @@ def test_a_load_naming_both_a_class_and_a_group_is_refused(tt: TimetableSchool) 
     }
     fields = tt.post("/assignments", body, 422)["error"]["fields"]
     assert {"class_id", "group_id"} <= set(fields)
+
+
+def test_a_group_teacher_reads_only_their_groups_lessons_on_the_class_journal_page(
+    tt: TimetableSchool, published: Any
+) -> None:
+    # R-ROLE-4: a subject teacher reads only the classes/groups they teach.
+    group_one_lesson, _ = group_lessons(tt, published)
+    query = {"subject_id": tt.english, "period_id": tt.quarter_id}
+    page = tt.client.get(
+        f"{API}/classes/{tt.class_a}/grid",
+        query_string=query,
+        headers=tt.as_teacher(tt.english_teacher),
+    )
+    assert page.status_code == 200, page.json
+    first_monday = [lesson for lesson in page.json["lessons"] if lesson["date"] == "2025-09-01"]
+    assert [lesson["lesson_id"] for lesson in first_monday] == [group_one_lesson]
+
+    deputy_page = tt.client.get(
+        f"{API}/classes/{tt.class_a}/grid", query_string=query, headers=tt.deputy
+    ).json
+    assert len([lesson for lesson in deputy_page["lessons"] if lesson["date"] == "2025-09-01"]) == 2
+
+
+def test_a_group_teacher_reads_nothing_of_another_subject_in_the_class(
+    tt: TimetableSchool, published: Any
+) -> None:
+    group_lessons(tt, published)
+    query = {"subject_id": tt.maths, "period_id": tt.quarter_id}
+    page = tt.client.get(
+        f"{API}/classes/{tt.class_a}/grid",
+        query_string=query,
+        headers=tt.as_teacher(tt.english_teacher),
+    )
+    assert page.status_code == 403
