@@ -2,8 +2,8 @@
 
 The lesson's teacher (or its substitute) writes to the guardians of the whole class or
 group, or of named students of the lesson; journal.message.sent carries it to the diary
-and notify. The text may speak of a child, so the audit chain names the student when
-there is one, for an erasure to find its values.
+and notify. The text may speak of a child, so the audit chain has one link per addressed
+student, for an erasure to find its values.
 """
 
 from __future__ import annotations
@@ -42,17 +42,19 @@ def send(
     session.add(message)
     session.flush()
     publish(session, _message_sent(lesson, message))
-    audit.record(
-        session,
-        caller.school_id,
-        caller.user_id,
-        "added",
-        "message",
-        message.message_id,
-        subject_id=student_ids[0] if student_ids and len(student_ids) == 1 else None,
-        before=None,
-        after={"kind": message.kind, "text": message.text, "student_ids": student_ids},
-    )
+    # One link per addressed student, so an erasure finds each one's values.
+    for subject_id in student_ids or [None]:
+        audit.record(
+            session,
+            caller.school_id,
+            caller.user_id,
+            "added",
+            "message",
+            message.message_id,
+            subject_id=subject_id,
+            before=None,
+            after={"kind": message.kind, "text": message.text, "student_ids": student_ids},
+        )
     return message
 
 

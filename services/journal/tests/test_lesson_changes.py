@@ -7,8 +7,15 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
-from .conftest import API, OTHER_SCHOOL, new_id
+from journal import audit, erasure
+from journal.models import AuditValues, GroupMember, LessonMessage
+from schoolkit.db import Database
+from schoolkit.erasure import ErasureRequest
+from schoolkit.erasure import Subject as ErasureSubject
+
+from .conftest import API, OTHER_SCHOOL, SCHOOL, new_id
 from .timetable_setup import HOLIDAY, TimetableSchool, tt
 
 __all__ = ["tt"]
@@ -258,3 +265,45 @@ def test_a_teacher_writes_no_messages_about_lessons_they_do_not_teach(
     answer = send_message(tt, lesson_id, a_colleague(tt))
     assert answer.status_code == 403
     assert published("journal.message.sent") == []
+
+
+def test_an_erasure_takes_the_student_out_of_groups_and_messages_addressed_to_them(
+    tt: TimetableSchool, lesson_id: str, database_url: str
+) -> None:
+    erased, classmate = tt.students_a[0], tt.students_a[1]
+    tt.post(
+        "/groups",
+        {
+            "kind": "group",
+            "name": "Группа 1",
+            "class_ids": [tt.class_a],
+            "student_ids": [erased, classmate],
+        },
+    )
+    send_message(tt, lesson_id, tt.maths_teacher, student_ids=[erased])
+    send_message(tt, lesson_id, tt.maths_teacher, student_ids=[erased, classmate])
+    request = ErasureRequest(
+        erasure_id=new_id(),
+        school_id=SCHOOL,
+        subjects=(ErasureSubject(erased, "student"),),
+        reason="consent_revoked",
+        categories=frozenset({"marks", "enrolments"}),
+        retain=(),
+        attempt=1,
+    )
+
+    database = Database(database_url)
+    with database.transaction() as session:
+        outcome = erasure.erase(session, request)
+    with database.sessions() as session:
+        members = set(session.scalars(select(GroupMember.student_id)))
+        addressed = [m.student_ids for m in session.scalars(select(LessonMessage))]
+        values = session.scalars(select(AuditValues).where(AuditValues.subject_id == erased)).all()
+        verdict = audit.verify(session, SCHOOL)
+    database.dispose()
+
+    assert members == {classmate}
+    assert addressed == [[classmate]]
+    assert outcome.counts["marks"] == 2  # no marks, two messages
+    assert values == []
+    assert verdict.intact
