@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from journal import audit
 from journal.models import Enrolment, EnrolmentMove, GroupClass, GroupMember, StudyGroup
 from journal.roster import class_of
 from schoolkit.auth import DEPUTY_DIRECTOR, DIRECTOR, Principal
@@ -134,6 +135,28 @@ def leave(
             "left_on": fields["on"].isoformat(),
         },
     )
+    return enrolment
+
+
+def set_individual_plan(
+    session: Session, caller: Principal, student_id: str, individual_plan: bool
+) -> Enrolment:
+    """Put a student on an individual study plan or take them off it (R-JRN-2)."""
+    enrolment = _require_enrolled(session, caller.school_id, student_id)
+    before = enrolment.individual_plan
+    enrolment.individual_plan = individual_plan
+    audit.record(
+        session,
+        caller.school_id,
+        caller.user_id,
+        "changed",
+        "enrolment",
+        enrolment.enrolment_id,
+        subject_id=enrolment.student_id,
+        before={"individual_plan": before},
+        after={"individual_plan": individual_plan},
+    )
+    announce_groups(session, caller.school_id, enrolment.student_id)
     return enrolment
 
 

@@ -80,8 +80,7 @@ def create_group(session: Session, caller: Principal, fields: dict[str, Any]) ->
     session.flush()
     after = {"kind": group.kind, "name": group.name, "class_ids": [c.class_id for c in classes]}
     _audit(session, caller, "added", "group", group.group_id, before=None, after=after)
-    set_members(session, caller, group.group_id, fields["student_ids"])
-    return group
+    return _replace_members(session, caller, group, fields["student_ids"])
 
 
 def set_members(
@@ -90,6 +89,19 @@ def set_members(
     """Make the group's students exactly these; the students whose groups change are
     announced again so the diary follows (R-JRN-3)."""
     group = group_of(session, caller.school_id, group_id)
+    if group.kind == "individual":
+        raise ApiError(
+            422,
+            "individual_group",
+            "An individual plan's group is its one student's.",
+            {"student_ids": "Fixed for an individual plan."},
+        )
+    return _replace_members(session, caller, group, student_ids)
+
+
+def _replace_members(
+    session: Session, caller: Principal, group: StudyGroup, student_ids: list[str]
+) -> StudyGroup:
     class_ids = class_ids_of(session, group)
     _require_may_keep_groups(
         caller, [roster.class_of(session, caller.school_id, c) for c in class_ids]

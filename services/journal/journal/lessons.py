@@ -101,6 +101,17 @@ def lesson_for_teaching(session: Session, caller: Principal, lesson_id: str) -> 
     return lesson
 
 
+def lesson_for_reading(session: Session, caller: Principal, lesson_id: str) -> Lesson:
+    """The lesson, if the caller oversees the journals (R-ROLE-2), leads its class
+    (R-ROLE-3) or teaches it (R-ROLE-4)."""
+    lesson = lesson_of(session, caller.school_id, lesson_id)
+    if caller.has_any_role(*OVERSEES_ALL_JOURNALS):
+        return lesson
+    if class_of(session, caller.school_id, lesson.class_id).class_teacher_id == caller.user_id:
+        return lesson
+    return lesson_for_teaching(session, caller, lesson_id)
+
+
 def record_mark(session: Session, caller: Principal, fields: dict[str, Any]) -> Mark:
     lesson = lesson_for_writing(session, caller, fields["lesson_id"])
     work_type = work_type_of(session, caller.school_id, fields["work_type_id"])

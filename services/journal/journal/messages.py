@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from journal import audit, groups
 from journal.contingent import current_enrolment
-from journal.lessons import lesson_for_teaching, lesson_of
+from journal.lessons import lesson_for_reading, lesson_for_teaching
 from journal.models import Lesson, LessonMessage, StudyGroup
 from schoolkit.auth import Principal
 from schoolkit.errors import ApiError
@@ -59,7 +59,7 @@ def send(
 
 
 def messages_of(session: Session, caller: Principal, lesson_id: str) -> list[LessonMessage]:
-    lesson = lesson_of(session, caller.school_id, lesson_id)
+    lesson = lesson_for_reading(session, caller, lesson_id)
     query = (
         select(LessonMessage)
         .where(LessonMessage.lesson_id == lesson.lesson_id)

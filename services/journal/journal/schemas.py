@@ -267,6 +267,10 @@ class GroupSchema(Schema):
             raise ValidationError("A stream joins two or more classes.", "class_ids")
 
 
+class IndividualPlanSchema(Schema):
+    individual_plan = fields.Boolean(required=True)
+
+
 class GroupMembersSchema(Schema):
     student_ids = fields.List(fields.UUID(), required=True)
 
@@ -366,6 +370,7 @@ SCHEMAS: dict[str, type[Schema]] = {
     "Room": RoomSchema,
     "Group": GroupSchema,
     "GroupMembers": GroupMembersSchema,
+    "IndividualPlan": IndividualPlanSchema,
     "Bell": BellSchema,
     "BellSchedule": BellScheduleSchema,
     "TimetableEntry": TimetableEntrySchema,

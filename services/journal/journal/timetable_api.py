@@ -15,7 +15,7 @@ from typing import Any
 from flask import Blueprint, Response, request
 from marshmallow import ValidationError, fields
 
-from journal import groups, ical, lesson_changes, messages, timetable
+from journal import contingent, groups, ical, lesson_changes, messages, timetable
 from journal.models import StudyGroup
 from journal.schemas import (
     BellScheduleSchema,
@@ -24,6 +24,7 @@ from journal.schemas import (
     GenerationSchema,
     GroupMembersSchema,
     GroupSchema,
+    IndividualPlanSchema,
     LessonChangeSchema,
     LessonMessageSchema,
     LessonSchema,
@@ -149,6 +150,24 @@ def set_group_members(group_id: str) -> Any:
     group = groups.set_members(session, current_principal(), group_id, body["student_ids"])
     session.commit()
     return _dump_group(group)
+
+
+@blueprint.put("/students/<student_id>/individual-plan")
+@require_roles(*SETS_UP_THE_YEAR)
+def set_individual_plan(student_id: str) -> Any:
+    """Put a student on an individual study plan or take them off it (R-JRN-2).
+    ---
+    put:
+      requestBody: {content: {application/json: {schema: IndividualPlan}}}
+      responses:
+        200: {content: {application/json: {schema: IndividualPlan}}}
+        404: {description: In no class of this school (not_enrolled).}
+    """
+    session = db_session()
+    wanted = load_json(IndividualPlanSchema())["individual_plan"]
+    enrolment = contingent.set_individual_plan(session, current_principal(), student_id, wanted)
+    session.commit()
+    return {"individual_plan": enrolment.individual_plan}
 
 
 @blueprint.put("/bells")
@@ -288,15 +307,17 @@ def transfer_lesson(lesson_id: str) -> Any:
 
 
 @blueprint.get("/lessons/<lesson_id>/changes")
-@require_roles(*STAFF)
+@require_roles(*TEACHERS, *SETS_UP_THE_YEAR)
 def list_lesson_changes(lesson_id: str) -> Any:
-    """The lesson's substitutions and transfers: who registered them, when and why.
+    """The lesson's substitutions and transfers: who registered them, when and why; for
+    the deputy, the class's class teacher and the lesson's teachers.
     ---
     get:
       responses:
         200: {content: {application/json: {schema: {type: array, items: LessonChange}}}}
+        403: {description: Neither teaching the lesson nor leading the class (not_your_class).}
     """
-    changes = lesson_changes.changes_of(db_session(), _school(), lesson_id)
+    changes = lesson_changes.changes_of(db_session(), current_principal(), lesson_id)
     return LessonChangeSchema(many=True).dump(changes)
 
 
@@ -373,11 +394,13 @@ def send_message(lesson_id: str) -> Any:
 @blueprint.get("/lessons/<lesson_id>/messages")
 @require_roles(*TEACHERS, *SETS_UP_THE_YEAR)
 def list_messages(lesson_id: str) -> Any:
-    """The messages written about a lesson, oldest first.
+    """The messages written about a lesson, oldest first; for the deputy, the class's
+    class teacher and the lesson's teachers.
     ---
     get:
       responses:
         200: {content: {application/json: {schema: {type: array, items: LessonMessage}}}}
+        403: {description: Neither teaching the lesson nor leading the class (not_your_class).}
     """
     found = messages.messages_of(db_session(), current_principal(), lesson_id)
     return LessonMessageSchema(many=True).dump(found)

@@ -301,3 +301,33 @@ def test_a_group_teacher_reads_nothing_of_another_subject_in_the_class(
         headers=tt.as_teacher(tt.english_teacher),
     )
     assert page.status_code == 403
+
+
+def test_a_student_put_on_an_individual_plan_later_gets_their_own_load(
+    tt: TimetableSchool, published: Any
+) -> None:
+    student = tt.students_a[0]
+    answer = tt.client.put(
+        f"{API}/students/{student}/individual-plan",
+        json={"individual_plan": True},
+        headers=tt.deputy,
+    )
+    assert answer.status_code == 200, answer.json
+    assert latest_enrolment_of(published, student)["individual_plan"] is True
+
+    load = tt.load(new_id(), tt.maths, student_id=student)
+    assert latest_enrolment_of(published, student)["group_ids"] == [load["group_id"]]
+
+
+def test_an_individual_plans_group_takes_no_other_students(
+    tt: TimetableSchool, published: Any
+) -> None:
+    student = tt.enrol(tt.class_a, individual_plan=True)
+    group = tt.load(new_id(), tt.maths, student_id=student)["group_id"]
+    answer = tt.client.put(
+        f"{API}/groups/{group}/members",
+        json={"student_ids": [student, tt.students_a[0]]},
+        headers=tt.deputy,
+    )
+    assert answer.status_code == 422 and answer.json["error"]["code"] == "individual_group"
+    assert latest_enrolment_of(published, tt.students_a[0])["group_ids"] == []

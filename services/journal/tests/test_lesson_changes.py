@@ -307,3 +307,28 @@ def test_an_erasure_takes_the_student_out_of_groups_and_messages_addressed_to_th
     assert outcome.counts["marks"] == 2  # no marks, two messages
     assert values == []
     assert verdict.intact
+
+
+def test_the_class_teacher_reads_the_lessons_substitutions(
+    tt: TimetableSchool, lesson_id: str
+) -> None:
+    # R-ROLE-3: the class teacher reads every subject of their own class.
+    substitute(tt, lesson_id, a_colleague(tt))
+    class_teacher = tt.caller("class_teacher", person_id=tt.class_teacher_a)
+    answer = tt.client.get(f"{API}/lessons/{lesson_id}/changes", headers=class_teacher)
+    assert answer.status_code == 200 and len(answer.json) == 1
+
+
+def test_a_teacher_of_another_class_reads_neither_changes_nor_messages_of_this_lesson(
+    tt: TimetableSchool, lesson_id: str
+) -> None:
+    # R-ROLE-4: a subject teacher reads only the classes they teach.
+    send_message(tt, lesson_id, tt.maths_teacher)
+    outsider = tt.as_teacher(a_colleague(tt))
+    for what in ("changes", "messages"):
+        answer = tt.client.get(f"{API}/lessons/{lesson_id}/{what}", headers=outsider)
+        assert answer.status_code == 403, what
+    own = tt.client.get(
+        f"{API}/lessons/{lesson_id}/messages", headers=tt.as_teacher(tt.maths_teacher)
+    )
+    assert [m["text"] for m in own.json] == ["Повторите таблицу умножения"]
