@@ -84,7 +84,7 @@ def transfer(
     from_class_id = enrolment.class_id
     enrolment.class_id = target.class_id
     enrolment.version += 1
-    _leave_groups_outside(session, enrolment)
+    _leave_groups_outside(session, enrolment, caller.user_id)
     _record_move(
         session,
         caller,
@@ -207,7 +207,7 @@ def announce_groups(session: Session, school_id: str, student_id: str) -> None:
     _publish(session, enrolment, "journal.student.enrolled", details)
 
 
-def _leave_groups_outside(session: Session, enrolment: Enrolment) -> None:
+def _leave_groups_outside(session: Session, enrolment: Enrolment, by: str) -> None:
     # A group of the old class is no place for the student any more; a stream that also
     # takes the new class keeps them.
     in_new_class = select(GroupClass.group_id).where(GroupClass.class_id == enrolment.class_id)
@@ -218,7 +218,18 @@ def _leave_groups_outside(session: Session, enrolment: Enrolment) -> None:
         ),
         GroupMember.group_id.not_in(in_new_class),
     )
-    for membership in session.scalars(mine):
+    for membership in list(session.scalars(mine)):
+        audit.record(
+            session,
+            enrolment.school_id,
+            by,
+            "removed",
+            "group_member",
+            membership.group_id,
+            subject_id=membership.student_id,
+            before={"student_id": membership.student_id},
+            after=None,
+        )
         session.delete(membership)
     session.flush()
 

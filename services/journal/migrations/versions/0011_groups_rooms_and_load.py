@@ -72,8 +72,14 @@ def upgrade() -> None:
         table.create_foreign_key("lessons_room_id_fkey", "rooms", ["room_id"], ["room_id"])
         for name, column_type in LESSON_COLUMNS:
             table.add_column(sa.Column(name, column_type))
-    # Generating a period's lessons asks which of a template entry's days exist already.
-    op.create_index("lessons_by_timetable_entry", "lessons", ["timetable_entry_id", "planned_on"])
+    # Generating asks which of a template line's days exist already; unique, so that two
+    # generations running at once cannot both create a class's lesson of one day.
+    op.create_index(
+        "lessons_by_timetable_entry",
+        "lessons",
+        ["timetable_entry_id", "planned_on", "class_id"],
+        unique=True,
+    )
 
 
 def downgrade() -> None:
