@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from .conftest import API, OTHER_SCHOOL, new_id
 from .timetable_setup import HOLIDAY, TimetableSchool, tt
 
@@ -192,3 +194,48 @@ def test_every_template_line_and_generated_lesson_is_in_the_audit_chain(
     verdict = tt.client.get(f"{API}/audit/verify", headers=tt.deputy).json
     # bells, room, template line, seven lessons
     assert verdict == {"intact": True, "entries": 10, "first_broken_seq": None}
+
+
+SET_UP_BY_THE_DEPUTY = [
+    ("POST", "/rooms", {"name": "202"}),
+    ("PUT", "/bells", {"bells": [{"slot": 1, "starts": "08:00", "ends": "08:45"}]}),
+    ("POST", "/timetable/generate", {}),
+    ("POST", "/lessons/{lesson}/transfer", {"date": "2025-09-03", "slot": 2, "reason": "Нужно"}),
+    ("PUT", "/lessons/{lesson}/control-test", {"form": "test"}),
+    ("PUT", "/students/{student}/individual-plan", {"individual_plan": True}),
+]
+
+
+@pytest.mark.parametrize("call", SET_UP_BY_THE_DEPUTY, ids=lambda call: call[1])
+@pytest.mark.parametrize("role", ["subject_teacher", "class_teacher", "administrator"])
+def test_only_the_director_and_deputy_set_up_the_timetable(
+    tt: TimetableSchool, published: Any, call: tuple[str, str, dict[str, Any]], role: str
+) -> None:
+    # R-ROLE-2: rooms, bells, timetable, transfers, control tests and individual plans.
+    method, path, body = call
+    maths_on_monday_first(tt)
+    tt.generate()
+    lesson = tt.lessons(published)[0]["lesson_id"]
+    before = len(published("journal.lesson.changed"))
+    body = {**body, "period_id": tt.quarter_id} if path.endswith("generate") else body
+    url = API + path.format(lesson=lesson, student=tt.students_a[0])
+    answer = tt.client.open(url, method=method, json=body, headers=tt.caller(role))
+    assert answer.status_code == 403
+    assert len(published("journal.lesson.changed")) == before
+
+
+def test_a_load_for_another_schools_group_is_not_found(tt: TimetableSchool) -> None:
+    other_deputy = tt.caller("deputy_director", school=OTHER_SCHOOL)
+    answer = tt.client.post(
+        f"{API}/assignments",
+        json={"teacher_id": new_id(), "subject_id": tt.maths, "class_id": tt.class_a},
+        headers=other_deputy,
+    )
+    assert answer.status_code == 404
+    group = tt.post("/groups", {"kind": "group", "name": "Группа", "class_ids": [tt.class_a]})
+    members = tt.client.put(
+        f"{API}/groups/{group['group_id']}/members",
+        json={"student_ids": []},
+        headers=other_deputy,
+    )
+    assert members.status_code == 404 and members.json["error"]["code"] == "group_not_found"
