@@ -318,6 +318,11 @@ class TimetableEntrySchema(Schema):
 
 class GenerationSchema(Schema):
     period_id = fields.UUID(required=True)
+    class_id = fields.UUID(
+        load_default=None,
+        allow_none=True,
+        metadata={"description": "Only this class's lessons (a large school, class by class)."},
+    )
     created = fields.Integer(dump_only=True)
     skipped_holidays = fields.List(fields.Date(), dump_only=True)
 

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from journal import audit, groups, roster
 from journal.lessons import publish_lesson
-from journal.models import Bell, Lesson, Period, StudyGroup, TimetableEntry
+from journal.models import Bell, Lesson, Period, StudyGroup, TimetableEntry, new_uuid
 from journal.school_year import holidays_of, year_of
 from schoolkit.auth import Principal
 from schoolkit.errors import ApiError
@@ -136,9 +136,11 @@ def entry_values(entry: TimetableEntry) -> dict[str, Any]:
     }
 
 
-def generate(session: Session, caller: Principal, period_id: str) -> Generation:
+def generate(
+    session: Session, caller: Principal, period_id: str, class_id: str | None = None
+) -> Generation:
     """Create the period's lessons from the template, day by day; holidays are skipped and
-    lessons generated before are not made twice."""
+    lessons generated before are not made twice. With `class_id`, only that class's."""
     period = session.get(Period, str(period_id))
     if period is None or period.school_id != caller.school_id:
         raise ApiError(404, "period_not_found", "No such study period.", {"period_id": "Unknown."})
@@ -147,11 +149,15 @@ def generate(session: Session, caller: Principal, period_id: str) -> Generation:
         session.scalars(select(TimetableEntry).where(TimetableEntry.year_id == year.year_id))
     )
     classes = {entry.entry_id: _classes_of(session, entry) for entry in entries}
+    if class_id is not None:
+        only = roster.class_of(session, caller.school_id, class_id).class_id
+        classes = {key: [c for c in found if c == only] for key, found in classes.items()}
     planned = _already_planned(session, entries, period)
     holidays = holidays_of(session, year)
     periods = list(session.scalars(select(Period).where(Period.year_id == year.year_id)))
     bells = {bell.slot: bell for bell in bells_of(session, caller.school_id)}
     outcome = Generation()
+    created: list[Lesson] = []
     for day in _days(period.starts_on, period.ends_on):
         todays = [entry for entry in entries if entry.weekday == day.isoweekday()]
         if not todays:
@@ -160,14 +166,14 @@ def generate(session: Session, caller: Principal, period_id: str) -> Generation:
             outcome.skipped_holidays.append(day)
             continue
         lesson_period = _shortest_containing(periods, day)
-        for entry in todays:
-            for class_id in classes[entry.entry_id]:
-                if (entry.entry_id, class_id, day) in planned:
-                    continue
-                bell = _bell_in(bells, entry.slot)
-                lesson = _lesson_of(entry, class_id, day, lesson_period, bell)
-                _add_generated(session, caller, lesson)
-                outcome.created += 1
+        created += [
+            _lesson_of(entry, class_id, day, lesson_period, _bell_in(bells, entry.slot))
+            for entry in todays
+            for class_id in classes[entry.entry_id]
+            if (entry.entry_id, class_id, day) not in planned
+        ]
+    _add_generated(session, caller, created)
+    outcome.created = len(created)
     return outcome
 
 
@@ -186,6 +192,7 @@ def _lesson_of(
     entry: TimetableEntry, class_id: str, day: date, period: Period, bell: Bell
 ) -> Lesson:
     return Lesson(
+        lesson_id=new_uuid(),
         school_id=entry.school_id,
         class_id=class_id,
         subject_id=entry.subject_id,
@@ -204,30 +211,34 @@ def _lesson_of(
     )
 
 
-def _add_generated(session: Session, caller: Principal, lesson: Lesson) -> None:
-    session.add(lesson)
+def _add_generated(session: Session, caller: Principal, lessons: list[Lesson]) -> None:
+    # In bulk: a quarter of a whole school is thousands of lessons in one request.
+    session.add_all(lessons)
     session.flush()
-    publish_lesson(session, lesson, "scheduled")
-    audit.record(
+    for lesson in lessons:
+        publish_lesson(session, lesson, "scheduled")
+    audit.record_many(
         session,
         caller.school_id,
         caller.user_id,
-        "added",
-        "lesson",
-        lesson.lesson_id,
-        subject_id=None,
-        before=None,
-        after={
-            "class_id": lesson.class_id,
-            "group_id": lesson.group_id,
-            "subject_id": lesson.subject_id,
-            "teacher_id": lesson.teacher_id,
-            "room_id": lesson.room_id,
-            "date": lesson.date.isoformat(),
-            "slot": lesson.slot,
-            "timetable_entry_id": lesson.timetable_entry_id,
-        },
+        [
+            audit.Change("added", "lesson", lesson.lesson_id, None, None, _lesson_values(lesson))
+            for lesson in lessons
+        ],
     )
+
+
+def _lesson_values(lesson: Lesson) -> dict[str, Any]:
+    return {
+        "class_id": lesson.class_id,
+        "group_id": lesson.group_id,
+        "subject_id": lesson.subject_id,
+        "teacher_id": lesson.teacher_id,
+        "room_id": lesson.room_id,
+        "date": lesson.date.isoformat(),
+        "slot": lesson.slot,
+        "timetable_entry_id": lesson.timetable_entry_id,
+    }
 
 
 def _already_planned(

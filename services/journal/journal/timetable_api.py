@@ -265,7 +265,8 @@ def generate_lessons() -> Any:
     """
     session = db_session()
     body = load_json(GenerationSchema())
-    outcome = timetable.generate(session, current_principal(), body["period_id"])
+    class_id = str(body["class_id"]) if body["class_id"] else None
+    outcome = timetable.generate(session, current_principal(), body["period_id"], class_id)
     session.commit()
     return GenerationSchema().dump({**body, **vars(outcome)})
 

@@ -239,3 +239,18 @@ def test_a_load_for_another_schools_group_is_not_found(tt: TimetableSchool) -> N
         headers=other_deputy,
     )
     assert members.status_code == 404 and members.json["error"]["code"] == "group_not_found"
+
+
+def test_a_generation_for_one_class_leaves_the_other_classes_for_later(
+    tt: TimetableSchool, published: Any
+) -> None:
+    tt.load(tt.english_teacher, tt.english, class_id=tt.class_b)
+    maths_on_monday_first(tt)
+    tt.entry(class_id=tt.class_b, subject_id=tt.english, teacher_id=tt.english_teacher)
+
+    first = tt.post(
+        "/timetable/generate", {"period_id": tt.quarter_id, "class_id": tt.class_b}, 200
+    )
+    assert first["created"] == 7
+    assert {lesson["class_id"] for lesson in tt.lessons(published)} == {tt.class_b}
+    assert tt.generate()["created"] == 7  # now 5А's, and 5Б's are not made twice
