@@ -44,6 +44,7 @@ def substitute(
     before = _placement(lesson)
     regular = lesson.substituted_teacher_id or lesson.teacher_id
     lesson.teacher_id = substitute_id
+    _refuse_busy(session, lesson)
     lesson.substituted_teacher_id = None if substitute_id == regular else regular
     return _register(
         session, caller, lesson, "substitution", reason=fields["reason"], before=before
@@ -64,6 +65,7 @@ def transfer(
     lesson.starts_at, lesson.ends_at = starts_at, ends_at
     if fields.get("room_id"):
         lesson.room_id = groups.room_of(session, caller.school_id, fields["room_id"]).room_id
+    _refuse_busy(session, lesson)
     return _register(session, caller, lesson, "transfer", reason=fields["reason"], before=before)
 
 
@@ -124,6 +126,31 @@ def _register(
     publish_lesson(session, lesson, kind)
     _audit(session, caller, lesson, before, {**change.after, "reason": reason})
     return change
+
+
+def _refuse_busy(session: Session, lesson: Lesson) -> None:
+    """The lesson's teacher and room must be free at its (new) day and lesson number."""
+    with session.no_autoflush:  # the lesson's own changes are not to be written yet
+        same_time = select(Lesson).where(
+            Lesson.school_id == lesson.school_id,
+            Lesson.date == lesson.date,
+            Lesson.slot == lesson.slot,
+            Lesson.status != "cancelled",
+            Lesson.lesson_id != lesson.lesson_id,
+        )
+        others = list(session.scalars(same_time))
+    # A stream's lessons of one line run together: the same teacher and room in each class.
+    others = [o for o in others if not _same_stream_line(o, lesson)]
+    if any(other.teacher_id == lesson.teacher_id for other in others):
+        raise ApiError(
+            409, "teacher_busy", "The teacher has another lesson then.", {"teacher_id": "Busy."}
+        )
+    if lesson.room_id and any(other.room_id == lesson.room_id for other in others):
+        raise ApiError(409, "room_busy", "The room is taken then.", {"room_id": "Busy."})
+
+
+def _same_stream_line(other: Lesson, lesson: Lesson) -> bool:
+    return other.group_id is not None and other.group_id == lesson.group_id
 
 
 def _placement(lesson: Lesson) -> dict[str, Any]:

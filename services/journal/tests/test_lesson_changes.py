@@ -332,3 +332,24 @@ def test_a_teacher_of_another_class_reads_neither_changes_nor_messages_of_this_l
         f"{API}/lessons/{lesson_id}/messages", headers=tt.as_teacher(tt.maths_teacher)
     )
     assert [m["text"] for m in own.json] == ["Повторите таблицу умножения"]
+
+
+def test_a_substitute_busy_with_their_own_lesson_then_is_refused(
+    tt: TimetableSchool, lesson_id: str, published: Any
+) -> None:
+    colleague = a_colleague(tt)  # teaches maths in 5Б…
+    tt.entry(class_id=tt.class_b, subject_id=tt.maths, teacher_id=colleague)  # …on Mondays first
+    tt.generate()
+    answer = substitute(tt, lesson_id, colleague)
+    assert answer.status_code == 409 and answer.json["error"]["code"] == "teacher_busy"
+    assert tt.client.get(f"{API}/lessons/{lesson_id}/changes", headers=tt.deputy).json == []
+
+
+def test_a_transfer_onto_the_teachers_other_lesson_is_refused(
+    tt: TimetableSchool, lesson_id: str
+) -> None:
+    tt.load(tt.maths_teacher, tt.maths, class_id=tt.class_b)
+    tt.entry(class_id=tt.class_b, subject_id=tt.maths, teacher_id=tt.maths_teacher, slot=2)
+    tt.generate()
+    answer = transfer(tt, lesson_id, "2025-09-01", 2)
+    assert answer.status_code == 409 and answer.json["error"]["code"] == "teacher_busy"
