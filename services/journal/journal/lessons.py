@@ -266,6 +266,8 @@ def assign_homework(
         "assigned_at": _iso(homework.assigned_at),
         "entity_version": homework.version,
     }
+    if lesson.group_id:
+        data["group_id"] = lesson.group_id  # the diary shows it to the group's students only
     publish(session, Event(type="journal.homework.assigned", data=data, school_id=lesson.school_id))
     return homework
 

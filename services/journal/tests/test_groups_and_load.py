@@ -331,3 +331,23 @@ def test_an_individual_plans_group_takes_no_other_students(
     )
     assert answer.status_code == 422 and answer.json["error"]["code"] == "individual_group"
     assert latest_enrolment_of(published, tt.students_a[0])["group_ids"] == []
+
+
+def test_homework_set_at_a_group_lesson_names_the_group(
+    tt: TimetableSchool, published: Any
+) -> None:
+    group_one_lesson, _ = group_lessons(tt, published)
+    answer = tt.client.post(
+        f"{API}/lessons/{group_one_lesson}/homework",
+        json={"text": "Выучить слова урока 3", "due_on": "2025-09-08"},
+        headers=tt.as_teacher(tt.english_teacher),
+    )
+    assert answer.status_code == 201, answer.json
+    [homework] = published("journal.homework.assigned")
+    assert (
+        homework["data"]["group_id"] == latest_lesson(tt, published, group_one_lesson)["group_id"]
+    )
+
+
+def latest_lesson(tt: TimetableSchool, published: Any, lesson_id: str) -> dict[str, Any]:
+    return [lesson for lesson in tt.lessons(published) if lesson["lesson_id"] == lesson_id][-1]
