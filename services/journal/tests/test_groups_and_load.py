@@ -351,3 +351,24 @@ def test_homework_set_at_a_group_lesson_names_the_group(
 
 def latest_lesson(tt: TimetableSchool, published: Any, lesson_id: str) -> dict[str, Any]:
     return [lesson for lesson in tt.lessons(published) if lesson["lesson_id"] == lesson_id][-1]
+
+
+def test_a_lesson_for_a_group_of_another_class_is_refused_naming_the_field(
+    tt: TimetableSchool, published: Any
+) -> None:
+    other_class_group = tt.post(
+        "/groups", {"kind": "group", "name": "Группа 5Б", "class_ids": [tt.class_b]}
+    )["group_id"]
+    lesson = {
+        "class_id": tt.class_a,
+        "subject_id": tt.maths,
+        "group_id": other_class_group,
+        "date": "2025-09-02",
+        "slot": 3,
+        "starts_at": "2025-09-02T10:30:00+03:00",
+        "ends_at": "2025-09-02T11:15:00+03:00",
+    }
+    answer = tt.client.post(f"{API}/lessons", json=lesson, headers=tt.deputy)
+    assert answer.status_code == 422 and answer.json["error"]["code"] == "group_not_of_class"
+    assert "group_id" in answer.json["error"]["fields"]
+    assert tt.lessons(published) == []
