@@ -19,6 +19,7 @@ from journal import (
     corrections,
     finals,
     grid,
+    groups,
     lessons,
     roster,
     scales,
@@ -296,16 +297,19 @@ def list_classes() -> Any:
 @blueprint.post("/assignments")
 @require_roles(*SETS_UP_THE_YEAR)
 def assign_teacher() -> Any:
-    """Give a teacher a subject in a class: the teaching load (R-ROLE-4 reads it).
+    """Give a teacher a subject in a class, a group or stream, or for an individual-plan
+    student: the teaching load (R-JRN-4; R-ROLE-4 reads it).
     ---
     post:
       requestBody: {content: {application/json: {schema: Assignment}}}
       responses:
         201: {content: {application/json: {schema: Assignment}}}
         409: {description: Already assigned (already_assigned).}
+        422: {description: The student is not on an individual plan (not_on_individual_plan).}
     """
     session = db_session()
-    assignment = roster.assign_teacher(session, _school(), load_json(AssignmentSchema()))
+    body = load_json(AssignmentSchema())
+    assignment = groups.assign_teacher(session, current_principal(), body)
     session.commit()
     return AssignmentSchema().dump(assignment), 201
 
@@ -313,12 +317,13 @@ def assign_teacher() -> Any:
 @blueprint.get("/assignments")
 @require_roles(*STAFF)
 def list_assignments() -> Any:
-    """The teaching load, optionally of one teacher or class.
+    """The teaching load, optionally of one teacher, class or group.
     ---
     get:
       parameters:
       - {in: query, name: teacher_id, schema: {type: string}}
       - {in: query, name: class_id, schema: {type: string}}
+      - {in: query, name: group_id, schema: {type: string}}
       responses:
         200: {content: {application/json: {schema: {type: array, items: Assignment}}}}
     """
@@ -327,6 +332,8 @@ def list_assignments() -> Any:
         query = query.where(Assignment.teacher_id == teacher_id)
     if class_id := request.args.get("class_id"):
         query = query.where(Assignment.class_id == class_id)
+    if group_id := request.args.get("group_id"):
+        query = query.where(Assignment.group_id == group_id)
     return AssignmentSchema(many=True).dump(db_session().scalars(query))
 
 

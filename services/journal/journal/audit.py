@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from journal.models import AuditEntry, AuditHead, AuditValues
+from journal.models import AuditEntry, AuditHead, AuditValues, new_uuid
 
 GENESIS = "0" * 64
 
@@ -69,6 +69,59 @@ def record(  # noqa: PLR0917 - one call per change reads best with the change's 
     session.add(
         AuditValues(entry_id=entry.entry_id, subject_id=subject_id, before=before, after=after)
     )
+
+
+@dataclass(frozen=True)
+class Change:
+    """One change of many recorded at once (see record_many)."""
+
+    action: str
+    entity: str
+    entity_id: str
+    subject_id: str | None
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
+
+
+def record_many(session: Session, school_id: str, author_id: str, changes: list[Change]) -> None:
+    """Append many changes of one author in one go: the head is locked once and the entries
+    are written in one flush (a generated timetable adds thousands of lessons at once)."""
+    if not changes:
+        return
+    head = session.scalars(
+        select(AuditHead).where(AuditHead.school_id == school_id).with_for_update()
+    ).first()
+    if head is None:
+        head = AuditHead(school_id=school_id, seq=0, hash=GENESIS)
+        session.add(head)
+    at = datetime.now(UTC).isoformat(timespec="microseconds")
+    values = []
+    for change in changes:
+        entry = AuditEntry(
+            entry_id=new_uuid(),
+            school_id=school_id,
+            seq=head.seq + 1,
+            at=at,
+            author_id=author_id,
+            action=change.action,
+            entity=change.entity,
+            entity_id=change.entity_id,
+            values_digest=_digest({"before": change.before, "after": change.after}),
+            previous_hash=head.hash,
+        )
+        entry.hash = _hash_of(entry)
+        head.seq, head.hash = entry.seq, entry.hash
+        session.add(entry)
+        values.append(
+            AuditValues(
+                entry_id=entry.entry_id,
+                subject_id=change.subject_id,
+                before=change.before,
+                after=change.after,
+            )
+        )
+    session.flush()
+    session.add_all(values)
 
 
 def verify(session: Session, school_id: str) -> Verdict:

@@ -1,6 +1,8 @@
 """The contingent: enrolment, transfer between classes with history, leaving (R-JRN-3).
 
-A student has at most one current enrolment in a school. Leaving sends
+A student has at most one current enrolment in a school. The enrolment events carry the
+student's study groups and streams (`group_ids`), which the diary's access rules read; when
+those change, the student's last move is announced again as a newer snapshot. Leaving sends
 journal.student.left, which starts the erasure in the consent service; the journal does
 not know guardians, so it names the student only and consent resolves the guardians.
 """
@@ -13,7 +15,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from journal.models import Enrolment, EnrolmentMove
+from journal import audit
+from journal.models import Enrolment, EnrolmentMove, GroupClass, GroupMember, StudyGroup
 from journal.roster import class_of
 from schoolkit.auth import DEPUTY_DIRECTOR, DIRECTOR, Principal
 from schoolkit.errors import ApiError
@@ -58,7 +61,7 @@ def enrol(session: Session, caller: Principal, class_id: str, fields: dict[str, 
         "journal.student.enrolled",
         {
             "class_id": enrolment.class_id,
-            "group_ids": [],
+            "group_ids": group_ids_of(session, caller.school_id, student_id),
             "individual_plan": enrolment.individual_plan,
             "enrolled_on": enrolment.enrolled_on.isoformat(),
         },
@@ -81,6 +84,7 @@ def transfer(
     from_class_id = enrolment.class_id
     enrolment.class_id = target.class_id
     enrolment.version += 1
+    _leave_groups_outside(session, enrolment, caller.user_id)
     _record_move(
         session,
         caller,
@@ -97,7 +101,7 @@ def transfer(
         {
             "from_class_id": from_class_id,
             "to_class_id": target.class_id,
-            "group_ids": [],
+            "group_ids": group_ids_of(session, caller.school_id, student_id),
             "transferred_on": fields["on"].isoformat(),
         },
     )
@@ -132,6 +136,102 @@ def leave(
         },
     )
     return enrolment
+
+
+def set_individual_plan(
+    session: Session, caller: Principal, student_id: str, individual_plan: bool
+) -> Enrolment:
+    """Put a student on an individual study plan or take them off it (R-JRN-2)."""
+    enrolment = _require_enrolled(session, caller.school_id, student_id)
+    before = enrolment.individual_plan
+    enrolment.individual_plan = individual_plan
+    audit.record(
+        session,
+        caller.school_id,
+        caller.user_id,
+        "changed",
+        "enrolment",
+        enrolment.enrolment_id,
+        subject_id=enrolment.student_id,
+        before={"individual_plan": before},
+        after={"individual_plan": individual_plan},
+    )
+    announce_groups(session, caller.school_id, enrolment.student_id)
+    return enrolment
+
+
+def group_ids_of(session: Session, school_id: str, student_id: str) -> list[str]:
+    """The student's study groups, streams and individual plan groups, in a stable order."""
+    query = (
+        select(GroupMember.group_id)
+        .join(StudyGroup, StudyGroup.group_id == GroupMember.group_id)
+        .where(StudyGroup.school_id == school_id, GroupMember.student_id == student_id)
+        .order_by(GroupMember.group_id)
+    )
+    return list(session.scalars(query))
+
+
+def announce_groups(session: Session, school_id: str, student_id: str) -> None:
+    """Send the student's last move again with their groups as they are now.
+
+    The diary keeps enrolment events as snapshots newer by version, so repeating the
+    enrolment (or the latest transfer) is how it learns of a changed group membership.
+    """
+    enrolment = current_enrolment(session, school_id, student_id)
+    if enrolment is None:
+        return
+    enrolment.version += 1
+    session.flush()
+    last = session.scalars(
+        select(EnrolmentMove)
+        .where(EnrolmentMove.enrolment_id == enrolment.enrolment_id)
+        .order_by(EnrolmentMove.at.desc())
+        .limit(1)
+    ).first()
+    group_ids = group_ids_of(session, school_id, student_id)
+    if last is not None and last.kind == "transferred":
+        details = {
+            "from_class_id": last.from_class_id,
+            "to_class_id": enrolment.class_id,
+            "group_ids": group_ids,
+            "transferred_on": last.on.isoformat(),
+        }
+        _publish(session, enrolment, "journal.student.transferred", details)
+        return
+    details = {
+        "class_id": enrolment.class_id,
+        "group_ids": group_ids,
+        "individual_plan": enrolment.individual_plan,
+        "enrolled_on": enrolment.enrolled_on.isoformat(),
+    }
+    _publish(session, enrolment, "journal.student.enrolled", details)
+
+
+def _leave_groups_outside(session: Session, enrolment: Enrolment, by: str) -> None:
+    # A group of the old class is no place for the student any more; a stream that also
+    # takes the new class keeps them.
+    in_new_class = select(GroupClass.group_id).where(GroupClass.class_id == enrolment.class_id)
+    mine = select(GroupMember).where(
+        GroupMember.student_id == enrolment.student_id,
+        GroupMember.group_id.in_(
+            select(StudyGroup.group_id).where(StudyGroup.school_id == enrolment.school_id)
+        ),
+        GroupMember.group_id.not_in(in_new_class),
+    )
+    for membership in list(session.scalars(mine)):
+        audit.record(
+            session,
+            enrolment.school_id,
+            by,
+            "removed",
+            "group_member",
+            membership.group_id,
+            subject_id=membership.student_id,
+            before={"student_id": membership.student_id},
+            after=None,
+        )
+        session.delete(membership)
+    session.flush()
 
 
 def current_enrolment(session: Session, school_id: str, student_id: str) -> Enrolment | None:

@@ -1,8 +1,9 @@
 """The journal's part of an erasure (DESIGN §4, issue 4 §10).
 
 For the students among the subjects it destroys, per requested category: marks (with the
-correction requests that quote them), attendance, enrolments (with their history) and
-final marks — unless the request retains a category (final marks are usually kept under
+correction requests that quote them, and the teachers' messages addressed to them by name,
+which speak of their progress), attendance, enrolments (with their history and their
+study-group memberships) and final marks — unless the request retains a category (final marks are usually kept under
 Federal Law 273-FZ art. 28), in which case they stay and the retention is confirmed.
 Tombstones and the confirmation event are the kit's (schoolkit.erasure).
 """
@@ -20,7 +21,10 @@ from journal.models import (
     EnrolmentMove,
     Finalization,
     FinalMark,
+    GroupMember,
+    LessonMessage,
     Mark,
+    StudyGroup,
 )
 from schoolkit.erasure import ErasureOutcome, ErasureRequest
 
@@ -56,7 +60,27 @@ def _erase_marks(session: Session, school: str, students: list[str]) -> int:
     result = session.execute(
         delete(Mark).where(Mark.school_id == school, Mark.student_id.in_(students))
     )
-    return result.rowcount or 0
+    return (result.rowcount or 0) + _erase_messages_to(session, school, students)
+
+
+def _erase_messages_to(session: Session, school: str, students: list[str]) -> int:
+    """Messages addressed by name: the erased students leave the list, and a message left
+    addressed to no one goes. (The JSON list is read here: no portable SQL filters it.)"""
+    erased = set(students)
+    query = select(LessonMessage).where(
+        LessonMessage.school_id == school, LessonMessage.student_ids.is_not(None)
+    )
+    count = 0
+    for message in session.scalars(query):
+        remaining = [s for s in message.student_ids or [] if s not in erased]
+        if len(remaining) == len(message.student_ids or []):
+            continue
+        count += 1
+        if remaining:
+            message.student_ids = remaining
+        else:
+            session.delete(message)
+    return count
 
 
 def _erase_attendance(session: Session, school: str, students: list[str]) -> int:
@@ -73,6 +97,14 @@ def _erase_enrolments(session: Session, school: str, students: list[str]) -> int
         Enrolment.school_id == school, Enrolment.student_id.in_(students)
     )
     session.execute(delete(EnrolmentMove).where(EnrolmentMove.enrolment_id.in_(enrolments)))
+    session.execute(
+        delete(GroupMember).where(
+            GroupMember.student_id.in_(students),
+            GroupMember.group_id.in_(
+                select(StudyGroup.group_id).where(StudyGroup.school_id == school)
+            ),
+        )
+    )
     result = session.execute(
         delete(Enrolment).where(Enrolment.school_id == school, Enrolment.student_id.in_(students))
     )

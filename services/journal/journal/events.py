@@ -12,6 +12,7 @@ PUBLISHES: frozenset[str] = frozenset(
         "journal.mark.corrected",
         "journal.mark.recorded",
         "journal.mark.removed",
+        "journal.message.sent",
         "journal.period.finalized",
         "journal.student.enrolled",
         "journal.student.left",

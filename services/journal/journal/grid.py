@@ -11,7 +11,16 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from journal.models import Attendance, Finalization, FinalMark, Lesson, Mark, WorkType
+from journal.models import (
+    Assignment,
+    Attendance,
+    Finalization,
+    FinalMark,
+    GroupClass,
+    Lesson,
+    Mark,
+    WorkType,
+)
 from journal.roster import class_of, subject_of, teaches
 from schoolkit.auth import DEPUTY_DIRECTOR, DIRECTOR, Principal
 from schoolkit.errors import ApiError
@@ -22,20 +31,17 @@ def read_grid(
 ) -> dict[str, Any]:
     school_class = class_of(session, caller.school_id, class_id)
     subject = subject_of(session, caller.school_id, subject_id)
-    _require_may_read(
+    only_groups = _groups_visible(
         session, caller, school_class.class_id, school_class.class_teacher_id, subject.subject_id
     )
-    lessons = list(
-        session.scalars(
-            select(Lesson)
-            .where(
-                Lesson.class_id == school_class.class_id,
-                Lesson.subject_id == subject.subject_id,
-                Lesson.period_id == period_id,
-            )
-            .order_by(Lesson.date, Lesson.slot)
-        )
+    query = select(Lesson).where(
+        Lesson.class_id == school_class.class_id,
+        Lesson.subject_id == subject.subject_id,
+        Lesson.period_id == period_id,
     )
+    if only_groups is not None:
+        query = query.where(Lesson.group_id.in_(only_groups))
+    lessons = list(session.scalars(query.order_by(Lesson.date, Lesson.slot)))
     lesson_ids = [lesson.lesson_id for lesson in lessons]
     marks = session.execute(
         select(
@@ -93,19 +99,36 @@ def read_grid(
     }
 
 
-def _require_may_read(
+def _groups_visible(
     session: Session,
     caller: Principal,
     class_id: str,
     class_teacher_id: str | None,
     subject_id: str,
-) -> None:
-    # R-ROLE-2: the director and deputy see every journal; R-ROLE-3: a class teacher reads
-    # every subject of their own class; R-ROLE-4: a subject teacher only what they teach.
+) -> list[str] | None:
+    """None when the caller reads every lesson of the page, else the groups they may read.
+
+    R-ROLE-2: the director and deputy see every journal; R-ROLE-3: a class teacher reads
+    every subject of their own class; R-ROLE-4: a subject teacher only what they teach,
+    and a group's teacher only that group's lessons.
+    """
     if caller.has_any_role(DIRECTOR, DEPUTY_DIRECTOR):
-        return
+        return None
     if class_teacher_id == caller.user_id:
-        return
+        return None
     if teaches(session, caller.user_id, class_id, subject_id):
-        return
+        return None
+    taught = list(
+        session.scalars(
+            select(Assignment.group_id)
+            .join(GroupClass, GroupClass.group_id == Assignment.group_id)
+            .where(
+                Assignment.teacher_id == caller.user_id,
+                Assignment.subject_id == subject_id,
+                GroupClass.class_id == class_id,
+            )
+        )
+    )
+    if taught:
+        return taught
     raise ApiError(403, "not_your_class", "You neither teach this subject here nor lead the class.")

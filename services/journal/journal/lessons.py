@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from journal import audit
+from journal import audit, groups
 from journal.finals import require_unlocked
 from journal.models import Attendance, Homework, Lesson, Mark, Period, SchoolClass, WorkType
 from journal.roster import class_of, subject_of, teaches
@@ -32,9 +32,15 @@ def create_lesson(session: Session, caller: Principal, fields: dict[str, Any]) -
     school_class = class_of(session, caller.school_id, fields["class_id"])
     subject = subject_of(session, caller.school_id, fields["subject_id"])
     teacher_id = str(fields.get("teacher_id") or caller.user_id)
-    _require_teaches(session, caller, school_class.class_id, subject.subject_id)
+    group_id = _group_of_class(session, caller.school_id, fields.get("group_id"), school_class)
+    room_id = (
+        groups.room_of(session, caller.school_id, fields["room_id"]).room_id
+        if fields.get("room_id")
+        else None
+    )
+    _require_teaches(session, caller, school_class.class_id, subject.subject_id, group_id)
     day: date = fields["date"]
-    period = _period_containing(session, school_class, day)
+    period = period_containing(session, school_class, day)
     require_unlocked(session, caller, period.period_id, school_class.class_id, subject.subject_id)
     lesson = Lesson(
         school_id=caller.school_id,
@@ -49,20 +55,61 @@ def create_lesson(session: Session, caller: Principal, fields: dict[str, Any]) -
         topic=fields.get("topic"),
         status="scheduled",
         version=1,
+        group_id=group_id,
+        room_id=room_id,
     )
     session.add(lesson)
     session.flush()
-    _publish_lesson(session, lesson, "scheduled")
+    publish_lesson(session, lesson, "scheduled")
     return lesson
+
+
+def _group_of_class(
+    session: Session, school_id: str, group_id: Any, school_class: SchoolClass
+) -> str | None:
+    if not group_id:
+        return None
+    group = groups.group_of(session, school_id, group_id)
+    if school_class.class_id not in groups.class_ids_of(session, group):
+        raise ApiError(
+            422,
+            "group_not_of_class",
+            "The group takes no students of this class.",
+            {"group_id": "Not a group of the class."},
+        )
+    return group.group_id
 
 
 def lesson_for_writing(session: Session, caller: Principal, lesson_id: str) -> Lesson:
-    lesson = session.get(Lesson, str(lesson_id))
-    if lesson is None or lesson.school_id != caller.school_id:
-        raise ApiError(404, "lesson_not_found", "No such lesson.", {"lesson_id": "Unknown."})
-    _require_teaches(session, caller, lesson.class_id, lesson.subject_id)
+    lesson = lesson_for_teaching(session, caller, lesson_id)
     require_unlocked(session, caller, lesson.period_id, lesson.class_id, lesson.subject_id)
     return lesson
+
+
+def lesson_of(session: Session, school_id: str, lesson_id: str) -> Lesson:
+    lesson = session.get(Lesson, str(lesson_id))
+    if lesson is None or lesson.school_id != school_id:
+        raise ApiError(404, "lesson_not_found", "No such lesson.", {"lesson_id": "Unknown."})
+    return lesson
+
+
+def lesson_for_teaching(session: Session, caller: Principal, lesson_id: str) -> Lesson:
+    """The lesson, if the caller teaches it (R-ROLE-4) or substitutes in it (R-JRN-6)."""
+    lesson = lesson_of(session, caller.school_id, lesson_id)
+    if not _substitutes_in(caller, lesson):
+        _require_teaches(session, caller, lesson.class_id, lesson.subject_id, lesson.group_id)
+    return lesson
+
+
+def lesson_for_reading(session: Session, caller: Principal, lesson_id: str) -> Lesson:
+    """The lesson, if the caller oversees the journals (R-ROLE-2), leads its class
+    (R-ROLE-3) or teaches it (R-ROLE-4)."""
+    lesson = lesson_of(session, caller.school_id, lesson_id)
+    if caller.has_any_role(*OVERSEES_ALL_JOURNALS):
+        return lesson
+    if class_of(session, caller.school_id, lesson.class_id).class_teacher_id == caller.user_id:
+        return lesson
+    return lesson_for_teaching(session, caller, lesson_id)
 
 
 def record_mark(session: Session, caller: Principal, fields: dict[str, Any]) -> Mark:
@@ -219,6 +266,8 @@ def assign_homework(
         "assigned_at": _iso(homework.assigned_at),
         "entity_version": homework.version,
     }
+    if lesson.group_id:
+        data["group_id"] = lesson.group_id  # the diary shows it to the group's students only
     publish(session, Event(type="journal.homework.assigned", data=data, school_id=lesson.school_id))
     return homework
 
@@ -281,12 +330,26 @@ def _attendance_recorded(lesson: Lesson, record: Attendance) -> Event:
     )
 
 
-def _require_teaches(session: Session, caller: Principal, class_id: str, subject_id: str) -> None:
+def _substitutes_in(caller: Principal, lesson: Lesson) -> bool:
+    # A substitute registered by the deputy writes the lesson they teach (R-JRN-6).
+    return lesson.substituted_teacher_id is not None and lesson.teacher_id == caller.user_id
+
+
+def _require_teaches(
+    session: Session,
+    caller: Principal,
+    class_id: str,
+    subject_id: str,
+    group_id: str | None = None,
+) -> None:
     # The director and deputy director control every journal (R-ROLE-2); everyone else
-    # writes only where the teaching load puts them, a class teacher included (R-ROLE-3).
+    # writes only where the teaching load puts them, a class teacher included (R-ROLE-3):
+    # the whole class's teacher of the subject, or the teacher of the lesson's group.
     if caller.has_any_role(*OVERSEES_ALL_JOURNALS):
         return
-    if not teaches(session, caller.user_id, class_id, subject_id):
+    if teaches(session, caller.user_id, class_id, subject_id):
+        return
+    if group_id is None or not groups.teaches_group(session, caller.user_id, group_id, subject_id):
         raise ApiError(
             403,
             "not_your_class",
@@ -295,7 +358,7 @@ def _require_teaches(session: Session, caller: Principal, class_id: str, subject
         )
 
 
-def _period_containing(session: Session, school_class: SchoolClass, day: date) -> Period:
+def period_containing(session: Session, school_class: SchoolClass, day: date) -> Period:
     year = year_of(session, school_class.school_id, school_class.year_id)
     if is_holiday(session, year, day):
         raise ApiError(
@@ -316,7 +379,7 @@ def _period_containing(session: Session, school_class: SchoolClass, day: date) -
     return periods[0]
 
 
-def _publish_lesson(session: Session, lesson: Lesson, change: str) -> None:
+def publish_lesson(session: Session, lesson: Lesson, change: str) -> None:
     data: dict[str, Any] = {
         "lesson_id": lesson.lesson_id,
         "change": change,
@@ -333,6 +396,14 @@ def _publish_lesson(session: Session, lesson: Lesson, change: str) -> None:
     }
     if lesson.topic:
         data["topic"] = lesson.topic
+    for name in ("group_id", "room_id", "substituted_teacher_id", "control_form"):
+        if getattr(lesson, name):
+            data[name] = getattr(lesson, name)
+    if lesson.transferred_from_date is not None:
+        data["transferred_from"] = {
+            "date": lesson.transferred_from_date.isoformat(),
+            "slot": lesson.transferred_from_slot,
+        }
     publish(session, Event(type="journal.lesson.changed", data=data, school_id=lesson.school_id))
 
 

@@ -4,7 +4,8 @@ Every row carries the `school_id` of the token that wrote it; every query filter
 Teachers and students are identity's people: their ids are identity's person ids.
 """
 
-from datetime import date, datetime
+import datetime as dt
+from datetime import date, datetime, time
 from typing import Any
 from uuid import uuid4
 
@@ -17,6 +18,7 @@ from sqlalchemy import (
     ForeignKey,
     Integer,
     String,
+    Time,
     UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -101,7 +103,9 @@ class SchoolClass(Base):
 
 
 class Assignment(Base):
-    """The teaching load: a teacher teaches a subject to a class (R-ROLE-4 reads it)."""
+    """The teaching load: a teacher teaches a subject to a whole class, or to one study
+    group, stream or individual-plan student (R-JRN-4; R-ROLE-4 reads it). Exactly one of
+    class_id and group_id is set: a group's teacher does not teach the rest of the class."""
 
     __tablename__ = "assignments"
 
@@ -109,10 +113,55 @@ class Assignment(Base):
     school_id: Mapped[str] = mapped_column(String(64), nullable=False, index=True)
     teacher_id: Mapped[str] = mapped_column(String(36), nullable=False, index=True)
     subject_id: Mapped[str] = mapped_column(ForeignKey("subjects.subject_id"), nullable=False)
-    class_id: Mapped[str] = mapped_column(
-        ForeignKey("classes.class_id"), nullable=False, index=True
-    )
+    class_id: Mapped[str | None] = mapped_column(ForeignKey("classes.class_id"), index=True)
+    group_id: Mapped[str | None] = mapped_column(ForeignKey("study_groups.group_id"), index=True)
     hours_per_week: Mapped[int | None] = mapped_column(Integer)
+
+
+class Room(Base):
+    """A room lessons take place in (R-JRN-2); removing it keeps the row for old lessons."""
+
+    __tablename__ = "rooms"
+    __table_args__ = (UniqueConstraint("school_id", "name"),)
+
+    room_id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_uuid)
+    school_id: Mapped[str] = mapped_column(String(64), nullable=False, index=True)
+    name: Mapped[str] = mapped_column(String(40), nullable=False)
+    capacity: Mapped[int | None] = mapped_column(Integer)
+    removed: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+
+
+class StudyGroup(Base):
+    """Students taught apart from the rest of their class (R-JRN-2): a `group` of one class
+    (English group 1), a `stream` of several classes taught together, or the `individual`
+    plan of one student. Lessons of a group carry its id; so do its students' enrolments."""
+
+    __tablename__ = "study_groups"
+
+    group_id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_uuid)
+    school_id: Mapped[str] = mapped_column(String(64), nullable=False, index=True)
+    year_id: Mapped[str] = mapped_column(ForeignKey("years.year_id"), nullable=False)
+    kind: Mapped[str] = mapped_column(String(16), nullable=False)
+    name: Mapped[str] = mapped_column(String(80), nullable=False)
+    version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+
+
+class GroupClass(Base):
+    """A class a group draws its students from: one for a group, several for a stream."""
+
+    __tablename__ = "group_classes"
+
+    group_id: Mapped[str] = mapped_column(ForeignKey("study_groups.group_id"), primary_key=True)
+    class_id: Mapped[str] = mapped_column(ForeignKey("classes.class_id"), primary_key=True)
+
+
+class GroupMember(Base):
+    """A student in a group (the student's id is identity's person id)."""
+
+    __tablename__ = "group_members"
+
+    group_id: Mapped[str] = mapped_column(ForeignKey("study_groups.group_id"), primary_key=True)
+    student_id: Mapped[str] = mapped_column(String(36), primary_key=True, index=True)
 
 
 class GradingScale(Base):
@@ -161,6 +210,83 @@ class Lesson(Base):
     ends_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
     status: Mapped[str] = mapped_column(String(16), nullable=False, default="scheduled")
     topic: Mapped[str | None] = mapped_column(String(500))
+    version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+    group_id: Mapped[str | None] = mapped_column(ForeignKey("study_groups.group_id"))
+    room_id: Mapped[str | None] = mapped_column(ForeignKey("rooms.room_id"))
+    # The regular teacher while a substitute teaches (teacher_id is the substitute then).
+    substituted_teacher_id: Mapped[str | None] = mapped_column(String(36))
+    transferred_from_date: Mapped[dt.date | None] = mapped_column(Date)
+    transferred_from_slot: Mapped[int | None] = mapped_column(Integer)
+    # (dt.date: inside this class `date` names the column above.)
+    # Generated lessons remember their template entry and day, so generating is idempotent.
+    timetable_entry_id: Mapped[str | None] = mapped_column(String(36))
+    planned_on: Mapped[dt.date | None] = mapped_column(Date)
+    control_form: Mapped[str | None] = mapped_column(String(32))
+
+
+class Bell(Base):
+    """The bell schedule: when lesson number `slot` starts and ends, in the school's time."""
+
+    __tablename__ = "bells"
+
+    school_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    slot: Mapped[int] = mapped_column(Integer, primary_key=True)
+    starts: Mapped[time] = mapped_column(Time, nullable=False)
+    ends: Mapped[time] = mapped_column(Time, nullable=False)
+
+
+class TimetableEntry(Base):
+    """One line of a weekly timetable template: on `weekday` (1 = Monday) at lesson `slot`
+    a class, or a group/stream/individual student, has `subject` with `teacher` in `room`."""
+
+    __tablename__ = "timetable_entries"
+
+    entry_id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_uuid)
+    school_id: Mapped[str] = mapped_column(String(64), nullable=False, index=True)
+    year_id: Mapped[str] = mapped_column(ForeignKey("years.year_id"), nullable=False)
+    class_id: Mapped[str | None] = mapped_column(ForeignKey("classes.class_id"), index=True)
+    group_id: Mapped[str | None] = mapped_column(ForeignKey("study_groups.group_id"), index=True)
+    weekday: Mapped[int] = mapped_column(Integer, nullable=False)
+    slot: Mapped[int] = mapped_column(Integer, nullable=False)
+    subject_id: Mapped[str] = mapped_column(ForeignKey("subjects.subject_id"), nullable=False)
+    teacher_id: Mapped[str] = mapped_column(String(36), nullable=False, index=True)
+    room_id: Mapped[str | None] = mapped_column(ForeignKey("rooms.room_id"))
+
+
+class LessonChange(Base):
+    """A substitution or transfer of a lesson: who registered it, when and why (R-JRN-6)."""
+
+    __tablename__ = "lesson_changes"
+
+    change_id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_uuid)
+    school_id: Mapped[str] = mapped_column(String(64), nullable=False, index=True)
+    lesson_id: Mapped[str] = mapped_column(
+        ForeignKey("lessons.lesson_id"), nullable=False, index=True
+    )
+    kind: Mapped[str] = mapped_column(String(16), nullable=False)
+    reason: Mapped[str] = mapped_column(String(500), nullable=False)
+    before: Mapped[dict[str, Any]] = mapped_column(JSON, nullable=False)
+    after: Mapped[dict[str, Any]] = mapped_column(JSON, nullable=False)
+    by: Mapped[str] = mapped_column(String(36), nullable=False)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+
+
+class LessonMessage(Base):
+    """A teacher's message or recommendation to guardians about a lesson (R-JRN-8)."""
+
+    __tablename__ = "lesson_messages"
+
+    message_id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_uuid)
+    school_id: Mapped[str] = mapped_column(String(64), nullable=False, index=True)
+    lesson_id: Mapped[str] = mapped_column(
+        ForeignKey("lessons.lesson_id"), nullable=False, index=True
+    )
+    teacher_id: Mapped[str] = mapped_column(String(36), nullable=False)
+    kind: Mapped[str] = mapped_column(String(16), nullable=False)
+    text: Mapped[str] = mapped_column(String(4000), nullable=False)
+    # The students whose guardians it is for; None means the lesson's whole class or group.
+    student_ids: Mapped[list[str] | None] = mapped_column(JSON)
+    sent_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
     version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
 
 

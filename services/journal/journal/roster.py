@@ -122,6 +122,21 @@ def teaches(
     return session.scalars(query.limit(1)).first() is not None
 
 
+def works_here(session: Session, school_id: str, teacher_id: str) -> bool:
+    """Whether the journal knows the teacher as this school's: a teaching load or a class
+    of their own here. Identity's staff are not copied into the journal."""
+    load = select(Assignment.assignment_id).where(
+        Assignment.school_id == school_id, Assignment.teacher_id == teacher_id
+    )
+    led = select(SchoolClass.class_id).where(
+        SchoolClass.school_id == school_id, SchoolClass.class_teacher_id == teacher_id
+    )
+    return (
+        session.scalars(load.limit(1)).first() is not None
+        or session.scalars(led.limit(1)).first() is not None
+    )
+
+
 def _refuse_duplicate_subject(session: Session, school_id: str, name: str) -> None:
     query = select(Subject).where(
         Subject.school_id == school_id, Subject.name == name, Subject.removed.is_(False)

@@ -61,11 +61,27 @@ class ClassChangeSchema(Schema):
 
 
 class AssignmentSchema(Schema):
+    """The teaching load of exactly one of: a class, a group or stream, an individual-plan
+    student (whose individual group it opens on first use, R-JRN-4)."""
+
     assignment_id = fields.String(dump_only=True)
     teacher_id = fields.UUID(required=True)
     subject_id = fields.UUID(required=True)
-    class_id = fields.UUID(required=True)
+    class_id = fields.UUID(load_default=None, allow_none=True)
+    group_id = fields.UUID(load_default=None, allow_none=True)
+    student_id = fields.UUID(load_default=None, load_only=True)
     hours_per_week = fields.Integer(load_default=None, validate=validate.Range(1, 40))
+
+    @validates_schema
+    def _one_target(self, data: dict[str, Any], **_: Any) -> None:
+        _require_one_target(data, ("class_id", "group_id", "student_id"))
+
+
+def _require_one_target(data: dict[str, Any], names: tuple[str, ...]) -> None:
+    given = [name for name in names if data.get(name)]
+    if len(given) != 1:
+        problem = f"Give exactly one of {', '.join(names)}."
+        raise ValidationError({name: [problem] for name in (given or names)})
 
 
 class ScaleMarkSchema(Schema):
@@ -102,6 +118,10 @@ class LessonSchema(Schema):
     class_id = fields.UUID(required=True)
     subject_id = fields.UUID(required=True)
     teacher_id = fields.UUID(load_default=None, metadata={"description": "Defaults to the caller."})
+    group_id = fields.UUID(load_default=None, allow_none=True)
+    room_id = fields.UUID(load_default=None, allow_none=True)
+    substituted_teacher_id = fields.String(dump_only=True)
+    control_form = fields.String(dump_only=True)
     period_id = fields.String(dump_only=True)
     date = fields.Date(required=True)
     slot = fields.Integer(required=True, validate=validate.Range(0, 20))
@@ -206,7 +226,165 @@ class HomeworkSchema(Schema):
     due_on = fields.Date(required=True)
 
 
+CONTROL_FORMS = (
+    "control_work",
+    "dictation",
+    "test",
+    "essay",
+    "summary",
+    "credit",
+    "practical_work",
+    "laboratory_work",
+    "project",
+    "oral",
+    "other",
+)
+
+
+class RoomSchema(Schema):
+    room_id = fields.String(dump_only=True)
+    name = fields.String(required=True, validate=validate.Length(1, 40))
+    capacity = fields.Integer(load_default=None, validate=validate.Range(1, 1000))
+
+
+class GroupSchema(Schema):
+    """A group takes students of one class; a stream of two or more classes."""
+
+    group_id = fields.String(dump_only=True)
+    kind = fields.String(required=True, validate=validate.OneOf(("group", "stream")))
+    name = fields.String(required=True, validate=validate.Length(1, 80))
+    class_ids = fields.List(fields.UUID(), required=True, validate=validate.Length(1, 40))
+    student_ids = fields.List(fields.UUID(), load_default=list)
+    year_id = fields.String(dump_only=True)
+    version = fields.Integer(dump_only=True)
+
+    @validates_schema
+    def _classes_fit_the_kind(self, data: dict[str, Any], **_: Any) -> None:
+        count = len(set(data.get("class_ids", [])))
+        if data.get("kind") == "group" and count != 1:
+            raise ValidationError("A group takes students of exactly one class.", "class_ids")
+        if data.get("kind") == "stream" and count < 2:
+            raise ValidationError("A stream joins two or more classes.", "class_ids")
+
+
+class IndividualPlanSchema(Schema):
+    individual_plan = fields.Boolean(required=True)
+
+
+class GroupMembersSchema(Schema):
+    student_ids = fields.List(fields.UUID(), required=True)
+
+
+class BellSchema(Schema):
+    slot = fields.Integer(required=True, validate=validate.Range(0, 20))
+    starts = fields.Time(required=True, format="%H:%M")
+    ends = fields.Time(required=True, format="%H:%M")
+
+    @validates_schema
+    def _ends_after_start(self, data: dict[str, Any], **_: Any) -> None:
+        if "starts" in data and "ends" in data and data["ends"] <= data["starts"]:
+            raise ValidationError("Must be after starts.", "ends")
+
+
+class BellScheduleSchema(Schema):
+    bells = fields.List(fields.Nested(BellSchema), required=True, validate=validate.Length(1, 21))
+
+    @validates_schema
+    def _one_bell_per_slot(self, data: dict[str, Any], **_: Any) -> None:
+        slots = [bell["slot"] for bell in data.get("bells", [])]
+        if len(slots) != len(set(slots)):
+            raise ValidationError("Each lesson number once.", "bells")
+
+
+class TimetableEntrySchema(Schema):
+    """A line of the weekly template for a class, a group or stream, or one student."""
+
+    entry_id = fields.String(dump_only=True)
+    class_id = fields.UUID(load_default=None, allow_none=True)
+    group_id = fields.UUID(load_default=None, allow_none=True)
+    student_id = fields.UUID(load_default=None, load_only=True)
+    weekday = fields.Integer(
+        required=True, validate=validate.Range(1, 7), metadata={"description": "1 = Monday."}
+    )
+    slot = fields.Integer(required=True, validate=validate.Range(0, 20))
+    subject_id = fields.UUID(required=True)
+    teacher_id = fields.UUID(required=True)
+    room_id = fields.UUID(load_default=None, allow_none=True)
+
+    @validates_schema
+    def _one_target(self, data: dict[str, Any], **_: Any) -> None:
+        _require_one_target(data, ("class_id", "group_id", "student_id"))
+
+
+class GenerationSchema(Schema):
+    period_id = fields.UUID(required=True)
+    class_id = fields.UUID(
+        load_default=None,
+        allow_none=True,
+        metadata={"description": "Only this class's lessons (a large school, class by class)."},
+    )
+    created = fields.Integer(dump_only=True)
+    skipped_holidays = fields.List(fields.Date(), dump_only=True)
+
+
+class SubstitutionSchema(Schema):
+    teacher_id = fields.UUID(required=True, metadata={"description": "The substitute."})
+    reason = fields.String(required=True, validate=validate.Length(3, 500))
+
+
+class LessonTransferSchema(Schema):
+    date = fields.Date(required=True)
+    slot = fields.Integer(required=True, validate=validate.Range(0, 20))
+    room_id = fields.UUID(load_default=None, allow_none=True)
+    reason = fields.String(required=True, validate=validate.Length(3, 500))
+
+
+class LessonChangeSchema(Schema):
+    change_id = fields.String(dump_only=True)
+    lesson_id = fields.String(dump_only=True)
+    kind = fields.String(dump_only=True)
+    reason = fields.String(dump_only=True)
+    before = fields.Dict(dump_only=True)
+    after = fields.Dict(dump_only=True)
+    by = fields.String(dump_only=True)
+    at = fields.DateTime(dump_only=True)
+
+
+class ControlTestSchema(Schema):
+    form = fields.String(required=True, validate=validate.OneOf(CONTROL_FORMS))
+
+
+class LessonMessageSchema(Schema):
+    message_id = fields.String(dump_only=True)
+    lesson_id = fields.String(dump_only=True)
+    kind = fields.String(
+        load_default="message", validate=validate.OneOf(("message", "recommendation"))
+    )
+    text = fields.String(required=True, validate=validate.Length(1, 4000))
+    student_ids = fields.List(
+        fields.UUID(),
+        load_default=None,
+        validate=validate.Length(1, 200),
+        metadata={"description": "Only these students' guardians; omit for the whole lesson."},
+    )
+    teacher_id = fields.String(dump_only=True)
+    sent_at = fields.DateTime(dump_only=True)
+
+
 SCHEMAS: dict[str, type[Schema]] = {
+    "Room": RoomSchema,
+    "Group": GroupSchema,
+    "GroupMembers": GroupMembersSchema,
+    "IndividualPlan": IndividualPlanSchema,
+    "Bell": BellSchema,
+    "BellSchedule": BellScheduleSchema,
+    "TimetableEntry": TimetableEntrySchema,
+    "Generation": GenerationSchema,
+    "Substitution": SubstitutionSchema,
+    "LessonTransfer": LessonTransferSchema,
+    "LessonChange": LessonChangeSchema,
+    "ControlTest": ControlTestSchema,
+    "LessonMessage": LessonMessageSchema,
     "Homework": HomeworkSchema,
     "Correction": CorrectionSchema,
     "MarkChange": MarkChangeSchema,
