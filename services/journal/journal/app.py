@@ -2,7 +2,8 @@
 
 from flask import Flask
 
-from journal import api
+from journal import api, reports_api
+from journal.report_schemas import REPORT_SCHEMAS
 from journal.schemas import SCHEMAS
 from schoolkit.settings import Settings
 from schoolkit.web import create_service_app
@@ -11,7 +12,7 @@ from schoolkit.web import create_service_app
 def create_app(settings: Settings | None = None) -> Flask:
     return create_service_app(
         settings or Settings.from_env("journal"),
-        blueprints=[api.blueprint],
-        openapi_schemas=SCHEMAS,
+        blueprints=[api.blueprint, reports_api.blueprint],
+        openapi_schemas={**SCHEMAS, **REPORT_SCHEMAS},
         title="Journal",
     )
