@@ -2,7 +2,7 @@
 
 from flask import Flask
 
-from journal import api, reports_api
+from journal import api, exchange_api, reports_api
 from journal.report_schemas import REPORT_SCHEMAS
 from journal.schemas import SCHEMAS
 from schoolkit.settings import Settings
@@ -12,7 +12,7 @@ from schoolkit.web import create_service_app
 def create_app(settings: Settings | None = None) -> Flask:
     return create_service_app(
         settings or Settings.from_env("journal"),
-        blueprints=[api.blueprint, reports_api.blueprint],
-        openapi_schemas={**SCHEMAS, **REPORT_SCHEMAS},
+        blueprints=[api.blueprint, reports_api.blueprint, exchange_api.blueprint],
+        openapi_schemas={**SCHEMAS, **REPORT_SCHEMAS, **exchange_api.EXCHANGE_SCHEMAS},
         title="Journal",
     )
