@@ -31,6 +31,7 @@ from typing import Any
 import psycopg
 from faker import Faker
 
+from journal.audit import GENESIS
 from schoolkit.migrate import upgrade
 from schoolkit.settings import Settings
 
@@ -229,6 +230,10 @@ def _write_year(writer: Writer, school: GeneratedSchool, ids: Ids) -> None:
         ("subject_id", "school_id", "name", "short_name", "removed", "version"),
         [(school.subject_ids[n], s, n, short, False, 1) for n, short, _ in SUBJECTS],
     )
+    # The chain's head, as the first change through the API would write it: with the head
+    # in place, the first writers after an import queue on its lock instead of racing to
+    # create it.
+    writer.copy("audit_heads", ("school_id", "seq", "hash"), [(s, 0, GENESIS)])
     writer.copy(
         "work_types",
         ("work_type_id", "school_id", "code", "name", "weight", "scale", "control"),
