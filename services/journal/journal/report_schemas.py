@@ -18,6 +18,14 @@ class ReportQuerySchema(_Query):
     period_id = fields.UUID(load_default=None)
 
 
+class ProgressQuerySchema(ReportQuerySchema):
+    format = fields.String(
+        load_default="json",
+        validate=validate.OneOf(("json", "pdf", "xlsx")),
+        metadata={"description": "pdf and xlsx need a period_id."},
+    )
+
+
 class ChecksQuerySchema(_Query):
     period_id = fields.UUID(required=True)
     as_of = fields.Date(load_default=None, metadata={"description": "Defaults to today."})
@@ -45,6 +53,7 @@ def load_query(schema: Schema) -> dict[str, Any]:
 
 REPORT_SCHEMAS: dict[str, type[Schema]] = {
     "ReportQuery": ReportQuerySchema,
+    "ProgressQuery": ProgressQuerySchema,
     "ChecksQuery": ChecksQuerySchema,
     "ComplianceQuery": ComplianceQuerySchema,
     "SheetQuery": SheetQuerySchema,

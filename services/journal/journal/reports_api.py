@@ -12,14 +12,16 @@ from typing import Any
 
 from flask import Blueprint, Response
 
-from journal import control_checks, reports, summary_sheet
+from journal import control_checks, progress_sheet, reports, summary_sheet
 from journal.report_schemas import (
     ChecksQuerySchema,
     ComplianceQuerySchema,
+    ProgressQuerySchema,
     ReportQuerySchema,
     SheetQuerySchema,
     load_query,
 )
+from journal.report_scope import period_of
 from schoolkit.auth import (
     CLASS_TEACHER,
     DEPUTY_DIRECTOR,
@@ -28,6 +30,7 @@ from schoolkit.auth import (
     current_principal,
     require_roles,
 )
+from schoolkit.errors import ApiError
 from schoolkit.web import db_session
 
 blueprint = Blueprint("journal_reports", __name__, url_prefix="/v1/reports")
@@ -39,17 +42,36 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 @blueprint.get("/classes/<class_id>/progress")
 @require_roles(*READS_REPORTS)
 def class_progress(class_id: str) -> Any:
-    """Weighted averages per student, subject and period, and the class's own.
+    """Weighted averages per student, subject and period, and the class's own; for one period
+    also printable as PDF or XLSX.
     ---
     get:
       parameters:
       - {in: query, name: period_id, schema: {type: string, format: uuid}}
+      - {in: query, name: format, schema: {type: string, enum: [json, pdf, xlsx]}}
       responses:
-        200: {description: "{subjects, students: [{student_id, averages}], class_averages}"}
+        200: {description: "{subjects, students: [{student_id, averages}], class_averages}, or a file"}
         403: {description: Neither leading the class nor teaching in it (not_your_class).}
+        422: {description: A printable report without a period (validation_failed).}
     """
-    period_id = load_query(ReportQuerySchema())["period_id"]
-    return reports.class_progress(db_session(), current_principal(), class_id, period_id)
+    query = load_query(ProgressQuerySchema())
+    wanted, period_id = query["format"], query["period_id"]
+    if wanted != "json" and period_id is None:
+        raise ApiError(
+            422,
+            "validation_failed",
+            "A printed report is of one period.",
+            {"period_id": "Required with format pdf or xlsx."},
+        )
+    session, caller = db_session(), current_principal()
+    report = reports.class_progress(session, caller, class_id, period_id)
+    if wanted == "json":
+        return report
+    period_name = period_of(session, caller.school_id, period_id).name
+    if wanted == "pdf":
+        body = progress_sheet.as_pdf(report, period_name)
+        return _download(body, "application/pdf", "progress.pdf")
+    return _download(progress_sheet.as_xlsx(report, period_name), XLSX, "progress.xlsx")
 
 
 @blueprint.get("/students/<student_id>/progress")

@@ -278,3 +278,33 @@ def test_the_summary_sheet_as_xlsx_has_a_column_per_subject_and_period(
     assert [page.cell(first, c).value for c in (3, 4, 5, 6)] == [4, None, 4, 3]
     assert page.cell(second, 3).value == 5
     assert page.cell(rows["Средний балл"], 3).value == 4.5
+
+
+def test_the_class_progress_prints_the_averages_of_a_quarter(school: SmallSchool) -> None:
+    path = f"{REPORTS}/classes/{school.class_id}/progress"
+
+    pdf = school.build.get(path, format="pdf", period_id=school.quarter_id)
+    xlsx = school.build.get(path, format="xlsx", period_id=school.quarter_id)
+
+    text = PdfReader(io.BytesIO(pdf.data)).pages[0].extract_text(extraction_mode="layout")
+    assert "Успеваемость класса 5А, 1 четверть" in text
+    assert "3,67" in text and "3,75" in text  # the first student's and the class's maths
+    page = load_workbook(io.BytesIO(xlsx.data)).active
+    assert page["A1"].value == "Успеваемость класса 5А, 1 четверть"
+    assert [page.cell(3, column).value for column in (1, 2, 3, 4)] == [
+        "№",
+        "Учащийся",
+        "Математика",
+        "Рус. яз.",
+    ]
+    rows = {page.cell(row, 2).value: row for row in range(4, 7)}
+    assert page.cell(rows[school.first], 3).value == 3.67
+    assert page.cell(rows[school.first], 4).value == 2.0
+    assert page.cell(rows["Средний балл класса"], 3).value == 3.75
+
+
+def test_a_printed_progress_report_needs_a_period(school: SmallSchool) -> None:
+    answer = school.build.get(f"{REPORTS}/classes/{school.class_id}/progress", format="pdf")
+
+    assert answer.status_code == 422
+    assert "period_id" in answer.json["error"]["fields"]
