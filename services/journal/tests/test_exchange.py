@@ -7,6 +7,7 @@ import csv
 import io
 import json
 import zipfile
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -313,3 +314,26 @@ def test_an_unknown_data_set_is_a_404_naming_the_choices(school: SmallSchool) ->
 
     assert answer.status_code == 404
     assert "rosters" in json.dumps(answer.json["error"]["fields"])
+
+
+def test_a_rosters_workbook_with_typed_cells_imports_as_typed(
+    school: SmallSchool, count: Any
+) -> None:
+    pupil = new_id()
+    data = _xlsx(
+        [
+            ["class_name", "grade", "student_id", "individual_plan", "enrolled_on"],
+            ["8Г", 8, pupil, True, datetime(2025, 9, 1)],
+        ]
+    )
+
+    answer = _upload(school.build, "/imports/rosters", data, "r.xlsx", year_id=school.year_id)
+
+    assert answer.status_code == 200, answer.json
+    eighth = next(c for c in school.build.get("/classes").json if c["name"] == "8Г")
+    [student] = school.build.get(f"/classes/{eighth['class_id']}/enrolments").json
+    assert (student["student_id"], student["individual_plan"], student["enrolled_on"]) == (
+        pupil,
+        True,
+        "2025-09-01",
+    )

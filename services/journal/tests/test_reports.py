@@ -308,3 +308,24 @@ def test_a_printed_progress_report_needs_a_period(school: SmallSchool) -> None:
 
     assert answer.status_code == 422
     assert "period_id" in answer.json["error"]["fields"]
+
+
+def test_a_subject_teachers_checks_and_sheet_cover_only_their_subject(school: SmallSchool) -> None:
+    _set_finals(school)
+    russian = school.build.as_role(school.russian_teacher_id, "subject_teacher")
+
+    checks = school.build.get(
+        f"{REPORTS}/classes/{school.class_id}/checks",
+        russian,
+        period_id=school.quarter_id,
+        as_of="2025-10-24",
+    ).json
+    sheet = school.build.get(f"{REPORTS}/classes/{school.class_id}/final-marks-sheet", russian).json
+
+    assert checks["lessons_held"] == 2
+    assert {row["subject_id"] for row in checks["mark_density"]} == {school.russian_id}
+    assert [subject["name"] for subject in sheet["subjects"]] == ["Русский язык"]
+    finals = [final for student in sheet["students"] for final in student["finals"]]
+    assert finals == [
+        {"subject_id": school.russian_id, "period_id": school.quarter_id, "value": "3"}
+    ]
