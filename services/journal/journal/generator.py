@@ -6,7 +6,8 @@ day, every lesson of the year with topic and (mostly) homework, attendance of ev
 student at every lesson, about a million marks of four weighted work types, and final
 marks of the first three quarters (the fourth and the year are left open, as in May).
 
-Seeded: the same seed and size give the same school, ids included. Rows go in with
+Seeded: the same seed and size give the same school, ids included (so one database holds
+one school per seed). Rows go in with
 PostgreSQL's COPY, not through the API: the year is an import, so it has no audit-chain
 entries and sends no events (the diary's own bench feeds it events). Names are Faker's
 ru_RU, returned for a demo to give identity; the journal itself stores only ids.
@@ -595,6 +596,9 @@ def _write_finals(writer: Writer, school: GeneratedSchool, averages: Averages, i
 
 
 def _libpq_url(database_url: str) -> str:
+    # COPY is PostgreSQL's; the SQLite of a local run has no bulk path worth a year.
+    if not database_url.startswith(("postgresql://", "postgresql+psycopg://")):
+        raise ValueError("The generator writes to PostgreSQL only (a postgresql:// URL).")
     return database_url.replace("postgresql+psycopg://", "postgresql://", 1)
 
 
