@@ -17,7 +17,7 @@ from typing import Any
 from flask import Blueprint, Response, jsonify, request, stream_with_context
 from marshmallow import EXCLUDE, Schema, fields, validate
 
-from journal import exchange, exchange_import, oneroster
+from journal import exchange, exchange_import, oneroster, oneroster_import
 from journal.import_files import read_table, require_columns
 from schoolkit.auth import (
     ADMINISTRATOR,
@@ -127,7 +127,7 @@ def import_oneroster() -> Any:
         422: {description: Some row is wrong; nothing was written (import_rejected).}
     """
     query = _import_query(year_required=True)
-    batches, problems = oneroster.bundle_batches(_uploaded())
+    batches, problems = oneroster_import.bundle_batches(_uploaded())
     return _run(batches, query, problems)
 
 
