@@ -18,7 +18,7 @@ class ReportQuerySchema(_Query):
     period_id = fields.UUID(load_default=None)
 
 
-class ProgressQuerySchema(ReportQuerySchema):
+class PrintableQuerySchema(ReportQuerySchema):
     format = fields.String(
         load_default="json",
         validate=validate.OneOf(("json", "pdf", "xlsx")),
@@ -53,7 +53,7 @@ def load_query(schema: Schema) -> dict[str, Any]:
 
 REPORT_SCHEMAS: dict[str, type[Schema]] = {
     "ReportQuery": ReportQuerySchema,
-    "ProgressQuery": ProgressQuerySchema,
+    "PrintableQuery": PrintableQuerySchema,
     "ChecksQuery": ChecksQuerySchema,
     "ComplianceQuery": ComplianceQuerySchema,
     "SheetQuery": SheetQuerySchema,

@@ -116,6 +116,7 @@ def class_attendance(
     subjects = _attendance_totals(rows, by=lambda row: row.subject_id)
     return {
         "class_id": scope.class_id,
+        "class_name": scope.school_class.name,
         "period_id": dates.period_id,
         "students": [{"student_id": key, **totals} for key, totals in sorted(students.items())],
         "subjects": [{"subject_id": key, **totals} for key, totals in sorted(subjects.items())],

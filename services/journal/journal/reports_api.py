@@ -13,10 +13,11 @@ from typing import Any
 from flask import Blueprint, Response
 
 from journal import control_checks, progress_sheet, reports, summary_sheet
+from journal import printable as printable_table
 from journal.report_schemas import (
     ChecksQuerySchema,
     ComplianceQuerySchema,
-    ProgressQuerySchema,
+    PrintableQuerySchema,
     ReportQuerySchema,
     SheetQuerySchema,
     load_query,
@@ -54,24 +55,13 @@ def class_progress(class_id: str) -> Any:
         403: {description: Neither leading the class nor teaching in it (not_your_class).}
         422: {description: A printable report without a period (validation_failed).}
     """
-    query = load_query(ProgressQuerySchema())
-    wanted, period_id = query["format"], query["period_id"]
-    if wanted != "json" and period_id is None:
-        raise ApiError(
-            422,
-            "validation_failed",
-            "A printed report is of one period.",
-            {"period_id": "Required with format pdf or xlsx."},
-        )
+    query = load_query(PrintableQuerySchema())
     session, caller = db_session(), current_principal()
-    report = reports.class_progress(session, caller, class_id, period_id)
-    if wanted == "json":
+    report = reports.class_progress(session, caller, class_id, _period_for(query))
+    if query["format"] == "json":
         return report
-    period_name = period_of(session, caller.school_id, period_id).name
-    if wanted == "pdf":
-        body = progress_sheet.as_pdf(report, period_name)
-        return _download(body, "application/pdf", "progress.pdf")
-    return _download(progress_sheet.as_xlsx(report, period_name), XLSX, "progress.xlsx")
+    period_name = period_of(session, caller.school_id, query["period_id"]).name
+    return _printed(progress_sheet.progress(report, period_name), query["format"], "progress")
 
 
 @blueprint.get("/students/<student_id>/progress")
@@ -93,16 +83,25 @@ def student_progress(student_id: str) -> Any:
 @blueprint.get("/classes/<class_id>/attendance")
 @require_roles(*READS_REPORTS)
 def class_attendance(class_id: str) -> Any:
-    """Present, late and absent (by reason) per student and per subject.
+    """Present, late and absent (by reason) per student and per subject; for one period also
+    printable as PDF or XLSX.
     ---
     get:
       parameters:
       - {in: query, name: period_id, schema: {type: string, format: uuid}}
+      - {in: query, name: format, schema: {type: string, enum: [json, pdf, xlsx]}}
       responses:
-        200: {description: "{students, subjects, total}"}
+        200: {description: "{students, subjects, total}, or a file"}
+        422: {description: A printable report without a period (validation_failed).}
     """
-    period_id = load_query(ReportQuerySchema())["period_id"]
-    return reports.class_attendance(db_session(), current_principal(), class_id, period_id)
+    query = load_query(PrintableQuerySchema())
+    session, caller = db_session(), current_principal()
+    report = reports.class_attendance(session, caller, class_id, _period_for(query))
+    if query["format"] == "json":
+        return report
+    period_name = period_of(session, caller.school_id, query["period_id"]).name
+    printable = progress_sheet.attendance(report, report["class_name"], period_name)
+    return _printed(printable, query["format"], "attendance")
 
 
 @blueprint.get("/classes/<class_id>/control-tests")
@@ -189,6 +188,24 @@ def final_marks_sheet(class_id: str) -> Any:
     if wanted == "xlsx":
         return _download(summary_sheet.as_xlsx(sheet), XLSX, "final-marks.xlsx")
     return sheet.as_json()
+
+
+def _period_for(query: dict[str, Any]) -> str | None:
+    if query["format"] != "json" and query["period_id"] is None:
+        raise ApiError(
+            422,
+            "validation_failed",
+            "A printed report is of one period.",
+            {"period_id": "Required with format pdf or xlsx."},
+        )
+    period_id: str | None = query["period_id"]
+    return period_id
+
+
+def _printed(printable: printable_table.Printable, wanted: str, name: str) -> Response:
+    if wanted == "pdf":
+        return _download(printable_table.as_pdf(printable), "application/pdf", f"{name}.pdf")
+    return _download(printable_table.as_xlsx(printable, name), XLSX, f"{name}.xlsx")
 
 
 def _download(body: bytes, mimetype: str, filename: str) -> Response:

@@ -329,3 +329,24 @@ def test_a_subject_teachers_checks_and_sheet_cover_only_their_subject(school: Sm
     assert finals == [
         {"subject_id": school.russian_id, "period_id": school.quarter_id, "value": "3"}
     ]
+
+
+def test_the_attendance_summary_prints_with_the_class_total(school: SmallSchool) -> None:
+    path = f"{REPORTS}/classes/{school.class_id}/attendance"
+
+    pdf = school.build.get(path, format="pdf", period_id=school.quarter_id)
+    xlsx = school.build.get(path, format="xlsx", period_id=school.quarter_id)
+
+    text = PdfReader(io.BytesIO(pdf.data)).pages[0].extract_text(extraction_mode="layout")
+    assert "Посещаемость класса 5А, 1 четверть" in text and "Всего по классу" in text
+    page = load_workbook(io.BytesIO(xlsx.data)).active
+    assert [page.cell(3, column).value for column in range(3, 8)] == [
+        "Отмечено",
+        "Присутствовал",
+        "Опоздал",
+        "Отсутствовал",
+        "Пропущено, %",
+    ]
+    rows = {page.cell(row, 2).value: row for row in range(4, 7)}
+    assert [page.cell(rows[school.second], c).value for c in range(3, 8)] == [1, 0, 0, 1, 100.0]
+    assert [page.cell(rows["Всего по классу"], c).value for c in range(3, 8)] == [4, 2, 1, 1, 25.0]
