@@ -14,9 +14,10 @@ FONTS = Path(__file__).parent / "fonts"
 FAMILY = "DejaVu"
 
 
-def new_document(title: str) -> FPDF:
-    """An A4 portrait document with DejaVu Sans (regular and bold) and automatic pages."""
-    document = FPDF(orientation="portrait", unit="mm", format="A4")
+def new_document(title: str, orientation: str = "portrait") -> FPDF:
+    """An A4 document (portrait unless told) with DejaVu Sans (regular and bold) and
+    automatic pages; wide tables such as summary sheets print in landscape."""
+    document = FPDF(orientation=orientation, unit="mm", format="A4")
     document.set_title(title)
     document.set_creator("school platform")
     document.add_font(FAMILY, "", str(FONTS / "DejaVuSans.ttf"))

@@ -2,7 +2,8 @@
 
 from flask import Flask
 
-from journal import api, timetable_api
+from journal import api, exchange_api, reports_api, timetable_api
+from journal.report_schemas import REPORT_SCHEMAS
 from journal.schemas import SCHEMAS
 from schoolkit.settings import Settings
 from schoolkit.web import create_service_app
@@ -11,7 +12,12 @@ from schoolkit.web import create_service_app
 def create_app(settings: Settings | None = None) -> Flask:
     return create_service_app(
         settings or Settings.from_env("journal"),
-        blueprints=[api.blueprint, timetable_api.blueprint],
-        openapi_schemas=SCHEMAS,
+        blueprints=[
+            api.blueprint,
+            timetable_api.blueprint,
+            reports_api.blueprint,
+            exchange_api.blueprint,
+        ],
+        openapi_schemas={**SCHEMAS, **REPORT_SCHEMAS, **exchange_api.EXCHANGE_SCHEMAS},
         title="Journal",
     )
