@@ -3,7 +3,12 @@
 A token is accepted when its signature, `exp`, `nbf` and `iss` hold, it names `sub` and
 `school_id`, and the deny-list (fed by identity's events, see denylist.py) does not
 refuse its user or session. Claims read: `sub`, `school_id`, `roles` (a list, or a
-space-separated string), `sid` (the session), `client_id`, `iat`.
+space-separated string), `sid` (the session), `client_id`, `iat`, `scope`.
+
+A service's own token (client_credentials: `roles` = ["service"], `sub` = its client id)
+may lack `school_id` when the service works for the whole platform; its principal then
+has the school "" and so matches no school's records. `require_auth` lets users only;
+a view that serves services says so with `require_roles(SERVICE, ...)`.
 """
 
 from __future__ import annotations
@@ -92,6 +97,16 @@ class Principal:
         return not self.roles.isdisjoint(roles)
 
     @property
+    def is_service(self) -> bool:
+        """A service calling as itself, not on behalf of a person."""
+        return SERVICE in self.roles
+
+    @property
+    def scopes(self) -> frozenset[str]:
+        scope = self.claims.get("scope")
+        return frozenset(scope.split()) if isinstance(scope, str) else frozenset()
+
+    @property
     def issued_at(self) -> datetime | None:
         iat = self.claims.get("iat")
         return datetime.fromtimestamp(iat, UTC) if isinstance(iat, int | float) else None
@@ -118,10 +133,14 @@ def _roles_of(claims: Mapping[str, Any]) -> frozenset[str]:
 
 
 def principal_from_claims(claims: Mapping[str, Any]) -> Principal:
+    roles = _roles_of(claims)
+    school_id = claims.get("school_id")
+    if not school_id and SERVICE not in roles:
+        raise MissingClaimError("school_id")  # only a platform service belongs to no school
     return Principal(
         user_id=str(claims["sub"]),
-        school_id=str(claims["school_id"]),
-        roles=_roles_of(claims),
+        school_id=str(school_id or ""),
+        roles=roles,
         session_id=claims.get("sid"),
         client_id=claims.get("client_id"),
         claims=MappingProxyType(dict(claims)),
@@ -179,7 +198,6 @@ class TokenVerifier:
             "iss": {"essential": True, "value": self.issuer},
             "sub": {"essential": True},
             "exp": {"essential": True},
-            "school_id": {"essential": True},
         }
         if self.audience is not None:
             options["aud"] = {"essential": True, "value": self.audience}
@@ -345,7 +363,10 @@ View = TypeVar("View", bound=Callable[..., Any])
 
 
 def require_auth(view: View) -> View:
-    """The view runs only with a valid, not revoked token; `g.principal` says whose."""
+    """The view runs only with a user's valid, not revoked token; `g.principal` says whose.
+
+    A service's own token is refused (403): such a view acts for a person.
+    """
     return _guarded(view, frozenset())
 
 
@@ -361,6 +382,8 @@ def _guarded(view: View, roles: frozenset[str]) -> View:
     @wraps(view)
     def guarded(*args: Any, **kwargs: Any) -> Any:
         principal = authenticate()
+        if principal.is_service and SERVICE not in roles:
+            raise ApiError(403, "forbidden", "This is for users, not for services.")
         if roles and not principal.has_any_role(*roles):
             raise ApiError(403, "forbidden", "Your role does not allow this.")
         g.principal = principal
