@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import hmac
+import re
 import secrets
 import sys
 from dataclasses import dataclass
@@ -29,6 +30,8 @@ GRANTS_OF_KIND = {
     APPLICATION: ["authorization_code", "refresh_token"],
 }
 SECRET_METHODS = ("client_secret_basic", "client_secret_post")
+# Sessions and refresh tokens name their client in 40 characters.
+CLIENT_ID = re.compile(r"[a-z0-9][a-z0-9._-]{1,39}")
 
 
 def secret_digest(secret: str) -> str:
@@ -107,6 +110,10 @@ def register_client(
     public: bool = False,
 ) -> str | None:
     """Register a client; returns its secret (None for a public application)."""
+    if not CLIENT_ID.fullmatch(client_id):
+        raise ValueError("a client id is 2-40 of a-z, 0-9, '.', '_', '-'")
+    if session.get(OAuthClient, client_id) is not None:
+        raise ValueError(f"the client {client_id} exists already")
     if kind not in GRANTS_OF_KIND:
         raise ValueError(f"kind must be one of {sorted(GRANTS_OF_KIND)}")
     if kind == SERVICE and public:

@@ -14,12 +14,11 @@ refresh token.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import secrets
 import time
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -35,9 +34,11 @@ from identity import audit
 from identity.models import Account, LoginSession, RefreshToken
 from identity.oauth.addresses import client_address
 from identity.oauth.clients import SECRET_METHODS, RegisteredClient, find_client
+from identity.oauth.codes import CodeGrant, S256Required
 from identity.oauth.keys import KeyRing
 from identity.oauth.login import InvalidCredentials, authenticate
 from identity.oauth.sessions import revoke_session
+from identity.oauth.signed_in import SignedIn, digest
 from schoolkit.auth import JsonWebToken
 from schoolkit.events import as_utc
 from schoolkit.web import current_kit, db_session
@@ -81,22 +82,6 @@ class Client(ClientMixin):
 
     def check_grant_type(self, grant_type: str) -> bool:
         return grant_type in self.grant_types
-
-
-@dataclass
-class SignedIn:
-    """The user a grant authenticated, with the session the tokens belong to."""
-
-    account: Account
-    session_id: str | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
-
-    def get_user_id(self) -> str:
-        return self.account.id
-
-
-def digest(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 class PasswordGrant(grants.ResourceOwnerPasswordCredentialsGrant):
@@ -292,11 +277,13 @@ def _service_claims(client: RegisteredClient, scope: str | None) -> dict[str, An
 
 
 def _lifetime_claims() -> dict[str, Any]:
-    now = int(time.time())
+    now = time.time()
     return {
         "iss": current_kit().settings.token_issuer,
-        "iat": now,
-        "exp": now + ACCESS_TOKEN_SECONDS,
+        # Milliseconds (RFC 7519 allows a fraction): a token issued just after a
+        # revocation in the same second must not be mistaken for one issued before it.
+        "iat": round(now, 3),
+        "exp": int(now) + ACCESS_TOKEN_SECONDS,
         "jti": uuid.uuid4().hex,
     }
 
@@ -352,6 +339,7 @@ def create_authorization_server(app: Flask) -> AuthorizationServer:
     server.register_grant(PasswordGrant)
     server.register_grant(RefreshGrant)
     server.register_grant(ServiceGrant)
+    server.register_grant(CodeGrant, [S256Required()])
     server.register_token_generator("default", issue_tokens)
     server.register_endpoint(Revocation)
     return server
