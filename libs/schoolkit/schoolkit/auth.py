@@ -147,11 +147,26 @@ def principal_from_claims(claims: Mapping[str, Any]) -> Principal:
     )
 
 
+@dataclass(frozen=True)
+class _Verified:
+    principal: Principal
+    expires_at: float
+    key_generation: int
+
+
 class TokenVerifier:
     """Verifies access tokens against a JWKS fetched over HTTP and cached.
 
     An unknown `kid` triggers a refetch (key rotation), at most once per
     `refresh_interval` so a flood of forged tokens cannot hammer identity.
+
+    A client sends the same token with every request for its whole life, and checking
+    its RSA signature and claims again each time cost a service about a third of a
+    minimal request (bench/identity). So up to `cache_size` tokens that verified are
+    remembered, by their exact text, with the key set that verified them: a known token
+    costs a dictionary lookup and its `exp` check. A new key set (rotation, withdrawal)
+    or an old one (`max_key_age`) sends every token through the full check again, and
+    the deny-list is asked on every request regardless (`authenticate`).
     """
 
     def __init__(
@@ -164,6 +179,7 @@ class TokenVerifier:
         refresh_interval: float = 10.0,
         max_key_age: float = 300.0,
         http_timeout: float = 3.0,
+        cache_size: int = 4096,
     ) -> None:
         self.jwks_url = jwks_url
         self.issuer = issuer
@@ -177,11 +193,36 @@ class TokenVerifier:
         self._fetched_at = 0.0
         self._attempted_at: float | None = None
         self._lock = threading.Lock()
+        self.cache_size = cache_size
+        self._verified: dict[str, _Verified] = {}
+        self._key_generation = 0
 
     def verify(self, token: str) -> Principal:
         # Only compact JWS: a five-part JWE is not an access token of ours.
         if token.count(".") != 2:
             raise TokenRejected("The token is malformed.")
+        known = self._verified.get(token)
+        if known is not None and self._still_trusted(known):
+            if known.expires_at < time.time() - self.leeway:
+                raise TokenRejected("The token has expired.")
+            return known.principal
+        generation = self._key_generation
+        principal = self._check(token)
+        self._remember(token, principal, generation)
+        return principal
+
+    def _still_trusted(self, known: _Verified) -> bool:
+        fresh_keys = time.monotonic() - self._fetched_at <= self.max_key_age
+        return fresh_keys and known.key_generation == self._key_generation
+
+    def _remember(self, token: str, principal: Principal, generation: int) -> None:
+        if self.cache_size <= 0:
+            return
+        if len(self._verified) >= self.cache_size:
+            self._verified = {}  # start over: simpler and safer across threads than LRU
+        self._verified[token] = _Verified(principal, float(principal.claims["exp"]), generation)
+
+    def _check(self, token: str) -> Principal:
         try:
             claims = self._jwt.decode(token, self._key_for, claims_options=self._claims_options())
             claims.validate(leeway=self.leeway)
@@ -218,6 +259,9 @@ class TokenVerifier:
         if (self._keys is None or stale) and self._may_refetch():
             self._fetch()
         if self._keys is None:
+            with self._lock:
+                pass  # another thread's first fetch may be in flight: wait for its outcome
+        if self._keys is None:
             raise KeysUnavailable("identity's keys cannot be fetched")
         return self._keys
 
@@ -243,6 +287,8 @@ class TokenVerifier:
             try:
                 self._keys = JsonWebKey.import_key_set(self.load_jwks())
                 self._fetched_at = time.monotonic()
+                self._key_generation += 1
+                self._verified = {}
             except (requests.RequestException, ValueError, JoseError) as error:
                 log.warning("cannot fetch the JWKS", extra={"error_type": type(error).__name__})
 

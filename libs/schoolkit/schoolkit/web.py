@@ -136,7 +136,10 @@ def create_service_app(
     app.extensions["schoolkit"] = ServiceKit(
         settings=settings,
         database=database,
-        token_verifier=token_verifier or TokenVerifier(settings.jwks_url, settings.token_issuer),
+        token_verifier=token_verifier
+        or TokenVerifier(
+            settings.jwks_url, settings.token_issuer, cache_size=settings.token_cache_size
+        ),
         deny_list=deny_list or TableDenyList(database, settings.deny_list_refresh_seconds),
         readiness=Readiness(database, settings.amqp_url),
         title=title or settings.service.capitalize(),

@@ -230,3 +230,26 @@ def test_the_principal_of_a_service_names_its_scopes(identity) -> None:
     assert principal.is_service
     assert principal.scopes == frozenset({"people.read", "marks.read"})
     assert not verifier.verify(identity.issue()).is_service
+
+
+def test_a_remembered_token_whose_key_was_withdrawn_is_refused_after_the_next_fetch(
+    identity,
+) -> None:
+    verifier = TokenVerifier(identity.jwks_url, "test-identity", refresh_interval=0.0)
+    withdrawn = identity.keys[0]
+    remembered = identity.issue(key=withdrawn)
+    verifier.verify(remembered)
+    new_key = identity.new_key("key-2")
+    identity.publish(new_key)
+    verifier.verify(identity.issue(key=new_key))  # an unknown kid: the set is fetched again
+    with pytest.raises(TokenRejected):
+        verifier.verify(remembered)
+
+
+def test_a_remembered_token_still_expires(identity) -> None:
+    verifier = TokenVerifier(identity.jwks_url, "test-identity", leeway=0)
+    token = identity.issue(exp=int(time.time()) + 1)
+    assert verifier.verify(token).user_id == "user-1"
+    time.sleep(2.1)
+    with pytest.raises(TokenRejected, match="expired"):
+        verifier.verify(token)
