@@ -290,3 +290,27 @@ def test_discovery_names_the_authorization_endpoint_and_s256(provider: Provider)
         document["grant_types_supported"]
     )
     assert document["code_challenge_methods_supported"] == ["S256"]
+
+
+def test_the_application_refreshes_its_tokens_and_keeps_its_scope(
+    provider: Provider, application: str
+) -> None:
+    verifier, challenge = pkce()
+    code = code_from(
+        sign_in(provider, requests.Session(), authorize_params(challenge), "admin", ADMIN_PASSWORD)
+    )
+    first = exchange(provider, code, verifier).json()
+    form = {
+        "grant_type": "refresh_token",
+        "refresh_token": first["refresh_token"],
+        "client_id": APP,
+    }
+    as_web = {**form, "client_id": "web"}
+    assert requests.post(provider.api("/oauth/token"), data=as_web, timeout=10).status_code == 400
+    answer = requests.post(provider.api("/oauth/token"), data=form, timeout=10)
+    assert answer.status_code == 200, answer.text
+    principal = TokenVerifier(provider.api("/oauth/jwks"), "school-identity").verify(
+        answer.json()["access_token"]
+    )
+    assert principal.client_id == APP
+    assert principal.scopes == frozenset({"diary.read"})

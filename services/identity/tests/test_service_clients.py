@@ -159,3 +159,15 @@ def test_the_secret_is_kept_only_as_a_digest(
         assert row is not None
         assert secret not in (row.secret_digest or "")
         assert row.secret_digest == clients.secret_digest(secret)
+
+
+def test_registering_a_client_twice_or_under_a_bad_id_fails_with_a_message(
+    provider: Provider, add_client: Callable[..., str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    add_client("journal-sync")
+    assert clients.main(["journal-sync"]) == 2
+    assert "exists already" in capsys.readouterr().err
+    assert clients.main(["Journal Sync!"]) == 2
+    assert "client id" in capsys.readouterr().err
+    assert clients.main(["timetable-app", "--kind", "application"]) == 2
+    assert "redirect URI" in capsys.readouterr().err
