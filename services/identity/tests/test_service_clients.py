@@ -14,7 +14,7 @@ from schoolkit.auth import SERVICE, TokenVerifier, require_auth, require_roles
 from schoolkit.settings import Settings
 from schoolkit.web import create_service_app
 
-from .conftest import SCHOOL, Provider
+from .conftest import ADMIN_PASSWORD, SCHOOL, Provider
 
 ISSUER = "school-identity"
 
@@ -171,3 +171,24 @@ def test_registering_a_client_twice_or_under_a_bad_id_fails_with_a_message(
     assert "client id" in capsys.readouterr().err
     assert clients.main(["timetable-app", "--kind", "application"]) == 2
     assert "redirect URI" in capsys.readouterr().err
+
+
+def test_a_first_party_app_cannot_give_its_user_tokens_scopes(provider: Provider) -> None:
+    answer = requests.post(
+        provider.api("/oauth/token"),
+        data={
+            "grant_type": "password",
+            "username": "admin",
+            "password": ADMIN_PASSWORD,
+            "client_id": "web",
+            "school_id": SCHOOL,
+            "scope": "people.write service",
+        },
+        timeout=10,
+    )
+    assert answer.status_code == 200
+    principal = TokenVerifier(provider.api("/oauth/jwks"), ISSUER).verify(
+        answer.json()["access_token"]
+    )
+    assert principal.scopes == frozenset()
+    assert principal.roles == frozenset({"administrator"})

@@ -256,10 +256,11 @@ def _user_claims(
         "sid": user.session_id,
         "client_id": client.client_id,
     }
+    granted = client.get_allowed_scope(scope)  # never more than the client may have
     if account.must_change_password:
         claims["scope"] = "password_change"
-    elif scope:
-        claims["scope"] = scope
+    elif granted:
+        claims["scope"] = granted
     return claims
 
 
