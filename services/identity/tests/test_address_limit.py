@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import http.client
 import threading
 from collections.abc import Callable, Iterator
+from urllib.parse import urlencode
 
 import pytest
 import requests
@@ -11,6 +13,7 @@ from werkzeug.serving import make_server
 
 from identity.app import create_app
 from identity.oauth.addresses import MAX_FAILURES, client_address
+from schoolkit.gateway import Gateway, new_session, routes_from_table
 from schoolkit.settings import Settings
 
 from .conftest import SCHOOL, Provider
@@ -83,3 +86,43 @@ def test_the_client_address_comes_from_a_trusted_proxy_only(provider: Provider) 
         environ_base={"REMOTE_ADDR": "127.0.0.1"}, headers=through_gateway
     ):
         assert client_address() == ATTACKER
+
+
+@pytest.fixture
+def gateway(provider: Provider, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """The local gateway in front of identity; only it (127.0.0.1) is a trusted proxy, so
+    clients on other loopback addresses stand for addresses on the internet."""
+    monkeypatch.setenv("IDENTITY_TRUSTED_PROXIES", "127.0.0.1/32")
+    port = int(provider.url.rsplit(":", 1)[1])
+    table = {"services": {"identity": {"web_port": port, "routes": ["/api/identity/"]}}}
+    server = make_server("127.0.0.1", 0, Gateway(routes_from_table(table), new_session()))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"127.0.0.1:{server.server_port}"
+    server.shutdown()
+
+
+def login_through(gateway: str, source: str, login: str, password: str, claimed: str) -> int:
+    """A login from `source`, which claims to be `claimed` in its own X-Forwarded-For."""
+    host, port = gateway.split(":")
+    connection = http.client.HTTPConnection(host, int(port), timeout=10, source_address=(source, 0))
+    form = {"grant_type": "password", "username": login, "password": password, "client_id": "web"}
+    headers = {
+        "Content-Type": "application/x-www-form-urlencoded",
+        "X-Forwarded-For": claimed,
+    }
+    connection.request("POST", "/api/identity/oauth/token", urlencode(form), headers)
+    status = connection.getresponse().status
+    connection.close()
+    return status
+
+
+def test_through_the_gateway_a_client_cannot_escape_the_limit_by_claiming_other_addresses(
+    provider: Provider, gateway: str, make_person: Callable
+) -> None:
+    make_person(login="pupil")
+    for attempt in range(MAX_FAILURES):
+        claimed = f"192.0.2.{attempt + 1}"  # a new address every time, all of them lies
+        assert login_through(gateway, "127.0.0.2", f"guess-{attempt}", "wrong", claimed) == 400
+    assert login_through(gateway, "127.0.0.2", "pupil", PASSWORD, "192.0.2.200") == 400
+    assert login_through(gateway, "127.0.0.3", "pupil", PASSWORD, "192.0.2.1") == 200

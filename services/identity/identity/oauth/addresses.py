@@ -14,6 +14,7 @@ attacker elsewhere cannot keep a user out this way.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import os
 from datetime import datetime, timedelta
@@ -32,11 +33,6 @@ WINDOW = timedelta(minutes=float(os.environ.get("IDENTITY_ADDRESS_WINDOW_MINUTES
 REFUSE_FOR = timedelta(minutes=float(os.environ.get("IDENTITY_ADDRESS_REFUSE_MINUTES") or 15))
 # Loopback and private networks: where the gateway and the containers' proxies live.
 DEFAULT_TRUSTED = "127.0.0.0/8,::1/128,10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,fc00::/7"
-TRUSTED_PROXIES = tuple(
-    ipaddress.ip_network(network.strip())
-    for network in (os.environ.get("IDENTITY_TRUSTED_PROXIES") or DEFAULT_TRUSTED).split(",")
-    if network.strip()
-)
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 
@@ -62,7 +58,13 @@ def _parsed(text: str | None) -> Address | None:
 
 
 def _is_trusted(address: Address) -> bool:
-    return any(address in network for network in TRUSTED_PROXIES)
+    configured = os.environ.get("IDENTITY_TRUSTED_PROXIES") or DEFAULT_TRUSTED
+    return any(address in network for network in _networks(configured))
+
+
+@functools.lru_cache(maxsize=4)
+def _networks(configured: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    return tuple(ipaddress.ip_network(n.strip()) for n in configured.split(",") if n.strip())
 
 
 def is_refused(session: Session, address: str | None, now: datetime) -> bool:
