@@ -314,3 +314,26 @@ def test_the_application_refreshes_its_tokens_and_keeps_its_scope(
     )
     assert principal.client_id == APP
     assert principal.scopes == frozenset({"diary.read"})
+
+
+def test_what_the_application_sends_is_shown_as_text_never_as_markup(
+    provider: Provider, application: str
+) -> None:
+    _, challenge = pkce()
+    hostile = '"><script>alert(1)</script>'
+    page = requests.get(
+        provider.api("/oauth/authorize"),
+        params=authorize_params(challenge, state=hostile),
+        timeout=10,
+    )
+    assert page.status_code == 200
+    assert "<script>" not in page.text
+    assert hidden_fields(page.text)["state"] == "&#34;&gt;&lt;script&gt;alert(1)&lt;/script&gt;"
+
+
+def test_an_application_is_registered_only_with_absolute_addresses_without_fragments(
+    provider: Provider,
+) -> None:
+    for uri in ("/callback", "https://timetable.example/cb#x", "https://t.example/" + "a" * 500):
+        with provider.database.transaction() as session, pytest.raises(ValueError):
+            register_client(session, APP, kind=APPLICATION, redirect_uris=[uri], public=True)

@@ -15,6 +15,7 @@ import re
 import secrets
 import sys
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from authlib.oauth2.rfc6749 import ClientMixin
 from sqlalchemy.orm import Session
@@ -32,6 +33,7 @@ GRANTS_OF_KIND = {
 SECRET_METHODS = ("client_secret_basic", "client_secret_post")
 # Sessions and refresh tokens name their client in 40 characters.
 CLIENT_ID = re.compile(r"[a-z0-9][a-z0-9._-]{1,39}")
+MAX_REDIRECT_LENGTH = 500  # authorization_codes.redirect_uri
 
 
 def secret_digest(secret: str) -> str:
@@ -120,6 +122,9 @@ def register_client(
         raise ValueError("a service client must have a secret")
     if kind == APPLICATION and not redirect_uris:
         raise ValueError("an application needs at least one redirect URI")
+    for uri in redirect_uris or []:
+        if not _acceptable_redirect(uri):
+            raise ValueError(f"not an absolute redirect URI without a fragment: {uri[:80]}")
     secret = None if public else secrets.token_urlsafe(32)
     session.add(
         OAuthClient(
@@ -134,6 +139,17 @@ def register_client(
     )
     session.flush()
     return secret
+
+
+def _acceptable_redirect(uri: str) -> bool:
+    """Absolute, no fragment (RFC 6749 §3.1.2); a private scheme of a native app is fine."""
+    parts = urlsplit(uri)
+    return (
+        bool(parts.scheme)
+        and bool(parts.netloc or parts.path)
+        and not parts.fragment
+        and (len(uri) <= MAX_REDIRECT_LENGTH)
+    )
 
 
 def _arguments(argv: list[str] | None) -> argparse.Namespace:
