@@ -9,9 +9,12 @@ from urllib.parse import urlencode
 
 import pytest
 import requests
+from sqlalchemy import select
+from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.serving import make_server
 
 from identity.app import create_app
+from identity.models import AuditEntry
 from identity.oauth.addresses import MAX_FAILURES, client_address
 from schoolkit.gateway import Gateway, new_session, routes_from_table
 from schoolkit.settings import Settings
@@ -126,3 +129,19 @@ def test_through_the_gateway_a_client_cannot_escape_the_limit_by_claiming_other_
         assert login_through(gateway, "127.0.0.2", f"guess-{attempt}", "wrong", claimed) == 400
     assert login_through(gateway, "127.0.0.2", "pupil", PASSWORD, "192.0.2.200") == 400
     assert login_through(gateway, "127.0.0.3", "pupil", PASSWORD, "192.0.2.1") == 200
+
+
+def test_behind_a_proxy_fix_the_address_it_names_is_used_and_not_walked_again(
+    provider: Provider,
+) -> None:
+    app = create_app(Settings.from_env("identity", database_url=str(provider.database.engine.url)))
+    app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1)  # type: ignore[method-assign]
+    # A client on the school's own network names another address in front of its own.
+    forged = {"X-Forwarded-For": "192.0.2.1, 10.0.0.7"}
+    form = {"grant_type": "password", "username": "x", "password": "y", "client_id": "web"}
+    app.test_client().post("/api/identity/oauth/token", data=form, headers=forged)
+    with provider.database.transaction() as session:
+        ips = session.scalars(
+            select(AuditEntry.ip).where(AuditEntry.outcome == "unknown_login")
+        ).all()
+    assert ips == ["10.0.0.7"]

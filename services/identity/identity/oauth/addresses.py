@@ -38,6 +38,10 @@ Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 def client_address() -> str | None:
     """The address of whoever sent this request, through trusted proxies only."""
+    if "werkzeug.proxy_fix.orig" in request.environ:
+        # A ProxyFix in front has already taken the proxies' hops off the header: walking
+        # it again would believe what a client wrote there itself.
+        return request.remote_addr
     address = _parsed(request.remote_addr)
     if address is None:
         return None
