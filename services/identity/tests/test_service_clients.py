@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import Any
 
@@ -192,3 +193,15 @@ def test_a_first_party_app_cannot_give_its_user_tokens_scopes(provider: Provider
     )
     assert principal.scopes == frozenset()
     assert principal.roles == frozenset({"administrator"})
+
+
+def test_neither_the_secret_nor_the_token_reaches_the_log_even_at_debug(
+    provider: Provider, add_client: Callable[..., str], caplog: pytest.LogCaptureFixture
+) -> None:
+    secret = add_client("journal-sync", "--school", SCHOOL)
+    caplog.set_level(logging.DEBUG)
+    answer = service_token(provider, "journal-sync", secret)
+    assert answer.status_code == 200
+    assert caplog.records  # the request was logged, at least its access line
+    assert answer.json()["access_token"] not in caplog.text
+    assert secret not in caplog.text

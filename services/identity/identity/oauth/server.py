@@ -14,6 +14,7 @@ refresh token.
 
 from __future__ import annotations
 
+import logging
 import os
 import secrets
 import time
@@ -336,6 +337,8 @@ def keyring() -> KeyRing:
 
 
 def create_authorization_server(app: Flask) -> AuthorizationServer:
+    # Authlib logs every issued token at DEBUG: never, even in a process run at DEBUG.
+    logging.getLogger("authlib").setLevel(logging.INFO)
     server = AuthorizationServer(app, query_client=query_client, save_token=save_token)
     server.register_grant(PasswordGrant)
     server.register_grant(RefreshGrant)
