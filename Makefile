@@ -28,6 +28,7 @@ format: install
 bench: install
 	$(BIN)/python bench/bus/run.py
 	$(BIN)/python bench/erasure/run.py
+	$(BIN)/python bench/identity/run.py
 
 install: $(VENV)/.installed
 

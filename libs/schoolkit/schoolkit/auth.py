@@ -3,7 +3,12 @@
 A token is accepted when its signature, `exp`, `nbf` and `iss` hold, it names `sub` and
 `school_id`, and the deny-list (fed by identity's events, see denylist.py) does not
 refuse its user or session. Claims read: `sub`, `school_id`, `roles` (a list, or a
-space-separated string), `sid` (the session), `client_id`, `iat`.
+space-separated string), `sid` (the session), `client_id`, `iat`, `scope`.
+
+A service's own token (client_credentials: `roles` = ["service"], `sub` = its client id)
+may lack `school_id` when the service works for the whole platform; its principal then
+has the school "" and so matches no school's records. `require_auth` lets users only;
+a view that serves services says so with `require_roles(SERVICE, ...)`.
 """
 
 from __future__ import annotations
@@ -92,6 +97,16 @@ class Principal:
         return not self.roles.isdisjoint(roles)
 
     @property
+    def is_service(self) -> bool:
+        """A service calling as itself, not on behalf of a person."""
+        return SERVICE in self.roles
+
+    @property
+    def scopes(self) -> frozenset[str]:
+        scope = self.claims.get("scope")
+        return frozenset(scope.split()) if isinstance(scope, str) else frozenset()
+
+    @property
     def issued_at(self) -> datetime | None:
         iat = self.claims.get("iat")
         return datetime.fromtimestamp(iat, UTC) if isinstance(iat, int | float) else None
@@ -118,14 +133,25 @@ def _roles_of(claims: Mapping[str, Any]) -> frozenset[str]:
 
 
 def principal_from_claims(claims: Mapping[str, Any]) -> Principal:
+    roles = _roles_of(claims)
+    school_id = claims.get("school_id")
+    if not school_id and SERVICE not in roles:
+        raise MissingClaimError("school_id")  # only a platform service belongs to no school
     return Principal(
         user_id=str(claims["sub"]),
-        school_id=str(claims["school_id"]),
-        roles=_roles_of(claims),
+        school_id=str(school_id or ""),
+        roles=roles,
         session_id=claims.get("sid"),
         client_id=claims.get("client_id"),
         claims=MappingProxyType(dict(claims)),
     )
+
+
+@dataclass(frozen=True)
+class _Verified:
+    principal: Principal
+    expires_at: float
+    key_generation: int
 
 
 class TokenVerifier:
@@ -133,6 +159,14 @@ class TokenVerifier:
 
     An unknown `kid` triggers a refetch (key rotation), at most once per
     `refresh_interval` so a flood of forged tokens cannot hammer identity.
+
+    A client sends the same token with every request for its whole life, and checking
+    its RSA signature and claims again each time cost a service about a third of a
+    minimal request (bench/identity). So up to `cache_size` tokens that verified are
+    remembered, by their exact text, with the key set that verified them: a known token
+    costs a dictionary lookup and its `exp` check. A new key set (rotation, withdrawal)
+    or an old one (`max_key_age`) sends every token through the full check again, and
+    the deny-list is asked on every request regardless (`authenticate`).
     """
 
     def __init__(
@@ -145,6 +179,7 @@ class TokenVerifier:
         refresh_interval: float = 10.0,
         max_key_age: float = 300.0,
         http_timeout: float = 3.0,
+        cache_size: int = 4096,
     ) -> None:
         self.jwks_url = jwks_url
         self.issuer = issuer
@@ -158,11 +193,36 @@ class TokenVerifier:
         self._fetched_at = 0.0
         self._attempted_at: float | None = None
         self._lock = threading.Lock()
+        self.cache_size = cache_size
+        self._verified: dict[str, _Verified] = {}
+        self._key_generation = 0
 
     def verify(self, token: str) -> Principal:
         # Only compact JWS: a five-part JWE is not an access token of ours.
         if token.count(".") != 2:
             raise TokenRejected("The token is malformed.")
+        known = self._verified.get(token)
+        if known is not None and self._still_trusted(known):
+            if known.expires_at < time.time() - self.leeway:
+                raise TokenRejected("The token has expired.")
+            return known.principal
+        generation = self._key_generation
+        principal = self._check(token)
+        self._remember(token, principal, generation)
+        return principal
+
+    def _still_trusted(self, known: _Verified) -> bool:
+        fresh_keys = time.monotonic() - self._fetched_at <= self.max_key_age
+        return fresh_keys and known.key_generation == self._key_generation
+
+    def _remember(self, token: str, principal: Principal, generation: int) -> None:
+        if self.cache_size <= 0:
+            return
+        if len(self._verified) >= self.cache_size:
+            self._verified = {}  # start over: simpler and safer across threads than LRU
+        self._verified[token] = _Verified(principal, float(principal.claims["exp"]), generation)
+
+    def _check(self, token: str) -> Principal:
         try:
             claims = self._jwt.decode(token, self._key_for, claims_options=self._claims_options())
             claims.validate(leeway=self.leeway)
@@ -179,7 +239,6 @@ class TokenVerifier:
             "iss": {"essential": True, "value": self.issuer},
             "sub": {"essential": True},
             "exp": {"essential": True},
-            "school_id": {"essential": True},
         }
         if self.audience is not None:
             options["aud"] = {"essential": True, "value": self.audience}
@@ -199,6 +258,9 @@ class TokenVerifier:
         stale = time.monotonic() - self._fetched_at > self.max_key_age
         if (self._keys is None or stale) and self._may_refetch():
             self._fetch()
+        if self._keys is None:
+            with self._lock:
+                pass  # another thread's first fetch may be in flight: wait for its outcome
         if self._keys is None:
             raise KeysUnavailable("identity's keys cannot be fetched")
         return self._keys
@@ -225,6 +287,8 @@ class TokenVerifier:
             try:
                 self._keys = JsonWebKey.import_key_set(self.load_jwks())
                 self._fetched_at = time.monotonic()
+                self._key_generation += 1
+                self._verified = {}
             except (requests.RequestException, ValueError, JoseError) as error:
                 log.warning("cannot fetch the JWKS", extra={"error_type": type(error).__name__})
 
@@ -346,7 +410,10 @@ View = TypeVar("View", bound=Callable[..., Any])
 
 
 def require_auth(view: View) -> View:
-    """The view runs only with a valid, not revoked token; `g.principal` says whose."""
+    """The view runs only with a user's valid, not revoked token; `g.principal` says whose.
+
+    A service's own token is refused (403): such a view acts for a person.
+    """
     return _guarded(view, frozenset())
 
 
@@ -362,6 +429,8 @@ def _guarded(view: View, roles: frozenset[str]) -> View:
     @wraps(view)
     def guarded(*args: Any, **kwargs: Any) -> Any:
         principal = authenticate()
+        if principal.is_service and SERVICE not in roles:
+            raise ApiError(403, "forbidden", "This is for users, not for services.")
         if roles and not principal.has_any_role(*roles):
             raise ApiError(403, "forbidden", "Your role does not allow this.")
         g.principal = principal

@@ -57,6 +57,9 @@ class Settings:
     consumer_prefetch: int = 100
     jwks_url: str = "http://127.0.0.1:8080/api/identity/oauth/jwks"
     token_issuer: str = "school-identity"  # noqa: S105 - an issuer name, not a secret
+    # Access tokens whose signature this process has verified, kept until they expire
+    # (auth.py); 0 verifies every request's signature anew.
+    token_cache_size: int = 4096
     # How old the deny-list snapshot of a web process may get: the delay of a block.
     deny_list_refresh_seconds: float = 0.25
     contracts_dir: Path = field(default_factory=lambda: project_root() / "contracts")
@@ -64,10 +67,6 @@ class Settings:
     log_level: str = "INFO"
     # The worker process serves its own /metrics here; 0 means it does not serve them.
     worker_metrics_port: int = 0
-    # Proxies in front of the web process (the gateway): their X-Forwarded-For/-Proto/-Host
-    # name the client, so per-address limits and secure cookies see the real one. 0 when
-    # the service is reachable directly.
-    proxy_hops: int = 1
 
     @classmethod
     def from_env(cls, service: str, **overrides: object) -> Settings:
@@ -94,12 +93,12 @@ class Settings:
             "consumer_prefetch": _env_int("CONSUMER_PREFETCH", 100),
             "jwks_url": _env("IDENTITY_JWKS_URL", "http://127.0.0.1:8080/api/identity/oauth/jwks"),
             "token_issuer": _env("TOKEN_ISSUER", "school-identity"),
+            "token_cache_size": _env_int("TOKEN_CACHE_SIZE", 4096),
             "deny_list_refresh_seconds": _env_float("DENY_LIST_REFRESH_SECONDS", 0.25),
             "contracts_dir": Path(_env("SCHOOL_CONTRACTS_DIR", str(root / "contracts"))),
             "var_dir": var_dir,
             "log_level": _env("LOG_LEVEL", "INFO"),
             "worker_metrics_port": _env_int("WORKER_METRICS_PORT", 0),
-            "proxy_hops": _env_int("PROXY_HOPS", 1),
         }
         values.update(overrides)
         return cls(**values)  # type: ignore[arg-type]

@@ -20,7 +20,6 @@ import pika
 from flask import Blueprint, Flask, Response, current_app, g, jsonify, request
 from marshmallow import Schema
 from sqlalchemy.orm import Session
-from werkzeug.middleware.proxy_fix import ProxyFix
 
 from schoolkit.auth import DenyList, TableDenyList, TokenVerifier
 from schoolkit.context import SANE_ID, correlation_id_var, new_id, request_id_var
@@ -137,16 +136,16 @@ def create_service_app(
     app.extensions["schoolkit"] = ServiceKit(
         settings=settings,
         database=database,
-        token_verifier=token_verifier or TokenVerifier(settings.jwks_url, settings.token_issuer),
+        token_verifier=token_verifier
+        or TokenVerifier(
+            settings.jwks_url, settings.token_issuer, cache_size=settings.token_cache_size
+        ),
         deny_list=deny_list or TableDenyList(database, settings.deny_list_refresh_seconds),
         readiness=Readiness(database, settings.amqp_url),
         title=title or settings.service.capitalize(),
         version=_service_version(settings.service),
         openapi_schemas=dict(openapi_schemas or {}),
     )
-    if settings.proxy_hops:
-        hops = settings.proxy_hops
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
     _install_request_hooks(app)
     register_error_handlers(app)
     _register_kit_routes(app, settings.service)

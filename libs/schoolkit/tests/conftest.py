@@ -13,6 +13,7 @@ from marshmallow import Schema, fields
 from sqlalchemy import insert, select
 
 # The kit's own authlib import, which keeps authlib's deprecation warning quiet.
+from schoolkit import auth
 from schoolkit.auth import (
     DIRECTOR,
     TokenVerifier,
@@ -76,6 +77,13 @@ def demo_blueprint() -> Blueprint:
     @require_roles(DIRECTOR)
     def staff_room() -> Any:
         return {"welcome": g.principal.user_id}
+
+    @blueprint.get("/sync")
+    @require_roles(auth.SERVICE)
+    def sync() -> Any:
+        """A view for other services' own tokens, never for a person's."""
+        principal = g.principal
+        return {"client": principal.user_id, "school_id": principal.school_id}
 
     @blueprint.post("/boom")
     def boom() -> Any:

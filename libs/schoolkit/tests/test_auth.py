@@ -13,6 +13,7 @@ from flask import Flask
 from schoolkit.auth import DIRECTOR, TokenRejected, TokenVerifier
 
 ITEM = "/api/demo/v1/items/1"
+SYNC = "/api/demo/v1/sync"
 STAFF_ROOM = "/api/demo/v1/staff-room"
 
 
@@ -180,3 +181,75 @@ def test_a_token_with_roles_of_a_strange_type_is_refused_not_a_crash(
 ) -> None:
     answer = app.test_client().get(ITEM, headers=auth_header(identity.issue(roles=7)))
     assert answer.status_code == 401
+
+
+def service_token(identity, **claims: object) -> str:
+    defaults: dict[str, object] = {
+        "sub": "journal-sync",
+        "client_id": "journal-sync",
+        "roles": ["service"],
+        "sid": None,
+        "scope": "people.read",
+    }
+    return identity.issue(**{**defaults, **claims})
+
+
+def test_a_service_token_opens_a_view_for_services_but_not_a_view_for_users(
+    app: Flask, identity, auth_header
+) -> None:
+    token = service_token(identity)
+    client = app.test_client()
+    served = client.get(SYNC, headers=auth_header(token))
+    assert served.status_code == 200
+    assert served.get_json() == {"client": "journal-sync", "school_id": "school-1"}
+    refused = client.get(ITEM, headers=auth_header(token))
+    assert refused.status_code == 403
+    assert refused.get_json()["error"]["code"] == "forbidden"
+
+
+def test_a_platform_service_without_a_school_is_let_into_a_view_for_services(
+    app: Flask, identity, auth_header
+) -> None:
+    answer = app.test_client().get(
+        SYNC, headers=auth_header(service_token(identity, school_id=None))
+    )
+    assert answer.status_code == 200
+    assert answer.get_json()["school_id"] == ""
+
+
+def test_a_user_token_is_forbidden_in_a_view_for_services(
+    app: Flask, identity, auth_header
+) -> None:
+    answer = app.test_client().get(SYNC, headers=auth_header(identity.issue(roles=[DIRECTOR])))
+    assert answer.status_code == 403
+
+
+def test_the_principal_of_a_service_names_its_scopes(identity) -> None:
+    verifier = TokenVerifier(identity.jwks_url, "test-identity")
+    principal = verifier.verify(service_token(identity, scope="people.read marks.read"))
+    assert principal.is_service
+    assert principal.scopes == frozenset({"people.read", "marks.read"})
+    assert not verifier.verify(identity.issue()).is_service
+
+
+def test_a_remembered_token_whose_key_was_withdrawn_is_refused_after_the_next_fetch(
+    identity,
+) -> None:
+    verifier = TokenVerifier(identity.jwks_url, "test-identity", refresh_interval=0.0)
+    withdrawn = identity.keys[0]
+    remembered = identity.issue(key=withdrawn)
+    verifier.verify(remembered)
+    new_key = identity.new_key("key-2")
+    identity.publish(new_key)
+    verifier.verify(identity.issue(key=new_key))  # an unknown kid: the set is fetched again
+    with pytest.raises(TokenRejected):
+        verifier.verify(remembered)
+
+
+def test_a_remembered_token_still_expires(identity) -> None:
+    verifier = TokenVerifier(identity.jwks_url, "test-identity", leeway=0)
+    token = identity.issue(exp=int(time.time()) + 1)
+    assert verifier.verify(token).user_id == "user-1"
+    time.sleep(2.1)
+    with pytest.raises(TokenRejected, match="expired"):
+        verifier.verify(token)

@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from identity import classes, invitations, slips
 from identity.models import Invitation, Person
+from identity.oauth.addresses import client_address
 from identity.schemas import (
     InvitationInSchema,
     InvitationSchema,
@@ -179,7 +180,7 @@ def register() -> Any:
     """
     form = load_json(RegistrationInSchema())
     session = db_session()
-    person, invitation = invitations.redeem(session, form, request.remote_addr)
+    person, invitation = invitations.redeem(session, form, client_address())
     session.commit()
     body = {"person_id": person.id, "login": form["login"], "student_id": invitation.student_id}
     return RegisteredSchema().dump(body), 201

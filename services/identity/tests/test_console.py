@@ -145,3 +145,16 @@ def test_the_audit_page_shows_logins_and_actions_without_secrets(
 
     assert "wrong_password" in page.text and "person_created" in page.text
     assert "неверный пароль здесь" not in page.text and PASSWORD not in page.text
+
+
+def test_the_cookie_is_secure_when_the_gateway_says_the_browser_came_over_https(
+    provider: Provider,
+) -> None:
+    plain = requests.get(provider.url + "/console/login", timeout=10)
+    behind_tls = requests.get(
+        provider.url + "/console/login", headers={"X-Forwarded-Proto": "https"}, timeout=10
+    )
+
+    assert "Secure" not in plain.headers["Set-Cookie"]
+    assert "Secure" in behind_tls.headers["Set-Cookie"]
+    assert "SameSite=Strict" in behind_tls.headers["Set-Cookie"]

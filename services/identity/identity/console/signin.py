@@ -17,6 +17,7 @@ from flask import Flask, abort, g, redirect, request, session, url_for
 from flask.sessions import SecureCookieSessionInterface
 
 from identity.models import Account, LoginSession
+from identity.oauth.addresses import came_over_https
 from identity.oauth.keys import sealing_key_from_env
 from schoolkit.auth import ADMINISTRATOR, CLASS_TEACHER, Principal
 from schoolkit.events import as_utc
@@ -32,7 +33,7 @@ class ConsoleCookies(SecureCookieSessionInterface):
     """Secure cookies whenever the browser came over HTTPS (directly or via the gateway)."""
 
     def get_cookie_secure(self, app: Flask) -> bool:
-        return bool(app.config["SESSION_COOKIE_SECURE"] or request.is_secure)
+        return bool(app.config["SESSION_COOKIE_SECURE"] or came_over_https())
 
 
 def configure(app: Flask) -> None:

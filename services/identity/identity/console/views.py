@@ -16,6 +16,7 @@ from identity.console import i18n, signin
 from identity.console.signin import configure as configure_cookies
 from identity.console.signin import is_administrator, signed_in
 from identity.models import Account, AuditEntry, ClassCopy, Guardianship, Person
+from identity.oauth.addresses import client_address
 from identity.oauth.login import InvalidCredentials, authenticate
 from identity.oauth.server import DEFAULT_SCHOOL
 from identity.schemas import PersonInSchema, PersonUpdateSchema, RegistrationInSchema
@@ -111,7 +112,7 @@ def login() -> Any:
             school_id=request.form.get("school_id") or DEFAULT_SCHOOL,
             login=request.form.get("login", ""),
             password=request.form.get("password", ""),
-            ip=request.remote_addr,
+            ip=client_address(),
         )
     except InvalidCredentials:
         return render("login.html", error=word("bad_login")), 401
@@ -465,7 +466,7 @@ def register() -> Any:
         return render("register.html", error=str(error.normalized_messages()), values=values), 422
     session = db_session()
     try:
-        invitations.redeem(session, form, request.remote_addr)
+        invitations.redeem(session, form, client_address())
     except ApiError as error:
         session.rollback()
         return render("register.html", error=error.message, values=values), error.status

@@ -3,19 +3,22 @@
 Every failure gets the same answer; an unknown login still costs one Argon2 verification,
 so it takes as long as a wrong password. Five failures within the lock window lock the
 account for that window (a correct password does not open it early); the lock ends by
-itself, so an attacker cannot keep a user out for good.
+itself, so an attacker cannot keep a user out for good. Failures also count against
+the address they come from (addresses.py), which is refused for a while at its limit.
 """
 
 from __future__ import annotations
 
 import os
 from datetime import UTC, datetime, timedelta
+from typing import NoReturn
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from identity import audit
 from identity.models import Account
+from identity.oauth import addresses
 from identity.passwords import DUMMY_HASH, hash_password, needs_rehash, password_matches
 from schoolkit.events import as_utc
 
@@ -30,6 +33,10 @@ class InvalidCredentials(Exception):
 def authenticate(
     session: Session, *, school_id: str, login: str, password: str, ip: str | None
 ) -> Account:
+    now = datetime.now(UTC)
+    if addresses.is_refused(session, ip, now):
+        # No Argon2 here: an address that floods us should not cost us a hash each time.
+        _fail(session, school_id, None, "address_limited", ip=ip, now=now, count=False)
     account = session.scalars(
         select(Account)
         .where(Account.school_id == school_id, Account.login == login)
@@ -37,17 +44,15 @@ def authenticate(
     ).first()
     if account is None:
         password_matches(DUMMY_HASH, password)
-        audit.record(session, school_id=school_id, action="login", outcome="unknown_login", ip=ip)
-        raise InvalidCredentials
-    now = datetime.now(UTC)
+        _fail(session, school_id, None, "unknown_login", ip=ip, now=now)
     if account.locked_until is not None and as_utc(account.locked_until) > now:
         password_matches(DUMMY_HASH, password)
-        _fail(session, account, "locked", ip)
+        _fail(session, school_id, account, "locked", ip=ip, now=now)
     if not password_matches(account.password_hash, password):
         _count_failure(account, now)
-        _fail(session, account, "wrong_password", ip)
+        _fail(session, school_id, account, "wrong_password", ip=ip, now=now)
     if account.status != "active":
-        _fail(session, account, "blocked", ip)
+        _fail(session, school_id, account, "blocked", ip=ip, now=now)
     account.failed_attempts = 0
     account.locked_until = None
     if needs_rehash(account.password_hash):
@@ -70,12 +75,23 @@ def _count_failure(account: Account, now: datetime) -> None:
         account.failed_attempts = 0
 
 
-def _fail(session: Session, account: Account, why: str, ip: str | None) -> None:
+def _fail(
+    session: Session,
+    school_id: str,
+    account: Account | None,
+    why: str,
+    *,
+    ip: str | None,
+    now: datetime,
+    count: bool = True,
+) -> NoReturn:
+    if count:
+        addresses.count_failure(session, ip, now)
     audit.record(
         session,
-        school_id=account.school_id,
+        school_id=school_id,
         action="login",
-        target_id=account.id,
+        target_id=account.id if account is not None else None,
         outcome=why,
         ip=ip,
     )

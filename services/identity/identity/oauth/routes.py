@@ -1,4 +1,5 @@
-"""The provider's endpoints under /api/identity: discovery, JWKS, token, revocation."""
+"""The provider's endpoints under /api/identity: discovery, JWKS, token, revocation and
+the authorization endpoint's login page."""
 
 from __future__ import annotations
 
@@ -6,6 +7,8 @@ from typing import Any
 
 from flask import Blueprint, current_app, request
 
+from identity.oauth import authorize_page
+from identity.oauth.clients import SECRET_METHODS
 from identity.oauth.server import ACCESS_TOKEN_SECONDS, keyring
 from schoolkit.web import current_kit, db_session
 
@@ -28,12 +31,20 @@ def discovery() -> Any:
     base = request.host_url.rstrip("/") + "/api/identity"
     return {
         "issuer": current_kit().settings.token_issuer,
+        "authorization_endpoint": f"{base}/oauth/authorize",
         "token_endpoint": f"{base}/oauth/token",
         "jwks_uri": f"{base}/oauth/jwks",
         "revocation_endpoint": f"{base}/oauth/revoke",
         "userinfo_endpoint": f"{base}/v1/me",
-        "grant_types_supported": ["password", "refresh_token"],
-        "token_endpoint_auth_methods_supported": ["none"],
+        "grant_types_supported": [
+            "password",
+            "refresh_token",
+            "client_credentials",
+            "authorization_code",
+        ],
+        "response_types_supported": ["code"],
+        "code_challenge_methods_supported": ["S256"],
+        "token_endpoint_auth_methods_supported": ["none", *SECRET_METHODS],
         "id_token_signing_alg_values_supported": ["RS256"],
         "subject_types_supported": ["public"],
         "access_token_lifetime": ACCESS_TOKEN_SECONDS,
@@ -56,9 +67,49 @@ def jwks() -> Any:
     return keys, 200, {"Cache-Control": "public, max-age=60"}
 
 
+@blueprint.get("/oauth/authorize")
+def authorize_form() -> Any:
+    """The login page of the authorization code flow (PKCE with S256 required).
+    ---
+    get:
+      parameters:
+        - {in: query, name: response_type, required: true, schema: {type: string, enum: [code]}}
+        - {in: query, name: client_id, required: true, schema: {type: string}}
+        - {in: query, name: redirect_uri, schema: {type: string}}
+        - {in: query, name: scope, schema: {type: string}}
+        - {in: query, name: state, schema: {type: string}}
+        - {in: query, name: code_challenge, required: true, schema: {type: string}}
+        - {in: query, name: code_challenge_method, required: true, schema: {type: string, enum: [S256]}}
+        - {in: query, name: lang, schema: {type: string, enum: [ru, en]}}
+      responses:
+        200:
+          description: The login form (HTML), Russian by default.
+        302:
+          description: Back to the client's redirect URI with an RFC 6749 error.
+        400:
+          description: An unknown client or redirect URI (HTML page naming the error).
+    """
+    return authorize_page.show()
+
+
+@blueprint.post("/oauth/authorize")
+def authorize() -> Any:
+    """The login form posted back: on success, a code for the client.
+    ---
+    post:
+      responses:
+        302:
+          description: Back to the client's redirect URI with `code` and `state`.
+        400:
+          description: The form again, with the one message for every failed login.
+    """
+    return authorize_page.sign_in()
+
+
 @blueprint.post("/oauth/token")
 def token() -> Any:
-    """The token endpoint (RFC 6749): `password` and `refresh_token` grants.
+    """The token endpoint (RFC 6749): `password`, `refresh_token`, `client_credentials`
+    and `authorization_code` (with the PKCE verifier) grants.
     ---
     post:
       responses:
