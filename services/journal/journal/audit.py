@@ -3,8 +3,14 @@
 Each change appends one entry per school: time, author, action, entity, and a digest of
 its before/after values; the entry's hash covers those and the previous entry's hash.
 The values themselves sit in `audit_values`, outside the chain, so an erasure deletes
-them while the chain stays verifiable. Appending reads the school's head row FOR UPDATE,
-which serialises writers of one school (and only of one school).
+them while the chain stays verifiable.
+
+Appending reads the school's head row FOR UPDATE, which serialises writers of one school
+(and only of one school). So that they queue for as short a time as possible, `record`
+only notes the change in the transaction; the entries are linked and written just
+before the transaction commits (a `before_commit` hook), and the head's lock is held
+only for those few statements and the commit itself. A rolled-back transaction leaves
+no entry, as before.
 """
 
 from __future__ import annotations
@@ -15,7 +21,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import event, select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from journal.models import AuditEntry, AuditHead, AuditValues, new_uuid
@@ -33,6 +41,29 @@ class Verdict:
         return self.first_broken_seq is None
 
 
+PENDING = "journal_audit_pending"
+
+
+@dataclass(frozen=True)
+class Change:
+    """One change of journal data, noted in the transaction until it commits."""
+
+    action: str
+    entity: str
+    entity_id: str
+    subject_id: str | None
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
+
+
+@dataclass(frozen=True)
+class _Noted:
+    school_id: str
+    author_id: str
+    at: str
+    change: Change
+
+
 def record(  # noqa: PLR0917 - one call per change reads best with the change's facts in order
     session: Session,
     school_id: str,
@@ -45,64 +76,40 @@ def record(  # noqa: PLR0917 - one call per change reads best with the change's 
     before: dict[str, Any] | None,
     after: dict[str, Any] | None,
 ) -> None:
-    head = session.scalars(
-        select(AuditHead).where(AuditHead.school_id == school_id).with_for_update()
-    ).first()
-    if head is None:
-        head = AuditHead(school_id=school_id, seq=0, hash=GENESIS)
-        session.add(head)
-    entry = AuditEntry(
-        school_id=school_id,
-        seq=head.seq + 1,
-        at=datetime.now(UTC).isoformat(timespec="microseconds"),
-        author_id=author_id,
-        action=action,
-        entity=entity,
-        entity_id=entity_id,
-        values_digest=_digest({"before": before, "after": after}),
-        previous_hash=head.hash,
-    )
-    entry.hash = _hash_of(entry)
-    head.seq, head.hash = entry.seq, entry.hash
-    session.add(entry)
-    session.flush()
-    session.add(
-        AuditValues(entry_id=entry.entry_id, subject_id=subject_id, before=before, after=after)
-    )
-
-
-@dataclass(frozen=True)
-class Change:
-    """One change of many recorded at once (see record_many)."""
-
-    action: str
-    entity: str
-    entity_id: str
-    subject_id: str | None
-    before: dict[str, Any] | None
-    after: dict[str, Any] | None
+    change = Change(action, entity, entity_id, subject_id, before, after)
+    record_many(session, school_id, author_id, [change])
 
 
 def record_many(session: Session, school_id: str, author_id: str, changes: list[Change]) -> None:
-    """Append many changes of one author in one go: the head is locked once and the entries
-    are written in one flush (a generated timetable adds thousands of lessons at once)."""
-    if not changes:
-        return
-    head = session.scalars(
-        select(AuditHead).where(AuditHead.school_id == school_id).with_for_update()
-    ).first()
-    if head is None:
-        head = AuditHead(school_id=school_id, seq=0, hash=GENESIS)
-        session.add(head)
+    """Note changes of one author; they join the chain when the transaction commits."""
     at = datetime.now(UTC).isoformat(timespec="microseconds")
+    pending: list[_Noted] = session.info.setdefault(PENDING, [])
+    pending.extend(_Noted(school_id, author_id, at, change) for change in changes)
+
+
+@event.listens_for(Session, "before_commit")
+def _append_pending(session: Session) -> None:
+    pending: list[_Noted] = session.info.pop(PENDING, [])
+    for school_id in sorted({noted.school_id for noted in pending}):
+        _append(session, school_id, [noted for noted in pending if noted.school_id == school_id])
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_pending(session: Session) -> None:
+    session.info.pop(PENDING, None)
+
+
+def _append(session: Session, school_id: str, noted: list[_Noted]) -> None:
+    head = _locked_head(session, school_id)
     values = []
-    for change in changes:
+    for item in noted:
+        change = item.change
         entry = AuditEntry(
             entry_id=new_uuid(),
             school_id=school_id,
             seq=head.seq + 1,
-            at=at,
-            author_id=author_id,
+            at=item.at,
+            author_id=item.author_id,
             action=change.action,
             entity=change.entity,
             entity_id=change.entity_id,
@@ -122,6 +129,28 @@ def record_many(session: Session, school_id: str, author_id: str, changes: list[
         )
     session.flush()
     session.add_all(values)
+    session.flush()
+
+
+def _locked_head(session: Session, school_id: str) -> AuditHead:
+    """The school's head, locked. The first writers of a school create it with ON CONFLICT
+    DO NOTHING, so that they wait for each other instead of one failing on the key."""
+    locked = select(AuditHead).where(AuditHead.school_id == school_id).with_for_update()
+    head = session.scalars(locked).first()
+    if head is not None:
+        return head
+    dialect = session.get_bind().dialect.name
+    if dialect not in ("postgresql", "sqlite"):
+        head = AuditHead(school_id=school_id, seq=0, hash=GENESIS)
+        session.add(head)
+        return head
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    session.execute(
+        insert(AuditHead)
+        .values(school_id=school_id, seq=0, hash=GENESIS)
+        .on_conflict_do_nothing(index_elements=["school_id"])
+    )
+    return session.scalars(locked.execution_options(populate_existing=True)).one()
 
 
 def verify(session: Session, school_id: str) -> Verdict:

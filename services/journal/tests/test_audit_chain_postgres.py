@@ -1,0 +1,67 @@
+"""The audit chain under concurrent writers on PostgreSQL: entries join the chain at commit,
+so writers of one school queue only for the commit, and none fails (R-SEC-4)."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+
+from journal import audit
+from schoolkit.db import Database
+from schoolkit.migrate import upgrade
+
+SCHOOL = "school-concurrent"
+
+
+def change(number: int) -> audit.Change:
+    return audit.Change(
+        action="create",
+        entity="mark",
+        entity_id=str(uuid.uuid4()),
+        subject_id=str(uuid.uuid4()),
+        before=None,
+        after={"value": str(number % 5 + 1)},
+    )
+
+
+def test_many_first_writers_of_a_school_all_join_one_intact_chain(postgres_url: str) -> None:
+    upgrade("journal", postgres_url)
+    database = Database(postgres_url)
+    failures: list[BaseException] = []
+    start = threading.Barrier(8)
+
+    def writer(number: int) -> None:
+        try:
+            start.wait()
+            for round_ in range(5):
+                with database.transaction() as session:
+                    audit.record_many(session, SCHOOL, "teacher", [change(number * 10 + round_)])
+        except BaseException as error:
+            failures.append(error)
+
+    threads = [threading.Thread(target=writer, args=(n,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert failures == []
+    with database.transaction() as session:
+        verdict = audit.verify(session, SCHOOL)
+    assert (verdict.entries, verdict.intact) == (40, True)
+    database.dispose()
+
+
+def test_a_rolled_back_change_leaves_no_entry(postgres_url: str) -> None:
+    upgrade("journal", postgres_url)
+    database = Database(postgres_url)
+    session = database.sessions()
+    audit.record_many(session, SCHOOL, "teacher", [change(1)])
+    session.rollback()
+    session.close()
+    with database.transaction() as session:
+        audit.record_many(session, SCHOOL, "teacher", [change(2)])
+    with database.transaction() as session:
+        verdict = audit.verify(session, SCHOOL)
+    assert (verdict.entries, verdict.intact) == (1, True)
+    database.dispose()
