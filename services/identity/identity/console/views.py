@@ -70,15 +70,24 @@ def render(template: str, **context: Any) -> str:
     )
 
 
-def attempt(action: Callable[[], Any]) -> str | None:
-    """Run an action and commit; a refusal rolls back and comes back as its message."""
+def attempt(action: Callable[[], Any]) -> ApiError | None:
+    """Run an action and commit; a refusal rolls back and is returned, to be shown."""
     try:
         action()
         db_session().commit()
-    except ApiError as error:
+    except ApiError as refusal:
         db_session().rollback()
-        return error.message
+        return refusal
     return None
+
+
+def status_of(refusal: ApiError | None) -> int:
+    """The status the API would have answered: the page tells the same story."""
+    return refusal.status if refusal is not None else 200
+
+
+def message_of(refusal: ApiError | None) -> str | None:
+    return refusal.message if refusal is not None else None
 
 
 def form_values(*names: str) -> dict[str, Any]:
@@ -145,13 +154,13 @@ def password() -> Any:
     if request.method == "GET":
         return render("password.html", error=None)
     account: Account = g.account
-    error = attempt(
+    refusal = attempt(
         lambda: credentials.change_password(
             db_session(), account, request.form.get("current", ""), request.form.get("new", "")
         )
     )
-    if error:
-        return render("password.html", error=error), 422
+    if refusal is not None:
+        return render("password.html", error=refusal.message), status_of(refusal)
     return render("message.html", message=word("password_changed"))
 
 
@@ -197,15 +206,18 @@ def person_new() -> Any:
             "person_form.html", person=values, errors=errors, roles=people.STAFF_ROLES
         ), 422
     principal = g.principal
-    message = attempt(
+    refusal = attempt(
         lambda: created.append(
             people.create_person(db_session(), principal.school_id, principal.user_id, form)
         )
     )
-    if message:
+    if refusal is not None:
         return render(
-            "person_form.html", person=values, errors={"": message}, roles=people.STAFF_ROLES
-        ), 422
+            "person_form.html",
+            person=values,
+            errors={"": refusal.message},
+            roles=people.STAFF_ROLES,
+        ), status_of(refusal)
     return redirect(url_for("console.person_page", person_id=created[0].id))
 
 
@@ -265,11 +277,11 @@ def person_edit(person_id: str) -> Any:
     except ValidationError as error:
         return person_view(person, 422, error=str(error.normalized_messages()))
     principal = g.principal
-    message = attempt(
+    refusal = attempt(
         lambda: people.update_person(db_session(), person, principal.user_id, changes)
     )
-    if message:
-        return person_view(person, 422, error=message)
+    if refusal is not None:
+        return person_view(person, status_of(refusal), error=refusal.message)
     return person_view(person, notice=word("saved"))
 
 
@@ -290,8 +302,8 @@ def person_block(person_id: str) -> Any:
     if reason not in BLOCK_REASONS:
         return person_view(person, 422, error=word("reason"))
     actor = g.principal.user_id
-    message = attempt(lambda: people.block(db_session(), account, actor, reason))
-    return person_view(person, 409 if message else 200, error=message)
+    refusal = attempt(lambda: people.block(db_session(), account, actor, reason))
+    return person_view(person, status_of(refusal), error=message_of(refusal))
 
 
 @blueprint.post("/people/<person_id>/unblock")
@@ -301,8 +313,8 @@ def person_unblock(person_id: str) -> Any:
     person = own_person(person_id)
     account = own_account(person)
     actor = g.principal.user_id
-    message = attempt(lambda: people.unblock(db_session(), account, actor))
-    return person_view(person, 409 if message else 200, error=message)
+    refusal = attempt(lambda: people.unblock(db_session(), account, actor))
+    return person_view(person, status_of(refusal), error=message_of(refusal))
 
 
 @blueprint.post("/people/<person_id>/temporary-password")
@@ -313,11 +325,11 @@ def person_temporary_password(person_id: str) -> Any:
     account = own_account(person)
     issued: list[str] = []
     actor = g.principal.user_id
-    message = attempt(
+    refusal = attempt(
         lambda: issued.append(credentials.issue_temporary_password(db_session(), account, actor))
     )
     return person_view(
-        person, 409 if message else 200, error=message, secret=issued[0] if issued else None
+        person, status_of(refusal), error=message_of(refusal), secret=issued[0] if issued else None
     )
 
 
@@ -330,12 +342,12 @@ def person_link(person_id: str) -> Any:
     if student is None or student.school_id != guardian.school_id:
         return person_view(guardian, 404, error=word("not_found"))
     principal = g.principal
-    message = attempt(
+    refusal = attempt(
         lambda: people.link_guardian(
             db_session(), principal.school_id, principal.user_id, guardian, student
         )
     )
-    return person_view(guardian, 409 if message else 200, error=message)
+    return person_view(guardian, status_of(refusal), error=message_of(refusal))
 
 
 @blueprint.post("/guardianships/<link_id>/delete")
@@ -347,12 +359,12 @@ def link_delete(link_id: str) -> Any:
         abort(404)
     guardian_id = link.guardian_id
     principal = g.principal
-    message = attempt(
+    refusal = attempt(
         lambda: people.unlink_guardian(
             db_session(), principal.school_id, principal.user_id, link, "guardianship_ended"
         )
     )
-    return person_view(own_person(guardian_id), 409 if message else 200, error=message)
+    return person_view(own_person(guardian_id), status_of(refusal), error=message_of(refusal))
 
 
 @blueprint.post("/people/<person_id>/invitations")
@@ -361,9 +373,11 @@ def person_invite(person_id: str) -> Any:
     student = own_person(person_id)
     issued: list[invitations.IssuedCode] = []
     principal = g.principal
-    message = attempt(lambda: issued.append(invitations.issue(db_session(), principal, student)))
-    status = 403 if message and not is_administrator() else (409 if message else 200)
-    return person_view(student, status, error=message, code=issued[0] if issued else None)
+    refusal = attempt(lambda: issued.append(invitations.issue(db_session(), principal, student)))
+    status = status_of(refusal)
+    return person_view(
+        student, status, error=message_of(refusal), code=issued[0] if issued else None
+    )
 
 
 # Classes and slips
