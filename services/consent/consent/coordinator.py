@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from consent.models import Erasure, ErasureLogEntry, ErasureParticipant
@@ -105,28 +105,48 @@ class Coordinator:
     # --- confirmations ------------------------------------------------------------------
 
     def confirm(self, session: Session, event: Event) -> str | None:
+        """A participant's confirmation, in three statements: the participant's row, the
+        erasure's counter (its row lock orders concurrent confirmations), the log entry.
+        The consent worker applies six of these per erasure one after another, so each
+        round trip saved is time saved for every family of a year-end graduation."""
         data = event.data
-        erasure = session.get(Erasure, data["erasure_id"], with_for_update=True)
-        if erasure is None:
-            return "ignored"
-        part = session.get(ErasureParticipant, (erasure.id, data["participant"]))
-        if part is None:
-            return "ignored"  # a participant this installation does not wait for
-        part.confirmations += 1
-        part.counts = data["counts"]
-        part.retained = data["retained"]
-        if part.confirmed_at is None:
-            part.confirmed_at = datetime.fromisoformat(data["completed_at"].replace("Z", "+00:00"))
-            erasure.waiting -= 1
-        log(
+        erasure_id, participant = data["erasure_id"], data["participant"]
+        completed_at = datetime.fromisoformat(data["completed_at"].replace("Z", "+00:00"))
+        confirmed = session.execute(
+            update(ErasureParticipant)
+            .where(
+                ErasureParticipant.erasure_id == erasure_id,
+                ErasureParticipant.participant == participant,
+            )
+            .values(
+                confirmations=ErasureParticipant.confirmations + 1,
+                counts=data["counts"],
+                retained=data["retained"],
+                confirmed_at=func.coalesce(ErasureParticipant.confirmed_at, completed_at),
+            )
+            .returning(ErasureParticipant.confirmations)
+        ).first()
+        if confirmed is None:
+            return "ignored"  # an unknown erasure, or a participant not waited for here
+        log_entry(
             session,
-            erasure,
+            erasure_id,
             "confirmed",
-            participant=part.participant,
+            participant=participant,
             event_id=event.id,
             details={"counts": data["counts"]},
         )
-        if erasure.status == "open" and erasure.waiting == 0:
+        if confirmed.confirmations > 1:
+            return None  # asked again and answered again: counted once
+        remaining = session.execute(
+            update(Erasure)
+            .where(Erasure.id == erasure_id)
+            .values(waiting=Erasure.waiting - 1)
+            .returning(Erasure.waiting, Erasure.status)
+        ).one()
+        if remaining.status == "open" and remaining.waiting == 0:
+            erasure = session.get(Erasure, erasure_id, populate_existing=True)
+            assert erasure is not None  # its row was just updated
             self._finish(session, erasure)
         return None
 
@@ -225,9 +245,23 @@ def log(
     event_id: str | None = None,
     details: dict[str, object] | None = None,
 ) -> None:
+    log_entry(
+        session, erasure.id, what, participant=participant, event_id=event_id, details=details
+    )
+
+
+def log_entry(
+    session: Session,
+    erasure_id: str,
+    what: str,
+    *,
+    participant: str | None = None,
+    event_id: str | None = None,
+    details: dict[str, object] | None = None,
+) -> None:
     session.add(
         ErasureLogEntry(
-            erasure_id=erasure.id,
+            erasure_id=erasure_id,
             at=datetime.now(UTC),
             what=what,
             participant=participant,
