@@ -5,20 +5,24 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from sqlalchemy import insert, select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from schoolkit.tables import tombstones
 
 
 def bury(session: Session, subject_id: str, erasure_id: str | None = None) -> None:
-    """Remember that `subject_id` was erased; burying twice is harmless."""
-    if is_erased(session, subject_id):
-        return
-    session.execute(
-        insert(tombstones).values(
-            subject_id=subject_id, erasure_id=erasure_id, erased_at=datetime.now(UTC)
-        )
-    )
+    """Remember that `subject_id` was erased; burying twice is harmless (one statement:
+    every participant buries every subject of every erasure)."""
+    values = {"subject_id": subject_id, "erasure_id": erasure_id, "erased_at": datetime.now(UTC)}
+    dialect = session.get_bind().dialect.name
+    if dialect in ("postgresql", "sqlite"):
+        insert_for = postgresql_insert if dialect == "postgresql" else sqlite_insert
+        statement = insert_for(tombstones).values(**values)
+        session.execute(statement.on_conflict_do_nothing(index_elements=["subject_id"]))
+    elif not is_erased(session, subject_id):
+        session.execute(insert(tombstones).values(**values))
 
 
 def is_erased(session: Session, *subject_ids: str | None) -> bool:
