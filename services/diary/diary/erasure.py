@@ -71,6 +71,8 @@ def _erase_addressed_messages(session: Session, school: str, student_id: str) ->
             )
         ).scalars()
     )
+    if not message_ids:
+        return 0  # most students were never written to alone: no more round trips
     erased = _delete(session, MessageRecipient, school, MessageRecipient.student_id == student_id)
     still_addressed = set(
         session.execute(
@@ -126,6 +128,8 @@ def _erase_logged_copies(session: Session, school: str, person_id: str) -> int:
             )
         )
     ).all()
+    if not entities:
+        return 0  # nothing logged about the person, so no index rows either
     erased = 0
     for entity_type, entity_id in entities:
         logged = session.get(LoggedEvent, (school, entity_type, entity_id))
