@@ -19,6 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from journal.models import AuditEntry, AuditHead, AuditValues, new_uuid
+from schoolkit.auth import Principal
 
 GENESIS = "0" * 64
 
@@ -69,6 +70,36 @@ def record(  # noqa: PLR0917 - one call per change reads best with the change's 
     session.add(
         AuditValues(entry_id=entry.entry_id, subject_id=subject_id, before=before, after=after)
     )
+
+
+def record_by(
+    session: Session,
+    caller: Principal,
+    action: str,
+    entity: str,
+    entity_id: str,
+    *,
+    before: dict[str, Any] | None,
+    after: dict[str, Any] | None,
+    subject_id: str | None = None,
+) -> None:
+    """Record the caller's change; dates and ids in the values are kept as their text."""
+    record(
+        session,
+        caller.school_id,
+        caller.user_id,
+        action,
+        entity,
+        entity_id,
+        subject_id=subject_id,
+        before=as_json(before),
+        after=as_json(after),
+    )
+
+
+def as_json(values: dict[str, Any] | None) -> dict[str, Any] | None:
+    # The values go to a JSON column and into the digest: dates and UUIDs become text.
+    return None if values is None else json.loads(json.dumps(values, default=str))
 
 
 @dataclass(frozen=True)

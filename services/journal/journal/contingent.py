@@ -271,6 +271,22 @@ def _record_move(
     on: date,
     reason: str | None = None,
 ) -> None:
+    audit.record_by(
+        session,
+        caller,
+        "added" if kind == "enrolled" else "changed",
+        "enrolment",
+        enrolment.enrolment_id,
+        subject_id=enrolment.student_id,
+        before=None if from_class_id is None else {"class_id": from_class_id},
+        after={
+            "move": kind,
+            "class_id": to_class_id,
+            "individual_plan": enrolment.individual_plan,
+            "on": on,
+            "reason": reason,
+        },
+    )
     session.add(
         EnrolmentMove(
             enrolment_id=enrolment.enrolment_id,

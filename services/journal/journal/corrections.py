@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from journal import lessons
+from journal import audit, lessons
 from journal.models import CorrectionRequest, Lesson, Mark
 from journal.roster import teaches
 from journal.scales import work_type_of
@@ -43,6 +43,18 @@ def request_correction(
         status="pending",
     )
     session.add(request)
+    session.flush()
+    after = {"mark_id": mark.mark_id, "value": value, "reason": request.reason, "status": "pending"}
+    audit.record_by(
+        session,
+        caller,
+        "added",
+        "correction_request",
+        request.request_id,
+        subject_id=mark.student_id,
+        before=None,
+        after=after,
+    )
     return request
 
 
@@ -57,6 +69,7 @@ def decide(
     request.status = "approved" if approve else "rejected"
     request.decided_by = caller.user_id
     request.decided_at = datetime.now(UTC)
+    _audit_decision(session, caller, request)
     if approve:
         # The deputy director may change a locked period (journal.finals), so the ordinary
         # correction path applies the value and publishes the event.
@@ -68,3 +81,17 @@ def decide(
             correction_request_id=request.request_id,
         )
     return request
+
+
+def _audit_decision(session: Session, caller: Principal, request: CorrectionRequest) -> None:
+    mark = session.get(Mark, request.mark_id)
+    audit.record_by(
+        session,
+        caller,
+        "changed",
+        "correction_request",
+        request.request_id,
+        subject_id=mark.student_id if mark else None,
+        before={"status": "pending"},
+        after={"status": request.status},
+    )

@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from journal import audit
 from journal.models import Finalization, FinalMark, Period
 from journal.roster import class_of, subject_of, teaches
 from journal.scales import scale_marks
@@ -64,25 +65,78 @@ def set_finals(session: Session, caller: Principal, fields: dict[str, Any]) -> F
         require_unlocked(
             session, caller, period.period_id, school_class.class_id, subject.subject_id
         )
+    before = _finalization_values(finalization) if finalization.version else None
     finalization.scale = fields["scale"]
     finalization.finalized_by = caller.user_id
     finalization.finalized_at = datetime.now(UTC)
     finalization.version += 1
     session.flush()
+    new_values = {str(final["student_id"]): final["value"] for final in fields["finals"]}
+    _audit_finals(session, caller, finalization, before, new_values)
     session.execute(
         delete(FinalMark).where(FinalMark.finalization_id == finalization.finalization_id)
     )
-    for final in fields["finals"]:
-        session.add(
-            FinalMark(
-                finalization_id=finalization.finalization_id,
-                student_id=str(final["student_id"]),
-                value=final["value"],
-            )
-        )
+    session.add_all(
+        FinalMark(finalization_id=finalization.finalization_id, student_id=student, value=value)
+        for student, value in new_values.items()
+    )
     session.flush()
     _publish(session, finalization, period)
     return finalization
+
+
+def _audit_finals(
+    session: Session,
+    caller: Principal,
+    finalization: Finalization,
+    before: dict[str, Any] | None,
+    new_values: dict[str, str],
+) -> None:
+    """One link for the finalization, and one per student whose final mark changed, so an
+    erasure drops that student's values and no one else's."""
+    old_values = {
+        final.student_id: final.value
+        for final in session.scalars(
+            select(FinalMark).where(FinalMark.finalization_id == finalization.finalization_id)
+        )
+    }
+    entity_id = finalization.finalization_id
+    changes = [
+        audit.Change(
+            "added" if before is None else "changed",
+            "finalization",
+            entity_id,
+            None,
+            before,
+            _finalization_values(finalization),
+        )
+    ]
+    for student in sorted(old_values.keys() | new_values.keys()):
+        old, new = old_values.get(student), new_values.get(student)
+        if old == new:
+            continue
+        action = "added" if old is None else "removed" if new is None else "changed"
+        changes.append(
+            audit.Change(
+                action,
+                "final_mark",
+                entity_id,
+                student,
+                None if old is None else {"student_id": student, "value": old},
+                None if new is None else {"student_id": student, "value": new},
+            )
+        )
+    audit.record_many(session, caller.school_id, caller.user_id, changes)
+
+
+def _finalization_values(finalization: Finalization) -> dict[str, Any]:
+    return {
+        "period_id": finalization.period_id,
+        "class_id": finalization.class_id,
+        "subject_id": finalization.subject_id,
+        "scale": finalization.scale,
+        "version": finalization.version,
+    }
 
 
 def _require_marks_of_scale(

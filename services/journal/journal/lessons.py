@@ -60,8 +60,30 @@ def create_lesson(session: Session, caller: Principal, fields: dict[str, Any]) -
     )
     session.add(lesson)
     session.flush()
+    audit.record_by(
+        session,
+        caller,
+        "added",
+        "lesson",
+        lesson.lesson_id,
+        before=None,
+        after=_lesson_values(lesson),
+    )
     publish_lesson(session, lesson, "scheduled")
     return lesson
+
+
+def _lesson_values(lesson: Lesson) -> dict[str, Any]:
+    return {
+        "class_id": lesson.class_id,
+        "group_id": lesson.group_id,
+        "subject_id": lesson.subject_id,
+        "teacher_id": lesson.teacher_id,
+        "room_id": lesson.room_id,
+        "date": lesson.date,
+        "slot": lesson.slot,
+        "topic": lesson.topic,
+    }
 
 
 def _group_of_class(
@@ -254,6 +276,10 @@ def assign_homework(
     )
     session.add(homework)
     session.flush()
+    after = {"lesson_id": lesson.lesson_id, "text": homework.text, "due_on": homework.due_on}
+    audit.record_by(
+        session, caller, "added", "homework", homework.homework_id, before=None, after=after
+    )
     data = {
         "homework_id": homework.homework_id,
         "lesson_id": lesson.lesson_id,
