@@ -243,6 +243,24 @@ def current_enrolment(session: Session, school_id: str, student_id: str) -> Enro
     return session.scalars(query).first()
 
 
+def class_on(session: Session, school_id: str, student_id: str, day: date) -> str | None:
+    """The class the student was in on that day, by the history of their moves: a move
+    takes effect on its day, and a student who has left is in no class."""
+    query = (
+        select(EnrolmentMove)
+        .join(Enrolment, Enrolment.enrolment_id == EnrolmentMove.enrolment_id)
+        .where(
+            Enrolment.school_id == school_id,
+            Enrolment.student_id == student_id,
+            EnrolmentMove.on <= day,
+        )
+        .order_by(EnrolmentMove.on.desc(), EnrolmentMove.at.desc())
+        .limit(1)
+    )
+    last = session.scalars(query).first()
+    return last.to_class_id if last is not None else None
+
+
 def history(session: Session, school_id: str, student_id: str) -> list[EnrolmentMove]:
     query = (
         select(EnrolmentMove)

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from journal import audit, groups
+from journal.contingent import class_on
 from journal.finals import require_unlocked
 from journal.models import Attendance, Homework, Lesson, Mark, Period, SchoolClass, WorkType
 from journal.roster import class_of, subject_of, teaches
@@ -136,12 +137,13 @@ def lesson_for_reading(session: Session, caller: Principal, lesson_id: str) -> L
 
 def record_mark(session: Session, caller: Principal, fields: dict[str, Any]) -> Mark:
     lesson = lesson_for_writing(session, caller, fields["lesson_id"])
+    student_id = require_in_lesson(session, lesson, str(fields["student_id"]))
     work_type = work_type_of(session, caller.school_id, fields["work_type_id"])
     value = value_on_scale(session, caller.school_id, work_type, str(fields["value"]))
     mark = Mark(
         school_id=caller.school_id,
         lesson_id=lesson.lesson_id,
-        student_id=str(fields["student_id"]),
+        student_id=student_id,
         work_type_id=work_type.work_type_id,
         value=value,
         comment=fields.get("comment"),
@@ -301,7 +303,7 @@ def assign_homework(
 def record_attendance(session: Session, caller: Principal, fields: dict[str, Any]) -> Attendance:
     """Present, absent or late, with the reason; recording again changes the record (R-JRN-9)."""
     lesson = lesson_for_writing(session, caller, fields["lesson_id"])
-    student_id = str(fields["student_id"])
+    student_id = require_in_lesson(session, lesson, str(fields["student_id"]))
     query = select(Attendance).where(
         Attendance.lesson_id == lesson.lesson_id, Attendance.student_id == student_id
     )
@@ -353,6 +355,23 @@ def _attendance_recorded(lesson: Lesson, record: Attendance) -> Event:
         data=data,
         school_id=record.school_id,
         subject=record.student_id,
+    )
+
+
+def require_in_lesson(session: Session, lesson: Lesson, student_id: str) -> str:
+    """A mark or an attendance record is only for a student of the lesson: enrolled in its
+    class on its day and, for a group's lesson, a member of the group (memberships carry
+    no dates: the group as it is now)."""
+    in_class = class_on(session, lesson.school_id, student_id, lesson.date) == lesson.class_id
+    group = groups.group_of(session, lesson.school_id, lesson.group_id) if lesson.group_id else None
+    if in_class and (group is None or student_id in groups.members_of(session, group)):
+        return student_id
+    where = "class or group" if group else "class"
+    raise ApiError(
+        422,
+        "not_in_lesson",
+        "The student is not a student of this lesson.",
+        {"student_id": f"Not in the lesson's {where} on {lesson.date}."},
     )
 
 

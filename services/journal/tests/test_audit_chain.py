@@ -23,9 +23,9 @@ def verify(client: FlaskClient, caller: Caller) -> Any:
 
 
 # The school fixture's set-up is in the chain too: the year, its period and holiday, the
-# subject, the class, two work types and the class's teaching load; then the lesson opened
-# by hand. The mark's three changes follow them.
-SET_UP_AND_LESSON = 9
+# subject, the class, two work types, the student's enrolment and the class's teaching
+# load; then the lesson opened by hand. The mark's three changes follow them.
+SET_UP_AND_LESSON = 10
 
 
 def three_changes(client: FlaskClient, school: School) -> None:

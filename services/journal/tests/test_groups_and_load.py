@@ -182,6 +182,17 @@ def test_a_group_teacher_writes_in_their_groups_lessons(
     assert answer.status_code == 201, answer.json
 
 
+def test_a_mark_in_a_group_lesson_for_a_classmate_of_the_other_group_is_refused(
+    tt: TimetableSchool, published: Any
+) -> None:
+    group_one_lesson, _ = group_lessons(tt, published)
+    body = mark_body(tt, group_one_lesson, tt.students_a[2])  # in group two
+    answer = tt.client.post(f"{API}/marks", json=body, headers=tt.as_teacher(tt.english_teacher))
+    assert answer.status_code == 422 and answer.json["error"]["code"] == "not_in_lesson"
+    assert "student_id" in answer.json["error"]["fields"]
+    assert published("journal.mark.recorded") == []
+
+
 def test_a_group_teacher_does_not_write_in_the_other_groups_lessons(
     tt: TimetableSchool, published: Any
 ) -> None:

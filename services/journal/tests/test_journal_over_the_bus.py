@@ -126,6 +126,10 @@ def test_a_mark_given_on_postgres_is_relayed_to_the_diary_over_rabbitmq(
     bus: Bus, journal: Journal, journal_worker: Worker
 ) -> None:
     student = new_id()
+    journal.post(
+        f"/classes/{journal.class_id}/enrolments",
+        {"student_id": student, "enrolled_on": "2025-09-01"},
+    )
     marks = bus.listen("journal.mark.recorded")
     try:
         time.sleep(0.5)  # the listener's queue is bound before the mark is given
