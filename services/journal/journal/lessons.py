@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from journal import audit, groups
+from journal import audit, groups, plans
 from journal.contingent import class_on
 from journal.finals import require_unlocked
 from journal.models import Attendance, Homework, Lesson, Mark, Period, SchoolClass, WorkType
@@ -43,6 +43,14 @@ def create_lesson(session: Session, caller: Principal, fields: dict[str, Any]) -
     day: date = fields["date"]
     period = period_containing(session, school_class, day)
     require_unlocked(session, caller, period.period_id, school_class.class_id, subject.subject_id)
+    planned = fields.get("plan_lesson_number")
+    topic = (
+        plans.planned_topic(
+            session, subject.subject_id, school_class.class_id, group_id, period.period_id, planned
+        )
+        if planned
+        else fields.get("topic")
+    )
     lesson = Lesson(
         school_id=caller.school_id,
         class_id=school_class.class_id,
@@ -53,7 +61,7 @@ def create_lesson(session: Session, caller: Principal, fields: dict[str, Any]) -
         slot=fields["slot"],
         starts_at=fields["starts_at"],
         ends_at=fields["ends_at"],
-        topic=fields.get("topic"),
+        topic=topic,
         status="scheduled",
         version=1,
         group_id=group_id,
