@@ -441,8 +441,10 @@ def set_finals() -> Any:
       requestBody: {content: {application/json: {schema: Finals}}}
       responses:
         201: {content: {application/json: {schema: Finals}}}
+        403: {description: Not the subject's teacher of the class or group (not_your_class).}
         409: {description: Already set; only the deputy director changes them (period_locked).}
-        422: {description: A final mark not of the scale (mark_out_of_scale).}
+        422: {description: "A final mark not of the scale (mark_out_of_scale), a group not of
+          the class (group_not_of_class), a student not of the group (not_in_group)."}
     """
     session = db_session()
     body = load_json(FinalsSchema())

@@ -42,7 +42,9 @@ def create_lesson(session: Session, caller: Principal, fields: dict[str, Any]) -
     _require_teaches(session, caller, school_class.class_id, subject.subject_id, group_id)
     day: date = fields["date"]
     period = period_containing(session, school_class, day)
-    require_unlocked(session, caller, period.period_id, school_class.class_id, subject.subject_id)
+    require_unlocked(
+        session, caller, period.period_id, school_class.class_id, subject.subject_id, group_id
+    )
     planned = fields.get("plan_lesson_number")
     topic = (
         plans.planned_topic(
@@ -113,7 +115,9 @@ def _group_of_class(
 
 def lesson_for_writing(session: Session, caller: Principal, lesson_id: str) -> Lesson:
     lesson = lesson_for_teaching(session, caller, lesson_id)
-    require_unlocked(session, caller, lesson.period_id, lesson.class_id, lesson.subject_id)
+    require_unlocked(
+        session, caller, lesson.period_id, lesson.class_id, lesson.subject_id, lesson.group_id
+    )
     return lesson
 
 

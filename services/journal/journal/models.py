@@ -339,13 +339,15 @@ class Finalization(Base):
     """Final marks set for a class, subject and period: from then on the period is locked."""
 
     __tablename__ = "finalizations"
-    __table_args__ = (UniqueConstraint("period_id", "class_id", "subject_id"),)
+    __table_args__ = (UniqueConstraint("period_id", "class_id", "subject_id", "group_id"),)
 
     finalization_id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_uuid)
     school_id: Mapped[str] = mapped_column(String(64), nullable=False, index=True)
     period_id: Mapped[str] = mapped_column(ForeignKey("periods.period_id"), nullable=False)
     class_id: Mapped[str] = mapped_column(ForeignKey("classes.class_id"), nullable=False)
     subject_id: Mapped[str] = mapped_column(ForeignKey("subjects.subject_id"), nullable=False)
+    # The group whose final marks these are, when its teacher set them; None: the class's.
+    group_id: Mapped[str | None] = mapped_column(ForeignKey("study_groups.group_id"))
     scale: Mapped[str] = mapped_column(String(40), nullable=False)
     finalized_by: Mapped[str] = mapped_column(String(36), nullable=False)
     finalized_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)

@@ -212,6 +212,11 @@ class FinalsSchema(Schema):
     period_id = fields.UUID(required=True)
     class_id = fields.UUID(required=True)
     subject_id = fields.UUID(required=True)
+    group_id = fields.UUID(
+        load_default=None,
+        allow_none=True,
+        metadata={"description": "The group whose final marks these are (its teacher's)."},
+    )
     scale = fields.String(load_default="five_point", validate=validate.Length(1, 40))
     finals = fields.List(fields.Nested(FinalMarkSchema), required=True, validate=validate.Length(1))
     version = fields.Integer(dump_only=True)
