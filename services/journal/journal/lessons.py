@@ -437,6 +437,10 @@ def period_containing(session: Session, school_class: SchoolClass, day: date) ->
 
 
 def publish_lesson(session: Session, lesson: Lesson, change: str) -> None:
+    publish(session, lesson_changed(lesson, change))
+
+
+def lesson_changed(lesson: Lesson, change: str) -> Event:
     data: dict[str, Any] = {
         "lesson_id": lesson.lesson_id,
         "change": change,
@@ -461,7 +465,7 @@ def publish_lesson(session: Session, lesson: Lesson, change: str) -> None:
             "date": lesson.transferred_from_date.isoformat(),
             "slot": lesson.transferred_from_slot,
         }
-    publish(session, Event(type="journal.lesson.changed", data=data, school_id=lesson.school_id))
+    return Event(type="journal.lesson.changed", data=data, school_id=lesson.school_id)
 
 
 def _mark_data(lesson: Lesson, mark: Mark, work_type: WorkType) -> dict[str, Any]:
