@@ -13,8 +13,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from journal import audit, lessons
-from journal.models import CorrectionRequest, Lesson, Mark
-from journal.roster import teaches
+from journal.models import CorrectionRequest, Mark
 from journal.scales import work_type_of
 from schoolkit.auth import Principal
 from schoolkit.errors import ApiError
@@ -26,10 +25,9 @@ def request_correction(
     mark = session.get(Mark, str(fields["mark_id"]))
     if mark is None or mark.school_id != caller.school_id:
         raise ApiError(404, "mark_not_found", "No such mark.", {"mark_id": "Unknown."})
-    lesson = session.get(Lesson, mark.lesson_id)
-    assert lesson is not None  # a mark's lesson is a foreign key
-    if not teaches(session, caller.user_id, lesson.class_id, lesson.subject_id):
-        raise ApiError(403, "not_your_class", "You do not teach this subject in this class.")
+    # The lesson's teacher asks: of the whole class, or of its group (a group's final marks
+    # lock it too), else not_your_class.
+    lessons.lesson_for_teaching(session, caller, mark.lesson_id)
     work_type = work_type_of(session, caller.school_id, mark.work_type_id)
     value = lessons.value_on_scale(session, caller.school_id, work_type, str(fields["value"]))
     request = CorrectionRequest(

@@ -57,6 +57,7 @@ def set_finals(session: Session, caller: Principal, fields: dict[str, Any]) -> F
     group_id = _group_of(session, caller.school_id, fields.get("group_id"), school_class)
     if not overseer:
         _require_teaches(session, caller, school_class.class_id, subject.subject_id, group_id)
+    _require_each_student_once(fields["finals"])
     _require_marks_of_scale(session, caller.school_id, fields["scale"], fields["finals"])
     if group_id:
         _require_members(session, caller.school_id, group_id, fields["finals"])
@@ -196,6 +197,17 @@ def _require_members(
     if strangers:
         raise ApiError(
             422, "not_in_group", "A group's final marks are for its students only.", strangers
+        )
+
+
+def _require_each_student_once(finals: list[dict[str, Any]]) -> None:
+    students = [str(final["student_id"]) for final in finals]
+    if len(set(students)) != len(students):
+        raise ApiError(
+            422,
+            "duplicate_students",
+            "A student has one final mark in a period.",
+            {"finals": "A student repeats."},
         )
 
 

@@ -56,6 +56,24 @@ def test_rewriting_a_past_entry_in_the_database_is_found_at_that_link(
     assert verify(client, caller)["first_broken_seq"] == 2
 
 
+def test_rewriting_the_values_of_a_past_set_up_entry_is_found_at_that_link(
+    client: FlaskClient, school: School, caller: Caller, database_url: str
+) -> None:
+    three_changes(client, school)
+    engine = create_engine(database_url)
+    with engine.begin() as connection:
+        # The class's entry: its digest made to stand for other before/after values.
+        seq = connection.execute(
+            text("SELECT seq FROM audit_entries WHERE entity = 'class'")
+        ).scalar_one()
+        connection.execute(
+            text("UPDATE audit_entries SET values_digest = :digest WHERE seq = :seq"),
+            {"digest": "0" * 64, "seq": seq},
+        )
+    engine.dispose()
+    assert verify(client, caller)["first_broken_seq"] == seq
+
+
 def test_deleting_a_past_entry_is_found_where_the_chain_breaks(
     client: FlaskClient, school: School, caller: Caller, database_url: str
 ) -> None:

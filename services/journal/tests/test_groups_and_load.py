@@ -448,3 +448,18 @@ def test_a_groups_finals_for_a_student_outside_the_group_are_refused_naming_them
     assert answer.status_code == 422 and answer.json["error"]["code"] == "not_in_group"
     assert list(answer.json["error"]["fields"]) == ["finals.1.student_id"]
     assert published("journal.period.finalized") == []
+
+
+def test_a_group_teacher_asks_to_correct_a_mark_of_their_locked_group(
+    tt: TimetableSchool, published: Any
+) -> None:
+    group_one_lesson, _ = group_lessons(tt, published)
+    one = latest_lesson(tt, published, group_one_lesson)["group_id"]
+    teacher = tt.as_teacher(tt.english_teacher)
+    body = mark_body(tt, group_one_lesson, tt.students_a[0])
+    mark = tt.client.post(f"{API}/marks", json=body, headers=teacher).json
+    group_finals(tt, one, tt.students_a[:2], tt.english_teacher)
+    ask = {"mark_id": mark["mark_id"], "value": "4", "reason": "Ошибка при вводе"}
+    answer = tt.client.post(f"{API}/corrections", json=ask, headers=teacher)
+    assert answer.status_code == 201, answer.json
+    assert answer.json["status"] == "pending"

@@ -384,6 +384,22 @@ def test_attendance_of_a_student_not_in_the_class_is_refused_and_nothing_is_reco
     assert published("journal.attendance.recorded") == []
 
 
+def test_finals_naming_a_student_twice_are_refused_and_the_period_stays_open(
+    client: FlaskClient, school: School, published: Any
+) -> None:
+    _, period_id = period_of_first_lesson(client, school)
+    body = {
+        "period_id": period_id,
+        "class_id": school.class_id,
+        "subject_id": school.subject_id,
+        "finals": [{"student_id": STUDENT, "value": "4"}, {"student_id": STUDENT, "value": "5"}],
+    }
+    answer = client.post(f"{API}/finals", json=body, headers=school.maths_teacher)
+    assert answer.status_code == 422 and answer.json["error"]["code"] == "duplicate_students"
+    assert "finals" in answer.json["error"]["fields"]
+    assert published("journal.period.finalized") == []
+
+
 # Attendance (R-JRN-9).
 
 
