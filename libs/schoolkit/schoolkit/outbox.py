@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from sqlalchemy import func, insert, select
@@ -39,6 +40,34 @@ def publish(session: Session, event: Event, contracts: Contracts | None = None) 
             "created_at": datetime.now(UTC),
             "attempts": 0,
         },
+    )
+
+
+def publish_many(
+    session: Session, events: Sequence[Event], contracts: Contracts | None = None
+) -> None:
+    """Add many events to the outbox in one executemany insert (a generated timetable adds
+    thousands at once). Every event is validated first: one that breaks its contract raises
+    ContractViolation and none of them is stored."""
+    if not events:
+        return
+    rules = contracts or default_contracts()
+    envelopes = [event.to_dict() for event in events]
+    for envelope in envelopes:
+        rules.validate(envelope)
+    now = datetime.now(UTC)
+    session.execute(
+        _INSERT_INTO_OUTBOX,
+        [
+            {
+                "event_id": event.id,
+                "event_type": event.type,
+                "body": json.dumps(envelope, ensure_ascii=False, separators=(",", ":")),
+                "created_at": now,
+                "attempts": 0,
+            }
+            for event, envelope in zip(events, envelopes, strict=True)
+        ],
     )
 
 

@@ -91,7 +91,7 @@ def create_year() -> Any:
         409: {description: Another year covers some of these days (years_overlap).}
     """
     session = db_session()
-    year = school_year.create_year(session, _school(), load_json(YearSchema()))
+    year = school_year.create_year(session, current_principal(), load_json(YearSchema()))
     session.commit()
     return YearSchema().dump(year), 201
 
@@ -141,7 +141,7 @@ def add_period() -> Any:
         422: {description: Outside the year (outside_year) or invalid fields.}
     """
     session = db_session()
-    period = school_year.add_period(session, _school(), load_json(PeriodSchema()))
+    period = school_year.add_period(session, current_principal(), load_json(PeriodSchema()))
     session.commit()
     return PeriodSchema().dump(period), 201
 
@@ -157,7 +157,7 @@ def remove_period(period_id: str) -> Any:
         404: {description: No such period (period_not_found).}
     """
     session = db_session()
-    school_year.remove_period(session, _school(), period_id)
+    school_year.remove_period(session, current_principal(), period_id)
     session.commit()
     return "", 204
 
@@ -173,7 +173,7 @@ def add_holiday() -> Any:
         201: {content: {application/json: {schema: Holiday}}}
     """
     session = db_session()
-    holiday = school_year.add_holiday(session, _school(), load_json(HolidaySchema()))
+    holiday = school_year.add_holiday(session, current_principal(), load_json(HolidaySchema()))
     session.commit()
     return HolidaySchema().dump(holiday), 201
 
@@ -188,7 +188,7 @@ def remove_holiday(holiday_id: str) -> Any:
         204: {description: Removed; the calendar is sent again.}
     """
     session = db_session()
-    school_year.remove_holiday(session, _school(), holiday_id)
+    school_year.remove_holiday(session, current_principal(), holiday_id)
     session.commit()
     return "", 204
 
@@ -205,7 +205,7 @@ def create_subject() -> Any:
         409: {description: A subject of that name exists (subject_exists).}
     """
     session = db_session()
-    subject = roster.create_subject(session, _school(), load_json(SubjectSchema()))
+    subject = roster.create_subject(session, current_principal(), load_json(SubjectSchema()))
     session.commit()
     return SubjectSchema().dump(subject), 201
 
@@ -237,7 +237,7 @@ def remove_subject(subject_id: str) -> Any:
         204: {description: Removed.}
     """
     session = db_session()
-    roster.remove_subject(session, _school(), subject_id)
+    roster.remove_subject(session, current_principal(), subject_id)
     session.commit()
     return "", 204
 
@@ -254,7 +254,7 @@ def create_class() -> Any:
         409: {description: The year has a class of that name (class_exists).}
     """
     session = db_session()
-    school_class = roster.create_class(session, _school(), load_json(ClassSchema()))
+    school_class = roster.create_class(session, current_principal(), load_json(ClassSchema()))
     session.commit()
     return ClassSchema().dump(school_class), 201
 
@@ -271,7 +271,7 @@ def change_class(class_id: str) -> Any:
     """
     session = db_session()
     changes = load_json(ClassChangeSchema())
-    school_class = roster.change_class(session, _school(), class_id, changes)
+    school_class = roster.change_class(session, current_principal(), class_id, changes)
     session.commit()
     return ClassSchema().dump(school_class)
 
@@ -361,7 +361,7 @@ def create_grading_scale() -> Any:
         409: {description: The code is taken (scale_exists).}
     """
     session = db_session()
-    scale = scales.create_scale(session, _school(), load_json(GradingScaleSchema()))
+    scale = scales.create_scale(session, current_principal(), load_json(GradingScaleSchema()))
     session.commit()
     return GradingScaleSchema().dump(scale), 201
 
@@ -391,7 +391,7 @@ def create_work_type() -> Any:
         404: {description: No such scale (scale_not_found).}
     """
     session = db_session()
-    work_type = scales.create_work_type(session, _school(), load_json(WorkTypeSchema()))
+    work_type = scales.create_work_type(session, current_principal(), load_json(WorkTypeSchema()))
     session.commit()
     return WorkTypeSchema().dump(work_type), 201
 
@@ -441,8 +441,10 @@ def set_finals() -> Any:
       requestBody: {content: {application/json: {schema: Finals}}}
       responses:
         201: {content: {application/json: {schema: Finals}}}
+        403: {description: Not the subject's teacher of the class or group (not_your_class).}
         409: {description: Already set; only the deputy director changes them (period_locked).}
-        422: {description: A final mark not of the scale (mark_out_of_scale).}
+        422: {description: "A final mark not of the scale (mark_out_of_scale), a group not of
+          the class (group_not_of_class), a student not of the group (not_in_group)."}
     """
     session = db_session()
     body = load_json(FinalsSchema())

@@ -2,7 +2,7 @@
 
 from flask import Flask
 
-from journal import api, exchange_api, reports_api, timetable_api
+from journal import api, exchange_api, plans_api, reports_api, timetable_api
 from journal.report_schemas import REPORT_SCHEMAS
 from journal.schemas import SCHEMAS
 from schoolkit.settings import Settings
@@ -15,6 +15,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         blueprints=[
             api.blueprint,
             timetable_api.blueprint,
+            plans_api.blueprint,
             reports_api.blueprint,
             exchange_api.blueprint,
         ],

@@ -24,9 +24,10 @@ from typing import Any
 from sqlalchemy import event, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, SessionTransaction
 
 from journal.models import AuditEntry, AuditHead, AuditValues, new_uuid
+from schoolkit.auth import Principal
 
 GENESIS = "0" * 64
 
@@ -62,6 +63,8 @@ class _Noted:
     author_id: str
     at: str
     change: Change
+    # The (nested) transaction the change was made in: if it rolls back, so does this.
+    transaction: SessionTransaction | None
 
 
 def record(  # noqa: PLR0917 - one call per change reads best with the change's facts in order
@@ -80,11 +83,42 @@ def record(  # noqa: PLR0917 - one call per change reads best with the change's 
     record_many(session, school_id, author_id, [change])
 
 
+def record_by(
+    session: Session,
+    caller: Principal,
+    action: str,
+    entity: str,
+    entity_id: str,
+    *,
+    before: dict[str, Any] | None,
+    after: dict[str, Any] | None,
+    subject_id: str | None = None,
+) -> None:
+    """Record the caller's change; dates and ids in the values are kept as their text."""
+    record(
+        session,
+        caller.school_id,
+        caller.user_id,
+        action,
+        entity,
+        entity_id,
+        subject_id=subject_id,
+        before=as_json(before),
+        after=as_json(after),
+    )
+
+
+def as_json(values: dict[str, Any] | None) -> dict[str, Any] | None:
+    # The values go to a JSON column and into the digest: dates and UUIDs become text.
+    return None if values is None else json.loads(json.dumps(values, default=str))
+
+
 def record_many(session: Session, school_id: str, author_id: str, changes: list[Change]) -> None:
     """Note changes of one author; they join the chain when the transaction commits."""
     at = datetime.now(UTC).isoformat(timespec="microseconds")
+    transaction = session.get_nested_transaction() or session.get_transaction()
     pending: list[_Noted] = session.info.setdefault(PENDING, [])
-    pending.extend(_Noted(school_id, author_id, at, change) for change in changes)
+    pending.extend(_Noted(school_id, author_id, at, change, transaction) for change in changes)
 
 
 @event.listens_for(Session, "before_commit")
@@ -94,9 +128,23 @@ def _append_pending(session: Session) -> None:
         _append(session, school_id, [noted for noted in pending if noted.school_id == school_id])
 
 
-@event.listens_for(Session, "after_rollback")
-def _forget_pending(session: Session) -> None:
-    session.info.pop(PENDING, None)
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_rolled_back(session: Session, previous_transaction: SessionTransaction) -> None:
+    """A savepoint or the transaction rolled back: its changes never happened."""
+    pending: list[_Noted] = session.info.get(PENDING, [])
+    kept = [noted for noted in pending if not _within(noted.transaction, previous_transaction)]
+    if kept:
+        session.info[PENDING] = kept
+    else:
+        session.info.pop(PENDING, None)
+
+
+def _within(transaction: SessionTransaction | None, ancestor: SessionTransaction) -> bool:
+    while transaction is not None:
+        if transaction is ancestor:
+            return True
+        transaction = transaction.parent
+    return False
 
 
 def _append(session: Session, school_id: str, noted: list[_Noted]) -> None:

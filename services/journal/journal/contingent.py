@@ -243,6 +243,24 @@ def current_enrolment(session: Session, school_id: str, student_id: str) -> Enro
     return session.scalars(query).first()
 
 
+def class_on(session: Session, school_id: str, student_id: str, day: date) -> str | None:
+    """The class the student was in on that day, by the history of their moves: a move
+    takes effect on its day, and a student who has left is in no class."""
+    query = (
+        select(EnrolmentMove)
+        .join(Enrolment, Enrolment.enrolment_id == EnrolmentMove.enrolment_id)
+        .where(
+            Enrolment.school_id == school_id,
+            Enrolment.student_id == student_id,
+            EnrolmentMove.on <= day,
+        )
+        .order_by(EnrolmentMove.on.desc(), EnrolmentMove.at.desc())
+        .limit(1)
+    )
+    last = session.scalars(query).first()
+    return last.to_class_id if last is not None else None
+
+
 def history(session: Session, school_id: str, student_id: str) -> list[EnrolmentMove]:
     query = (
         select(EnrolmentMove)
@@ -271,6 +289,22 @@ def _record_move(
     on: date,
     reason: str | None = None,
 ) -> None:
+    audit.record_by(
+        session,
+        caller,
+        "added" if kind == "enrolled" else "changed",
+        "enrolment",
+        enrolment.enrolment_id,
+        subject_id=enrolment.student_id,
+        before=None if from_class_id is None else {"class_id": from_class_id},
+        after={
+            "move": kind,
+            "class_id": to_class_id,
+            "individual_plan": enrolment.individual_plan,
+            "on": on,
+            "reason": reason,
+        },
+    )
     session.add(
         EnrolmentMove(
             enrolment_id=enrolment.enrolment_id,

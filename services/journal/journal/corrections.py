@@ -12,9 +12,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from journal import lessons
-from journal.models import CorrectionRequest, Lesson, Mark
-from journal.roster import teaches
+from journal import audit, lessons
+from journal.models import CorrectionRequest, Mark
 from journal.scales import work_type_of
 from schoolkit.auth import Principal
 from schoolkit.errors import ApiError
@@ -26,10 +25,9 @@ def request_correction(
     mark = session.get(Mark, str(fields["mark_id"]))
     if mark is None or mark.school_id != caller.school_id:
         raise ApiError(404, "mark_not_found", "No such mark.", {"mark_id": "Unknown."})
-    lesson = session.get(Lesson, mark.lesson_id)
-    assert lesson is not None  # a mark's lesson is a foreign key
-    if not teaches(session, caller.user_id, lesson.class_id, lesson.subject_id):
-        raise ApiError(403, "not_your_class", "You do not teach this subject in this class.")
+    # The lesson's teacher asks: of the whole class, or of its group (a group's final marks
+    # lock it too), else not_your_class.
+    lessons.lesson_for_teaching(session, caller, mark.lesson_id)
     work_type = work_type_of(session, caller.school_id, mark.work_type_id)
     value = lessons.value_on_scale(session, caller.school_id, work_type, str(fields["value"]))
     request = CorrectionRequest(
@@ -43,6 +41,18 @@ def request_correction(
         status="pending",
     )
     session.add(request)
+    session.flush()
+    after = {"mark_id": mark.mark_id, "value": value, "reason": request.reason, "status": "pending"}
+    audit.record_by(
+        session,
+        caller,
+        "added",
+        "correction_request",
+        request.request_id,
+        subject_id=mark.student_id,
+        before=None,
+        after=after,
+    )
     return request
 
 
@@ -57,6 +67,7 @@ def decide(
     request.status = "approved" if approve else "rejected"
     request.decided_by = caller.user_id
     request.decided_at = datetime.now(UTC)
+    _audit_decision(session, caller, request)
     if approve:
         # The deputy director may change a locked period (journal.finals), so the ordinary
         # correction path applies the value and publishes the event.
@@ -68,3 +79,17 @@ def decide(
             correction_request_id=request.request_id,
         )
     return request
+
+
+def _audit_decision(session: Session, caller: Principal, request: CorrectionRequest) -> None:
+    mark = session.get(Mark, request.mark_id)
+    audit.record_by(
+        session,
+        caller,
+        "changed",
+        "correction_request",
+        request.request_id,
+        subject_id=mark.student_id if mark else None,
+        before={"status": "pending"},
+        after={"status": request.status},
+    )

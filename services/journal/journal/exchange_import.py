@@ -93,7 +93,7 @@ class Importer:
     def subject(self, fields_: dict[str, Any]) -> str:
         if _subject_named(self.session, self.school_id, fields_["name"]) is not None:
             return UNCHANGED
-        roster.create_subject(self.session, self.school_id, fields_)
+        roster.create_subject(self.session, self.caller, fields_)
         return CREATED
 
     def staff(self, fields_: dict[str, Any]) -> str:
@@ -111,7 +111,7 @@ class Importer:
         }
         if _assigned(self.session, load):
             return UNCHANGED
-        roster.assign_teacher(self.session, self.school_id, load)
+        roster.assign_teacher(self.session, self.caller, load)
         self.session.flush()
         return CREATED
 
@@ -141,7 +141,7 @@ class Importer:
         if school_class is None:
             created = roster.create_class(
                 self.session,
-                self.school_id,
+                self.caller,
                 {
                     "year_id": self.year(),
                     "name": fields_["class_name"],
@@ -154,7 +154,7 @@ class Importer:
             raise RowRefused("grade", f"The class is in grade {school_class.grade}.")
         if teacher is not None and school_class.class_teacher_id != str(teacher):
             roster.change_class(
-                self.session, self.school_id, school_class.class_id, {"class_teacher_id": teacher}
+                self.session, self.caller, school_class.class_id, {"class_teacher_id": teacher}
             )
             return CREATED, school_class
         return UNCHANGED, school_class

@@ -3,6 +3,8 @@
 Once final marks are set for a class, subject and period, subject teachers can no longer
 change that period's lessons and marks (`period_locked`); the director and deputy
 director still can, and only they may set the finals again (a new entity_version).
+A teacher whose load is a group sets that group's final marks within the class; they
+lock the group's lessons, and the class's own final marks lock every lesson there.
 """
 
 from __future__ import annotations
@@ -13,7 +15,8 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from journal.models import Finalization, FinalMark, Period
+from journal import audit, groups
+from journal.models import Finalization, FinalMark, Period, SchoolClass
 from journal.roster import class_of, subject_of, teaches
 from journal.scales import scale_marks
 from schoolkit.auth import DEPUTY_DIRECTOR, DIRECTOR, Principal
@@ -24,12 +27,20 @@ from schoolkit.outbox import publish
 MAY_CHANGE_A_LOCKED_PERIOD = (DIRECTOR, DEPUTY_DIRECTOR)
 
 
-def require_unlocked(
-    session: Session, caller: Principal, period_id: str, class_id: str, subject_id: str
+def require_unlocked(  # noqa: PLR0917 - a lesson's own facts, in the order a lesson has them
+    session: Session,
+    caller: Principal,
+    period_id: str,
+    class_id: str,
+    subject_id: str,
+    group_id: str | None = None,
 ) -> None:
     if caller.has_any_role(*MAY_CHANGE_A_LOCKED_PERIOD):
         return
-    if _finalization(session, period_id, class_id, subject_id) is not None:
+    locks = [_finalization(session, period_id, class_id, subject_id, None)]
+    if group_id:
+        locks.append(_finalization(session, period_id, class_id, subject_id, group_id))
+    if any(lock is not None for lock in locks):
         raise ApiError(
             409,
             "period_locked",
@@ -43,13 +54,15 @@ def set_finals(session: Session, caller: Principal, fields: dict[str, Any]) -> F
     subject = subject_of(session, caller.school_id, fields["subject_id"])
     period = _period_of(session, caller.school_id, str(fields["period_id"]))
     overseer = caller.has_any_role(*MAY_CHANGE_A_LOCKED_PERIOD)
-    if not overseer and not teaches(
-        session, caller.user_id, school_class.class_id, subject.subject_id
-    ):
-        raise ApiError(403, "not_your_class", "You do not teach this subject in this class.")
+    group_id = _group_of(session, caller.school_id, fields.get("group_id"), school_class)
+    if not overseer:
+        _require_teaches(session, caller, school_class.class_id, subject.subject_id, group_id)
+    _require_each_student_once(fields["finals"])
     _require_marks_of_scale(session, caller.school_id, fields["scale"], fields["finals"])
+    if group_id:
+        _require_members(session, caller.school_id, group_id, fields["finals"])
     finalization = _finalization(
-        session, period.period_id, school_class.class_id, subject.subject_id
+        session, period.period_id, school_class.class_id, subject.subject_id, group_id
     )
     if finalization is None:
         finalization = Finalization(
@@ -57,32 +70,145 @@ def set_finals(session: Session, caller: Principal, fields: dict[str, Any]) -> F
             period_id=period.period_id,
             class_id=school_class.class_id,
             subject_id=subject.subject_id,
+            group_id=group_id,
             version=0,
         )
         session.add(finalization)
     elif not overseer:
         require_unlocked(
-            session, caller, period.period_id, school_class.class_id, subject.subject_id
+            session, caller, period.period_id, school_class.class_id, subject.subject_id, group_id
         )
+    before = _finalization_values(finalization) if finalization.version else None
     finalization.scale = fields["scale"]
     finalization.finalized_by = caller.user_id
     finalization.finalized_at = datetime.now(UTC)
     finalization.version += 1
     session.flush()
+    new_values = {str(final["student_id"]): final["value"] for final in fields["finals"]}
+    _audit_finals(session, caller, finalization, before, new_values)
     session.execute(
         delete(FinalMark).where(FinalMark.finalization_id == finalization.finalization_id)
     )
-    for final in fields["finals"]:
-        session.add(
-            FinalMark(
-                finalization_id=finalization.finalization_id,
-                student_id=str(final["student_id"]),
-                value=final["value"],
-            )
-        )
+    session.add_all(
+        FinalMark(finalization_id=finalization.finalization_id, student_id=student, value=value)
+        for student, value in new_values.items()
+    )
     session.flush()
     _publish(session, finalization, period)
     return finalization
+
+
+def _audit_finals(
+    session: Session,
+    caller: Principal,
+    finalization: Finalization,
+    before: dict[str, Any] | None,
+    new_values: dict[str, str],
+) -> None:
+    """One link for the finalization, and one per student whose final mark changed, so an
+    erasure drops that student's values and no one else's."""
+    old_values = {
+        final.student_id: final.value
+        for final in session.scalars(
+            select(FinalMark).where(FinalMark.finalization_id == finalization.finalization_id)
+        )
+    }
+    entity_id = finalization.finalization_id
+    changes = [
+        audit.Change(
+            "added" if before is None else "changed",
+            "finalization",
+            entity_id,
+            None,
+            before,
+            _finalization_values(finalization),
+        )
+    ]
+    for student in sorted(old_values.keys() | new_values.keys()):
+        old, new = old_values.get(student), new_values.get(student)
+        if old == new:
+            continue
+        action = "added" if old is None else "removed" if new is None else "changed"
+        changes.append(
+            audit.Change(
+                action,
+                "final_mark",
+                entity_id,
+                student,
+                None if old is None else {"student_id": student, "value": old},
+                None if new is None else {"student_id": student, "value": new},
+            )
+        )
+    audit.record_many(session, caller.school_id, caller.user_id, changes)
+
+
+def _finalization_values(finalization: Finalization) -> dict[str, Any]:
+    return {
+        "period_id": finalization.period_id,
+        "class_id": finalization.class_id,
+        "group_id": finalization.group_id,
+        "subject_id": finalization.subject_id,
+        "scale": finalization.scale,
+        "version": finalization.version,
+    }
+
+
+def _group_of(
+    session: Session, school_id: str, group_id: Any, school_class: SchoolClass
+) -> str | None:
+    if not group_id:
+        return None
+    group = groups.group_of(session, school_id, group_id)
+    if school_class.class_id not in groups.class_ids_of(session, group):
+        raise ApiError(
+            422,
+            "group_not_of_class",
+            "The group takes no students of this class.",
+            {"group_id": "Not a group of the class."},
+        )
+    return group.group_id
+
+
+def _require_teaches(
+    session: Session, caller: Principal, class_id: str, subject_id: str, group_id: str | None
+) -> None:
+    # The whole class's teacher of the subject sets any of its finals; a group's teacher
+    # only their group's (R-ROLE-4).
+    if teaches(session, caller.user_id, class_id, subject_id):
+        return
+    if group_id is None or not groups.teaches_group(session, caller.user_id, group_id, subject_id):
+        raise ApiError(
+            403,
+            "not_your_class",
+            "You do not teach this subject in this class or group.",
+            {"group_id" if group_id else "class_id": "Not in your teaching load."},
+        )
+
+
+def _require_members(
+    session: Session, school_id: str, group_id: str, finals: list[dict[str, Any]]
+) -> None:
+    members = set(groups.members_of(session, groups.group_of(session, school_id, group_id)))
+    strangers = {
+        f"finals.{i}.student_id": "Not a student of the group."
+        for i, final in enumerate(finals)
+        if str(final["student_id"]) not in members
+    }
+    if strangers:
+        raise ApiError(
+            422, "not_in_group", "A group's final marks are for its students only.", strangers
+        )
+
+
+def _require_each_student_once(finals: list[dict[str, Any]]) -> None:
+    students = [str(final["student_id"]) for final in finals]
+    if len(set(students)) != len(students):
+        raise ApiError(
+            422,
+            "duplicate_students",
+            "A student has one final mark in a period.",
+            {"finals": "A student repeats."},
+        )
 
 
 def _require_marks_of_scale(
@@ -106,12 +232,13 @@ def _period_of(session: Session, school_id: str, period_id: str) -> Period:
 
 
 def _finalization(
-    session: Session, period_id: str, class_id: str, subject_id: str
+    session: Session, period_id: str, class_id: str, subject_id: str, group_id: str | None
 ) -> Finalization | None:
     query = select(Finalization).where(
         Finalization.period_id == period_id,
         Finalization.class_id == class_id,
         Finalization.subject_id == subject_id,
+        Finalization.group_id.is_(None) if group_id is None else Finalization.group_id == group_id,
     )
     return session.scalars(query).first()
 
@@ -141,6 +268,8 @@ def _publish(session: Session, finalization: Finalization, period: Period) -> No
         "finalized_by": finalization.finalized_by,
         "entity_version": finalization.version,
     }
+    if finalization.group_id:
+        data["group_id"] = finalization.group_id
     publish(
         session,
         Event(type="journal.period.finalized", data=data, school_id=finalization.school_id),

@@ -203,8 +203,7 @@ def groups_of(session: Session, school_id: str, class_id: str | None) -> list[St
 def assign_teacher(session: Session, caller: Principal, fields: dict[str, Any]) -> Assignment:
     """The teaching load of a class, a group or stream, or an individual-plan student."""
     if fields.get("class_id"):
-        # A class's load stays as roster keeps it (outside the chain, like classes).
-        return roster.assign_teacher(session, caller.school_id, fields)
+        return roster.assign_teacher(session, caller, fields)
     group = (
         individual_group(session, caller, fields["student_id"])
         if fields.get("student_id")

@@ -14,7 +14,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from journal import audit, groups
+from journal import audit, groups, plans
+from journal.contingent import class_on
 from journal.finals import require_unlocked
 from journal.models import Attendance, Homework, Lesson, Mark, Period, SchoolClass, WorkType
 from journal.roster import class_of, subject_of, teaches
@@ -41,7 +42,17 @@ def create_lesson(session: Session, caller: Principal, fields: dict[str, Any]) -
     _require_teaches(session, caller, school_class.class_id, subject.subject_id, group_id)
     day: date = fields["date"]
     period = period_containing(session, school_class, day)
-    require_unlocked(session, caller, period.period_id, school_class.class_id, subject.subject_id)
+    require_unlocked(
+        session, caller, period.period_id, school_class.class_id, subject.subject_id, group_id
+    )
+    planned = fields.get("plan_lesson_number")
+    topic = (
+        plans.planned_topic(
+            session, subject.subject_id, school_class.class_id, group_id, period.period_id, planned
+        )
+        if planned
+        else fields.get("topic")
+    )
     lesson = Lesson(
         school_id=caller.school_id,
         class_id=school_class.class_id,
@@ -52,7 +63,7 @@ def create_lesson(session: Session, caller: Principal, fields: dict[str, Any]) -
         slot=fields["slot"],
         starts_at=fields["starts_at"],
         ends_at=fields["ends_at"],
-        topic=fields.get("topic"),
+        topic=topic,
         status="scheduled",
         version=1,
         group_id=group_id,
@@ -60,8 +71,30 @@ def create_lesson(session: Session, caller: Principal, fields: dict[str, Any]) -
     )
     session.add(lesson)
     session.flush()
+    audit.record_by(
+        session,
+        caller,
+        "added",
+        "lesson",
+        lesson.lesson_id,
+        before=None,
+        after=_lesson_values(lesson),
+    )
     publish_lesson(session, lesson, "scheduled")
     return lesson
+
+
+def _lesson_values(lesson: Lesson) -> dict[str, Any]:
+    return {
+        "class_id": lesson.class_id,
+        "group_id": lesson.group_id,
+        "subject_id": lesson.subject_id,
+        "teacher_id": lesson.teacher_id,
+        "room_id": lesson.room_id,
+        "date": lesson.date,
+        "slot": lesson.slot,
+        "topic": lesson.topic,
+    }
 
 
 def _group_of_class(
@@ -82,7 +115,9 @@ def _group_of_class(
 
 def lesson_for_writing(session: Session, caller: Principal, lesson_id: str) -> Lesson:
     lesson = lesson_for_teaching(session, caller, lesson_id)
-    require_unlocked(session, caller, lesson.period_id, lesson.class_id, lesson.subject_id)
+    require_unlocked(
+        session, caller, lesson.period_id, lesson.class_id, lesson.subject_id, lesson.group_id
+    )
     return lesson
 
 
@@ -114,12 +149,13 @@ def lesson_for_reading(session: Session, caller: Principal, lesson_id: str) -> L
 
 def record_mark(session: Session, caller: Principal, fields: dict[str, Any]) -> Mark:
     lesson = lesson_for_writing(session, caller, fields["lesson_id"])
+    student_id = require_in_lesson(session, lesson, str(fields["student_id"]))
     work_type = work_type_of(session, caller.school_id, fields["work_type_id"])
     value = value_on_scale(session, caller.school_id, work_type, str(fields["value"]))
     mark = Mark(
         school_id=caller.school_id,
         lesson_id=lesson.lesson_id,
-        student_id=str(fields["student_id"]),
+        student_id=student_id,
         work_type_id=work_type.work_type_id,
         value=value,
         comment=fields.get("comment"),
@@ -254,6 +290,10 @@ def assign_homework(
     )
     session.add(homework)
     session.flush()
+    after = {"lesson_id": lesson.lesson_id, "text": homework.text, "due_on": homework.due_on}
+    audit.record_by(
+        session, caller, "added", "homework", homework.homework_id, before=None, after=after
+    )
     data = {
         "homework_id": homework.homework_id,
         "lesson_id": lesson.lesson_id,
@@ -275,7 +315,7 @@ def assign_homework(
 def record_attendance(session: Session, caller: Principal, fields: dict[str, Any]) -> Attendance:
     """Present, absent or late, with the reason; recording again changes the record (R-JRN-9)."""
     lesson = lesson_for_writing(session, caller, fields["lesson_id"])
-    student_id = str(fields["student_id"])
+    student_id = require_in_lesson(session, lesson, str(fields["student_id"]))
     query = select(Attendance).where(
         Attendance.lesson_id == lesson.lesson_id, Attendance.student_id == student_id
     )
@@ -330,6 +370,23 @@ def _attendance_recorded(lesson: Lesson, record: Attendance) -> Event:
     )
 
 
+def require_in_lesson(session: Session, lesson: Lesson, student_id: str) -> str:
+    """A mark or an attendance record is only for a student of the lesson: enrolled in its
+    class on its day and, for a group's lesson, a member of the group (memberships carry
+    no dates: the group as it is now)."""
+    in_class = class_on(session, lesson.school_id, student_id, lesson.date) == lesson.class_id
+    group = groups.group_of(session, lesson.school_id, lesson.group_id) if lesson.group_id else None
+    if in_class and (group is None or student_id in groups.members_of(session, group)):
+        return student_id
+    where = "class or group" if group else "class"
+    raise ApiError(
+        422,
+        "not_in_lesson",
+        "The student is not a student of this lesson.",
+        {"student_id": f"Not in the lesson's {where} on {lesson.date}."},
+    )
+
+
 def _substitutes_in(caller: Principal, lesson: Lesson) -> bool:
     # A substitute registered by the deputy writes the lesson they teach (R-JRN-6).
     return lesson.substituted_teacher_id is not None and lesson.teacher_id == caller.user_id
@@ -380,6 +437,10 @@ def period_containing(session: Session, school_class: SchoolClass, day: date) ->
 
 
 def publish_lesson(session: Session, lesson: Lesson, change: str) -> None:
+    publish(session, lesson_changed(lesson, change))
+
+
+def lesson_changed(lesson: Lesson, change: str) -> Event:
     data: dict[str, Any] = {
         "lesson_id": lesson.lesson_id,
         "change": change,
@@ -404,7 +465,7 @@ def publish_lesson(session: Session, lesson: Lesson, change: str) -> None:
             "date": lesson.transferred_from_date.isoformat(),
             "slot": lesson.transferred_from_slot,
         }
-    publish(session, Event(type="journal.lesson.changed", data=data, school_id=lesson.school_id))
+    return Event(type="journal.lesson.changed", data=data, school_id=lesson.school_id)
 
 
 def _mark_data(lesson: Lesson, mark: Mark, work_type: WorkType) -> dict[str, Any]:

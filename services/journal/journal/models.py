@@ -193,6 +193,32 @@ class WorkType(Base):
     control: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
 
 
+class ThematicPlan(Base):
+    """A calendar-thematic plan: a subject's planned topics for a class or a group in a
+    study period (R-JRN-5); exactly one of `class_id`, `group_id`."""
+
+    __tablename__ = "thematic_plans"
+
+    plan_id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_uuid)
+    school_id: Mapped[str] = mapped_column(String(64), nullable=False, index=True)
+    subject_id: Mapped[str] = mapped_column(ForeignKey("subjects.subject_id"), nullable=False)
+    class_id: Mapped[str | None] = mapped_column(ForeignKey("classes.class_id"), index=True)
+    group_id: Mapped[str | None] = mapped_column(ForeignKey("study_groups.group_id"), index=True)
+    period_id: Mapped[str] = mapped_column(ForeignKey("periods.period_id"), nullable=False)
+    created_by: Mapped[str] = mapped_column(String(36), nullable=False)
+    version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+
+
+class PlannedTopic(Base):
+    """The topic planned for the n-th lesson of a plan."""
+
+    __tablename__ = "planned_topics"
+
+    plan_id: Mapped[str] = mapped_column(ForeignKey("thematic_plans.plan_id"), primary_key=True)
+    lesson_number: Mapped[int] = mapped_column(Integer, primary_key=True)
+    topic: Mapped[str] = mapped_column(String(500), nullable=False)
+
+
 class Lesson(Base):
     """One lesson of a class in a subject on a day: what the journal's columns are."""
 
@@ -313,13 +339,15 @@ class Finalization(Base):
     """Final marks set for a class, subject and period: from then on the period is locked."""
 
     __tablename__ = "finalizations"
-    __table_args__ = (UniqueConstraint("period_id", "class_id", "subject_id"),)
+    __table_args__ = (UniqueConstraint("period_id", "class_id", "subject_id", "group_id"),)
 
     finalization_id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_uuid)
     school_id: Mapped[str] = mapped_column(String(64), nullable=False, index=True)
     period_id: Mapped[str] = mapped_column(ForeignKey("periods.period_id"), nullable=False)
     class_id: Mapped[str] = mapped_column(ForeignKey("classes.class_id"), nullable=False)
     subject_id: Mapped[str] = mapped_column(ForeignKey("subjects.subject_id"), nullable=False)
+    # The group whose final marks these are, when its teacher set them; None: the class's.
+    group_id: Mapped[str | None] = mapped_column(ForeignKey("study_groups.group_id"))
     scale: Mapped[str] = mapped_column(String(40), nullable=False)
     finalized_by: Mapped[str] = mapped_column(String(36), nullable=False)
     finalized_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)

@@ -13,26 +13,35 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from journal import audit
 from journal.models import Assignment, SchoolClass, Subject
 from journal.school_year import year_of
+from schoolkit.auth import Principal
 from schoolkit.errors import ApiError
 from schoolkit.events import Event
 from schoolkit.outbox import publish
 
 
-def create_subject(session: Session, school_id: str, fields: dict[str, Any]) -> Subject:
-    _refuse_duplicate_subject(session, school_id, fields["name"])
-    subject = Subject(school_id=school_id, removed=False, version=1, **fields)
+def create_subject(session: Session, caller: Principal, fields: dict[str, Any]) -> Subject:
+    _refuse_duplicate_subject(session, caller.school_id, fields["name"])
+    subject = Subject(school_id=caller.school_id, removed=False, version=1, **fields)
     session.add(subject)
     session.flush()
+    audit.record_by(
+        session, caller, "added", "subject", subject.subject_id, before=None, after=fields
+    )
     _publish_subject(session, subject, "created")
     return subject
 
 
-def remove_subject(session: Session, school_id: str, subject_id: str) -> Subject:
-    subject = subject_of(session, school_id, subject_id)
+def remove_subject(session: Session, caller: Principal, subject_id: str) -> Subject:
+    subject = subject_of(session, caller.school_id, subject_id)
     subject.removed = True
     subject.version += 1
+    before = {"name": subject.name, "short_name": subject.short_name}
+    audit.record_by(
+        session, caller, "removed", "subject", subject.subject_id, before=before, after=None
+    )
     _publish_subject(session, subject, "removed")
     return subject
 
@@ -44,12 +53,12 @@ def subject_of(session: Session, school_id: str, subject_id: str) -> Subject:
     return subject
 
 
-def create_class(session: Session, school_id: str, fields: dict[str, Any]) -> SchoolClass:
-    year = year_of(session, school_id, fields.pop("year_id"))
+def create_class(session: Session, caller: Principal, fields: dict[str, Any]) -> SchoolClass:
+    year = year_of(session, caller.school_id, fields.pop("year_id"))
     _refuse_duplicate_class(session, year.year_id, fields["name"])
     teacher = fields.pop("class_teacher_id")
     school_class = SchoolClass(
-        school_id=school_id,
+        school_id=caller.school_id,
         year_id=year.year_id,
         class_teacher_id=str(teacher) if teacher else None,
         version=1,
@@ -57,14 +66,19 @@ def create_class(session: Session, school_id: str, fields: dict[str, Any]) -> Sc
     )
     session.add(school_class)
     session.flush()
+    after = _class_values(school_class)
+    audit.record_by(
+        session, caller, "added", "class", school_class.class_id, before=None, after=after
+    )
     _publish_class(session, school_class, "created")
     return school_class
 
 
 def change_class(
-    session: Session, school_id: str, class_id: str, changes: dict[str, Any]
+    session: Session, caller: Principal, class_id: str, changes: dict[str, Any]
 ) -> SchoolClass:
-    school_class = class_of(session, school_id, class_id)
+    school_class = class_of(session, caller.school_id, class_id)
+    before = _class_values(school_class)
     if "name" in changes and changes["name"] != school_class.name:
         _refuse_duplicate_class(session, school_class.year_id, changes["name"])
     if "class_teacher_id" in changes:
@@ -73,8 +87,26 @@ def change_class(
     for name, value in changes.items():
         setattr(school_class, name, value)
     school_class.version += 1
+    audit.record_by(
+        session,
+        caller,
+        "changed",
+        "class",
+        school_class.class_id,
+        before=before,
+        after=_class_values(school_class),
+    )
     _publish_class(session, school_class, "updated")
     return school_class
+
+
+def _class_values(school_class: SchoolClass) -> dict[str, Any]:
+    return {
+        "year_id": school_class.year_id,
+        "name": school_class.name,
+        "grade": school_class.grade,
+        "class_teacher_id": school_class.class_teacher_id,
+    }
 
 
 def class_of(session: Session, school_id: str, class_id: str) -> SchoolClass:
@@ -84,9 +116,9 @@ def class_of(session: Session, school_id: str, class_id: str) -> SchoolClass:
     return school_class
 
 
-def assign_teacher(session: Session, school_id: str, fields: dict[str, Any]) -> Assignment:
-    subject = subject_of(session, school_id, fields["subject_id"])
-    school_class = class_of(session, school_id, fields["class_id"])
+def assign_teacher(session: Session, caller: Principal, fields: dict[str, Any]) -> Assignment:
+    subject = subject_of(session, caller.school_id, fields["subject_id"])
+    school_class = class_of(session, caller.school_id, fields["class_id"])
     teacher_id = str(fields["teacher_id"])
     existing = session.scalars(
         select(Assignment).where(
@@ -100,13 +132,23 @@ def assign_teacher(session: Session, school_id: str, fields: dict[str, Any]) -> 
             409, "already_assigned", "The teacher already teaches this subject in this class."
         )
     assignment = Assignment(
-        school_id=school_id,
+        school_id=caller.school_id,
         teacher_id=teacher_id,
         subject_id=subject.subject_id,
         class_id=school_class.class_id,
         hours_per_week=fields.get("hours_per_week"),
     )
     session.add(assignment)
+    session.flush()
+    after = {
+        "teacher_id": teacher_id,
+        "subject_id": subject.subject_id,
+        "class_id": school_class.class_id,
+        "group_id": None,
+    }
+    audit.record_by(
+        session, caller, "added", "assignment", assignment.assignment_id, before=None, after=after
+    )
     return assignment
 
 

@@ -13,7 +13,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from journal import audit
 from journal.models import GradingScale, WorkType
+from schoolkit.auth import Principal
 from schoolkit.errors import ApiError
 
 
@@ -55,9 +57,9 @@ def scale_marks(session: Session, school_id: str, code: str) -> list[dict[str, A
     return list(scale.marks)
 
 
-def create_scale(session: Session, school_id: str, fields: dict[str, Any]) -> dict[str, Any]:
+def create_scale(session: Session, caller: Principal, fields: dict[str, Any]) -> dict[str, Any]:
     code = fields["code"]
-    if code in BUILT_IN or _own_scale(session, school_id, code) is not None:
+    if code in BUILT_IN or _own_scale(session, caller.school_id, code) is not None:
         raise ApiError(
             409, "scale_exists", "A grading scale of that code exists.", {"code": "Taken."}
         )
@@ -66,12 +68,17 @@ def create_scale(session: Session, school_id: str, fields: dict[str, Any]) -> di
         raise ApiError(
             422, "duplicate_marks", "A scale lists each mark once.", {"marks": "Repeated."}
         )
-    scale = GradingScale(school_id=school_id, **fields)
+    scale = GradingScale(school_id=caller.school_id, **fields)
     session.add(scale)
+    session.flush()
+    audit.record_by(
+        session, caller, "added", "grading_scale", scale.scale_id, before=None, after=fields
+    )
     return _as_dict(scale)
 
 
-def create_work_type(session: Session, school_id: str, fields: dict[str, Any]) -> WorkType:
+def create_work_type(session: Session, caller: Principal, fields: dict[str, Any]) -> WorkType:
+    school_id = caller.school_id
     scale_marks(session, school_id, fields["scale"])  # the scale must exist in this school
     taken = select(WorkType).where(WorkType.school_id == school_id, WorkType.code == fields["code"])
     if session.scalars(taken).first() is not None:
@@ -80,6 +87,10 @@ def create_work_type(session: Session, school_id: str, fields: dict[str, Any]) -
         )
     work_type = WorkType(school_id=school_id, **fields)
     session.add(work_type)
+    session.flush()
+    audit.record_by(
+        session, caller, "added", "work_type", work_type.work_type_id, before=None, after=fields
+    )
     return work_type
 
 

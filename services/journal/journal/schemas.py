@@ -128,12 +128,68 @@ class LessonSchema(Schema):
     starts_at = fields.AwareDateTime(required=True)
     ends_at = fields.AwareDateTime(required=True)
     topic = fields.String(load_default=None, validate=validate.Length(1, 500))
+    plan_lesson_number = fields.Integer(
+        load_default=None,
+        load_only=True,
+        validate=validate.Range(1, 400),
+        metadata={"description": "Take the topic planned for this lesson number (R-JRN-5)."},
+    )
     status = fields.String(dump_only=True)
 
     @validates_schema
     def _ends_after_start(self, data: dict[str, Any], **_: Any) -> None:
         if "starts_at" in data and "ends_at" in data and data["ends_at"] <= data["starts_at"]:
             raise ValidationError("Must be after starts_at.", "ends_at")
+
+    @validates_schema
+    def _topic_or_plan(self, data: dict[str, Any], **_: Any) -> None:
+        if data.get("topic") and data.get("plan_lesson_number"):
+            raise ValidationError("Give a topic or plan_lesson_number, not both.", "topic")
+
+
+class PlannedTopicSchema(Schema):
+    lesson_number = fields.Integer(required=True, validate=validate.Range(1, 400))
+    topic = fields.String(required=True, validate=validate.Length(1, 500))
+
+
+class PlanTopicsSchema(Schema):
+    topics = fields.List(
+        fields.Nested(PlannedTopicSchema), required=True, validate=validate.Length(1, 400)
+    )
+
+
+class PlanSchema(PlanTopicsSchema):
+    """A calendar-thematic plan of a subject for exactly one of a class or a group."""
+
+    plan_id = fields.String(dump_only=True)
+    subject_id = fields.UUID(required=True)
+    class_id = fields.UUID(load_default=None, allow_none=True)
+    group_id = fields.UUID(load_default=None, allow_none=True)
+    period_id = fields.UUID(required=True)
+    created_by = fields.String(dump_only=True)
+    version = fields.Integer(dump_only=True)
+
+    @validates_schema
+    def _one_target(self, data: dict[str, Any], **_: Any) -> None:
+        _require_one_target(data, ("class_id", "group_id"))
+
+
+class HeldLessonSchema(Schema):
+    lesson_id = fields.String()
+    date = fields.String()
+    topic = fields.String(allow_none=True)
+
+
+class PlanRowSchema(Schema):
+    """Lesson n of a plan: the topic planned and the n-th lesson held (R-JRN-5, R-JRN-12)."""
+
+    lesson_number = fields.Integer()
+    planned_topic = fields.String(allow_none=True)
+    held = fields.Nested(HeldLessonSchema, allow_none=True)
+
+
+class PlanProgressSchema(PlanSchema):
+    rows = fields.List(fields.Nested(PlanRowSchema), dump_only=True)
 
 
 class MarkSchema(Schema):
@@ -156,6 +212,11 @@ class FinalsSchema(Schema):
     period_id = fields.UUID(required=True)
     class_id = fields.UUID(required=True)
     subject_id = fields.UUID(required=True)
+    group_id = fields.UUID(
+        load_default=None,
+        allow_none=True,
+        metadata={"description": "The group whose final marks these are (its teacher's)."},
+    )
     scale = fields.String(load_default="five_point", validate=validate.Length(1, 40))
     finals = fields.List(fields.Nested(FinalMarkSchema), required=True, validate=validate.Length(1))
     version = fields.Integer(dump_only=True)
@@ -395,6 +456,12 @@ SCHEMAS: dict[str, type[Schema]] = {
     "Attendance": AttendanceSchema,
     "Finals": FinalsSchema,
     "Lesson": LessonSchema,
+    "PlannedTopic": PlannedTopicSchema,
+    "PlanTopics": PlanTopicsSchema,
+    "Plan": PlanSchema,
+    "HeldLesson": HeldLessonSchema,
+    "PlanRow": PlanRowSchema,
+    "PlanProgress": PlanProgressSchema,
     "Mark": MarkSchema,
     "GradingScale": GradingScaleSchema,
     "WorkType": WorkTypeSchema,

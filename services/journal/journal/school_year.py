@@ -13,17 +13,20 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from journal import audit
 from journal.models import Holiday, Period, Year
+from schoolkit.auth import Principal
 from schoolkit.errors import ApiError
 from schoolkit.events import Event
 from schoolkit.outbox import publish
 
 
-def create_year(session: Session, school_id: str, fields: dict[str, Any]) -> Year:
-    _refuse_overlapping_years(session, school_id, fields["starts_on"], fields["ends_on"])
-    year = Year(school_id=school_id, calendar_version=1, **fields)
+def create_year(session: Session, caller: Principal, fields: dict[str, Any]) -> Year:
+    _refuse_overlapping_years(session, caller.school_id, fields["starts_on"], fields["ends_on"])
+    year = Year(school_id=caller.school_id, calendar_version=1, **fields)
     session.add(year)
     session.flush()
+    audit.record_by(session, caller, "added", "year", year.year_id, before=None, after=fields)
     _publish_calendar(session, year)
     return year
 
@@ -36,41 +39,51 @@ def year_of(session: Session, school_id: str, year_id: str) -> Year:
     return year
 
 
-def add_period(session: Session, school_id: str, fields: dict[str, Any]) -> Period:
-    year = year_of(session, school_id, fields.pop("year_id"))
+def add_period(session: Session, caller: Principal, fields: dict[str, Any]) -> Period:
+    year = year_of(session, caller.school_id, fields.pop("year_id"))
     _require_within_year(year, fields["starts_on"], fields["ends_on"])
     _refuse_overlapping_periods(
         session, year, fields["kind"], fields["starts_on"], fields["ends_on"]
     )
-    period = Period(school_id=school_id, year_id=year.year_id, **fields)
+    period = Period(school_id=caller.school_id, year_id=year.year_id, **fields)
     session.add(period)
     _calendar_changed(session, year)
+    after = {"year_id": year.year_id, **fields}
+    audit.record_by(session, caller, "added", "period", period.period_id, before=None, after=after)
     return period
 
 
-def add_holiday(session: Session, school_id: str, fields: dict[str, Any]) -> Holiday:
-    year = year_of(session, school_id, fields.pop("year_id"))
+def add_holiday(session: Session, caller: Principal, fields: dict[str, Any]) -> Holiday:
+    year = year_of(session, caller.school_id, fields.pop("year_id"))
     _require_within_year(year, fields["starts_on"], fields["ends_on"])
-    holiday = Holiday(school_id=school_id, year_id=year.year_id, **fields)
+    holiday = Holiday(school_id=caller.school_id, year_id=year.year_id, **fields)
     session.add(holiday)
     _calendar_changed(session, year)
+    after = {"year_id": year.year_id, **fields}
+    audit.record_by(
+        session, caller, "added", "holiday", holiday.holiday_id, before=None, after=after
+    )
     return holiday
 
 
-def remove_period(session: Session, school_id: str, period_id: str) -> None:
+def remove_period(session: Session, caller: Principal, period_id: str) -> None:
     period = session.get(Period, period_id)
-    if period is None or period.school_id != school_id:
+    if period is None or period.school_id != caller.school_id:
         raise ApiError(404, "period_not_found", "No such study period.")
-    year = year_of(session, school_id, period.year_id)
+    year = year_of(session, caller.school_id, period.year_id)
+    before = _period_values(period)
+    audit.record_by(session, caller, "removed", "period", period_id, before=before, after=None)
     session.delete(period)
     _calendar_changed(session, year)
 
 
-def remove_holiday(session: Session, school_id: str, holiday_id: str) -> None:
+def remove_holiday(session: Session, caller: Principal, holiday_id: str) -> None:
     holiday = session.get(Holiday, holiday_id)
-    if holiday is None or holiday.school_id != school_id:
+    if holiday is None or holiday.school_id != caller.school_id:
         raise ApiError(404, "holiday_not_found", "No such holiday.")
-    year = year_of(session, school_id, holiday.year_id)
+    year = year_of(session, caller.school_id, holiday.year_id)
+    before = {"name": holiday.name, "starts_on": holiday.starts_on, "ends_on": holiday.ends_on}
+    audit.record_by(session, caller, "removed", "holiday", holiday_id, before=before, after=None)
     session.delete(holiday)
     _calendar_changed(session, year)
 
@@ -87,6 +100,16 @@ def holidays_of(session: Session, year: Year) -> list[Holiday]:
 
 def is_holiday(session: Session, year: Year, day: date) -> bool:
     return any(h.starts_on <= day <= h.ends_on for h in holidays_of(session, year))
+
+
+def _period_values(period: Period) -> dict[str, Any]:
+    return {
+        "year_id": period.year_id,
+        "kind": period.kind,
+        "name": period.name,
+        "starts_on": period.starts_on,
+        "ends_on": period.ends_on,
+    }
 
 
 def _require_within_year(year: Year, starts_on: date, ends_on: date) -> None:

@@ -18,11 +18,12 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from journal import audit, groups, roster
-from journal.lessons import publish_lesson
+from journal.lessons import lesson_changed
 from journal.models import Bell, Lesson, Period, StudyGroup, TimetableEntry, new_uuid
 from journal.school_year import holidays_of, year_of
 from schoolkit.auth import Principal
 from schoolkit.errors import ApiError
+from schoolkit.outbox import publish_many
 
 # The bell schedule is the school's wall clock; the source school is in Moscow time.
 SCHOOL_TIME = ZoneInfo("Europe/Moscow")
@@ -215,8 +216,7 @@ def _add_generated(session: Session, caller: Principal, lessons: list[Lesson]) -
     # In bulk: a quarter of a whole school is thousands of lessons in one request.
     session.add_all(lessons)
     session.flush()
-    for lesson in lessons:
-        publish_lesson(session, lesson, "scheduled")
+    publish_many(session, [lesson_changed(lesson, "scheduled") for lesson in lessons])
     audit.record_many(
         session,
         caller.school_id,

@@ -22,6 +22,12 @@ def verify(client: FlaskClient, caller: Caller) -> Any:
     return answer.json
 
 
+# The school fixture's set-up is in the chain too: the year, its period and holiday, the
+# subject, the class, two work types, the student's enrolment and the class's teaching
+# load; then the lesson opened by hand. The mark's three changes follow them.
+SET_UP_AND_LESSON = 10
+
+
 def three_changes(client: FlaskClient, school: School) -> None:
     lesson_id = open_lesson(client, school)
     mark_id = give_mark(client, school, lesson_id, "3")
@@ -33,7 +39,8 @@ def test_a_mark_added_changed_and_removed_leaves_three_links_and_the_chain_holds
     client: FlaskClient, school: School, caller: Caller
 ) -> None:
     three_changes(client, school)
-    assert verify(client, caller) == {"intact": True, "entries": 3, "first_broken_seq": None}
+    entries = SET_UP_AND_LESSON + 3
+    assert verify(client, caller) == {"intact": True, "entries": entries, "first_broken_seq": None}
 
 
 def test_rewriting_a_past_entry_in_the_database_is_found_at_that_link(
@@ -47,6 +54,24 @@ def test_rewriting_a_past_entry_in_the_database_is_found_at_that_link(
         )
     engine.dispose()
     assert verify(client, caller)["first_broken_seq"] == 2
+
+
+def test_rewriting_the_values_of_a_past_set_up_entry_is_found_at_that_link(
+    client: FlaskClient, school: School, caller: Caller, database_url: str
+) -> None:
+    three_changes(client, school)
+    engine = create_engine(database_url)
+    with engine.begin() as connection:
+        # The class's entry: its digest made to stand for other before/after values.
+        seq = connection.execute(
+            text("SELECT seq FROM audit_entries WHERE entity = 'class'")
+        ).scalar_one()
+        connection.execute(
+            text("UPDATE audit_entries SET values_digest = :digest WHERE seq = :seq"),
+            {"digest": "0" * 64, "seq": seq},
+        )
+    engine.dispose()
+    assert verify(client, caller)["first_broken_seq"] == seq
 
 
 def test_deleting_a_past_entry_is_found_where_the_chain_breaks(
@@ -67,7 +92,8 @@ def test_the_values_are_kept_outside_the_chain_and_their_loss_does_not_break_it(
     three_changes(client, school)
     engine = create_engine(database_url)
     with engine.begin() as connection:
-        assert connection.execute(text("SELECT count(*) FROM audit_values")).scalar() == 3
+        values = connection.execute(text("SELECT count(*) FROM audit_values")).scalar()
+        assert values == SET_UP_AND_LESSON + 3
         connection.execute(text("DELETE FROM audit_values"))
     engine.dispose()
     assert verify(client, caller)["intact"] is True
@@ -84,7 +110,9 @@ def test_the_audit_verify_command_exits_non_zero_and_names_the_broken_link(
     assert audit_cli.main(["--database-url", database_url]) == 0
     engine = create_engine(database_url)
     with engine.begin() as connection:
-        connection.execute(text("UPDATE audit_entries SET action = 'added' WHERE seq = 3"))
+        # The mark's removal, the last entry, made to read as an addition.
+        removal = SET_UP_AND_LESSON + 3
+        connection.execute(text(f"UPDATE audit_entries SET action = 'added' WHERE seq = {removal}"))
     engine.dispose()
     assert audit_cli.main(["--database-url", database_url]) == 1
-    assert "BROKEN at entry 3" in capsys.readouterr().out
+    assert f"BROKEN at entry {removal}" in capsys.readouterr().out

@@ -182,6 +182,17 @@ def test_a_group_teacher_writes_in_their_groups_lessons(
     assert answer.status_code == 201, answer.json
 
 
+def test_a_mark_in_a_group_lesson_for_a_classmate_of_the_other_group_is_refused(
+    tt: TimetableSchool, published: Any
+) -> None:
+    group_one_lesson, _ = group_lessons(tt, published)
+    body = mark_body(tt, group_one_lesson, tt.students_a[2])  # in group two
+    answer = tt.client.post(f"{API}/marks", json=body, headers=tt.as_teacher(tt.english_teacher))
+    assert answer.status_code == 422 and answer.json["error"]["code"] == "not_in_lesson"
+    assert "student_id" in answer.json["error"]["fields"]
+    assert published("journal.mark.recorded") == []
+
+
 def test_a_group_teacher_does_not_write_in_the_other_groups_lessons(
     tt: TimetableSchool, published: Any
 ) -> None:
@@ -372,3 +383,83 @@ def test_a_lesson_for_a_group_of_another_class_is_refused_naming_the_field(
     assert answer.status_code == 422 and answer.json["error"]["code"] == "group_not_of_class"
     assert "group_id" in answer.json["error"]["fields"]
     assert tt.lessons(published) == []
+
+
+# A group's teacher sets the group's final marks (R-JRN-10, R-ROLE-4).
+
+
+def group_finals(tt: TimetableSchool, group_id: str, students: list[str], teacher: str) -> Any:
+    body = {
+        "period_id": tt.quarter_id,
+        "class_id": tt.class_a,
+        "subject_id": tt.english,
+        "group_id": group_id,
+        "finals": [{"student_id": student, "value": "5"} for student in students],
+    }
+    return tt.client.post(f"{API}/finals", json=body, headers=tt.as_teacher(teacher))
+
+
+def test_a_group_teacher_sets_their_groups_finals_and_then_its_lessons_are_locked(
+    tt: TimetableSchool, published: Any
+) -> None:
+    group_one_lesson, _ = group_lessons(tt, published)
+    one = latest_lesson(tt, published, group_one_lesson)["group_id"]
+    first, second, _ = tt.students_a
+    answer = group_finals(tt, one, [first, second], tt.english_teacher)
+    assert answer.status_code == 201, answer.json
+    event = published("journal.period.finalized")[-1]["data"]
+    assert (event["group_id"], len(event["finals"])) == (one, 2)
+
+    body = mark_body(tt, group_one_lesson, first)
+    late = tt.client.post(f"{API}/marks", json=body, headers=tt.as_teacher(tt.english_teacher))
+    assert late.status_code == 409 and late.json["error"]["code"] == "period_locked"
+    again = group_finals(tt, one, [first, second], tt.english_teacher)
+    assert again.status_code == 409 and again.json["error"]["code"] == "period_locked"
+
+
+def test_the_other_groups_teacher_still_sets_their_groups_finals(
+    tt: TimetableSchool, published: Any
+) -> None:
+    group_one_lesson, group_two_lesson = group_lessons(tt, published)
+    one = latest_lesson(tt, published, group_one_lesson)["group_id"]
+    two_lesson = latest_lesson(tt, published, group_two_lesson)
+    first, second, third = tt.students_a
+    group_finals(tt, one, [first, second], tt.english_teacher)
+    answer = group_finals(tt, two_lesson["group_id"], [third], two_lesson["teacher_id"])
+    assert answer.status_code == 201, answer.json
+
+
+def test_a_group_teacher_cannot_set_the_other_groups_finals(
+    tt: TimetableSchool, published: Any
+) -> None:
+    _, group_two_lesson = group_lessons(tt, published)
+    two = latest_lesson(tt, published, group_two_lesson)["group_id"]
+    answer = group_finals(tt, two, [tt.students_a[2]], tt.english_teacher)
+    assert answer.status_code == 403 and answer.json["error"]["code"] == "not_your_class"
+    assert published("journal.period.finalized") == []
+
+
+def test_a_groups_finals_for_a_student_outside_the_group_are_refused_naming_them(
+    tt: TimetableSchool, published: Any
+) -> None:
+    group_one_lesson, _ = group_lessons(tt, published)
+    one = latest_lesson(tt, published, group_one_lesson)["group_id"]
+    answer = group_finals(tt, one, [tt.students_a[0], tt.students_a[2]], tt.english_teacher)
+    assert answer.status_code == 422 and answer.json["error"]["code"] == "not_in_group"
+    assert list(answer.json["error"]["fields"]) == ["finals.1.student_id"]
+    assert published("journal.period.finalized") == []
+
+
+def test_a_group_teacher_asks_to_correct_a_mark_of_their_locked_group(
+    tt: TimetableSchool, published: Any
+) -> None:
+    group_one_lesson, _ = group_lessons(tt, published)
+    one = latest_lesson(tt, published, group_one_lesson)["group_id"]
+    teacher = tt.as_teacher(tt.english_teacher)
+    body = mark_body(tt, group_one_lesson, tt.students_a[0])
+    mark = tt.client.post(f"{API}/marks", json=body, headers=teacher).json
+    group_finals(tt, one, tt.students_a[:2], tt.english_teacher)
+    ask = {"mark_id": mark["mark_id"], "value": "4", "reason": "Ошибка при вводе"}
+    answer = tt.client.post(f"{API}/corrections", json=ask, headers=teacher)
+    assert answer.status_code == 201, answer.json
+    assert answer.json["status"] == "pending"

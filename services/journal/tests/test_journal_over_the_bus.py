@@ -126,6 +126,10 @@ def test_a_mark_given_on_postgres_is_relayed_to_the_diary_over_rabbitmq(
     bus: Bus, journal: Journal, journal_worker: Worker
 ) -> None:
     student = new_id()
+    journal.post(
+        f"/classes/{journal.class_id}/enrolments",
+        {"student_id": student, "enrolled_on": "2025-09-01"},
+    )
     marks = bus.listen("journal.mark.recorded")
     try:
         time.sleep(0.5)  # the listener's queue is bound before the mark is given
@@ -197,7 +201,7 @@ def test_an_erasure_destroys_a_students_marks_attendance_and_enrolment_but_keeps
         "marks": 1,
         "attendance": 0,
         "enrolments": 1,
-        "audit_values": 1,
+        "audit_values": 3,  # the student's mark, enrolment and final mark
     }
     assert [r["category"] for r in confirmation["data"]["retained"]] == ["final_marks"]
 
@@ -211,5 +215,8 @@ def test_an_erasure_destroys_a_students_marks_attendance_and_enrolment_but_keeps
     with database.sessions() as session:
         verdict = audit.verify(session, SCHOOL)
     database.dispose()
-    assert verdict.intact and verdict.entries == 2  # R-SEC-4: the chain outlives the values
+    # R-SEC-4: the chain outlives the values. Its 14 entries: the fixture's year, period,
+    # subject, class, work type, load and lesson (7); two enrolments and two marks; the
+    # finalization and its two final marks.
+    assert verdict.intact and verdict.entries == 14
     assert finals_left == {student, classmate}

@@ -13,6 +13,8 @@ from flask.testing import FlaskClient
 
 from .conftest import API, OTHER_SCHOOL, Caller, new_id
 
+STUDENT = new_id()  # enrolled in the fixture's class: marks and attendance are for students
+
 
 @dataclass
 class School:
@@ -59,6 +61,10 @@ def school(client: FlaskClient, caller: Caller) -> School:
     credit = post(
         "/work-types", {"code": "credit", "name": "Зачёт", "weight": 1, "scale": "pass_fail"}
     )
+    post(
+        f"/classes/{school_class['class_id']}/enrolments",
+        {"student_id": STUDENT, "enrolled_on": "2025-09-01"},
+    )
     teacher_id = new_id()
     post(
         "/assignments",
@@ -102,7 +108,7 @@ def test_a_subject_teacher_gives_two_marks_in_one_lesson_and_the_diary_learns_of
     client: FlaskClient, school: School, published: Any
 ) -> None:
     lesson_id = open_lesson(client, school)
-    student = new_id()
+    student = STUDENT
     for work_type, value in ((school.control_test_id, "5"), (school.credit_id, "pass")):
         body = {
             "lesson_id": lesson_id,
@@ -129,7 +135,7 @@ def test_a_mark_outside_the_scale_is_refused_and_nothing_is_recorded(
     lesson_id = open_lesson(client, school)
     body = {
         "lesson_id": lesson_id,
-        "student_id": new_id(),
+        "student_id": STUDENT,
         "work_type_id": school.control_test_id,
         "value": "6",
     }
@@ -167,7 +173,7 @@ def test_a_subject_teacher_cannot_write_marks_for_a_class_they_do_not_teach(
     lesson_id = open_lesson(client, school)
     body = {
         "lesson_id": lesson_id,
-        "student_id": new_id(),
+        "student_id": STUDENT,
         "work_type_id": school.control_test_id,
         "value": "4",
     }
@@ -183,7 +189,7 @@ def test_a_class_teacher_writes_no_marks_in_subjects_they_do_not_teach(
     lesson_id = open_lesson(client, school)
     body = {
         "lesson_id": lesson_id,
-        "student_id": new_id(),
+        "student_id": STUDENT,
         "work_type_id": school.control_test_id,
         "value": "4",
     }
@@ -198,7 +204,7 @@ def test_another_schools_teacher_cannot_reach_this_schools_lesson(
     foreign = caller("subject_teacher", person_id=school.maths_teacher_id, school=OTHER_SCHOOL)
     body = {
         "lesson_id": lesson_id,
-        "student_id": new_id(),
+        "student_id": STUDENT,
         "work_type_id": school.control_test_id,
         "value": "4",
     }
@@ -212,7 +218,7 @@ def test_guardians_students_and_operations_cannot_give_marks(
     lesson_id = open_lesson(client, school)
     body = {
         "lesson_id": lesson_id,
-        "student_id": new_id(),
+        "student_id": STUDENT,
         "work_type_id": school.control_test_id,
         "value": "4",
     }
@@ -241,9 +247,6 @@ def finalize(
         "finals": [{"student_id": STUDENT, "value": value}],
     }
     return client.post(f"{API}/finals", json=body, headers=headers)
-
-
-STUDENT = new_id()
 
 
 def period_of_first_lesson(client: FlaskClient, school: School) -> tuple[str, str]:
@@ -312,6 +315,89 @@ def test_a_teacher_cannot_set_finals_for_a_class_they_do_not_teach(
     _, period_id = period_of_first_lesson(client, school)
     answer = finalize(client, school, caller("subject_teacher"), period_id, "4")
     assert answer.status_code == 403 and answer.json["error"]["code"] == "not_your_class"
+
+
+# Marks and attendance are only for the lesson's students (enrolled in its class that day).
+
+
+def mark_for(lesson_id: str, student: str, school: School) -> dict[str, Any]:
+    return {
+        "lesson_id": lesson_id,
+        "student_id": student,
+        "work_type_id": school.control_test_id,
+        "value": "5",
+    }
+
+
+def test_a_mark_for_a_student_of_another_class_is_refused_naming_the_student(
+    client: FlaskClient, school: School, caller: Caller, published: Any
+) -> None:
+    deputy = caller("deputy_director")
+    year_id = client.get(f"{API}/years", headers=deputy).json[0]["year_id"]
+    other = client.post(
+        f"{API}/classes", json={"year_id": year_id, "name": "5Б", "grade": 5}, headers=deputy
+    ).json
+    stranger = new_id()
+    client.post(
+        f"{API}/classes/{other['class_id']}/enrolments",
+        json={"student_id": stranger, "enrolled_on": "2025-09-01"},
+        headers=deputy,
+    )
+    lesson_id = open_lesson(client, school)
+    answer = client.post(
+        f"{API}/marks", json=mark_for(lesson_id, stranger, school), headers=school.maths_teacher
+    )
+    assert answer.status_code == 422 and answer.json["error"]["code"] == "not_in_lesson"
+    assert "student_id" in answer.json["error"]["fields"]
+    assert published("journal.mark.recorded") == []
+
+
+def test_a_student_enrolled_after_the_lessons_day_gets_no_mark_for_it(
+    client: FlaskClient, school: School, caller: Caller, published: Any
+) -> None:
+    newcomer = new_id()
+    client.post(
+        f"{API}/classes/{school.class_id}/enrolments",
+        json={"student_id": newcomer, "enrolled_on": "2025-09-10"},
+        headers=caller("deputy_director"),
+    )
+    before = open_lesson(client, school, "2025-09-09")
+    on_the_day = open_lesson(client, school, "2025-09-10")
+    teacher = school.maths_teacher
+    early = client.post(f"{API}/marks", json=mark_for(before, newcomer, school), headers=teacher)
+    assert early.status_code == 422 and early.json["error"]["code"] == "not_in_lesson"
+    on_time = client.post(
+        f"{API}/marks", json=mark_for(on_the_day, newcomer, school), headers=teacher
+    )
+    assert on_time.status_code == 201
+    assert [e["data"]["lesson_id"] for e in published("journal.mark.recorded")] == [on_the_day]
+
+
+def test_attendance_of_a_student_not_in_the_class_is_refused_and_nothing_is_recorded(
+    client: FlaskClient, school: School, published: Any
+) -> None:
+    lesson_id = open_lesson(client, school)
+    body = {"lesson_id": lesson_id, "student_id": new_id(), "status": "absent"}
+    answer = client.post(f"{API}/attendance", json=body, headers=school.maths_teacher)
+    assert answer.status_code == 422 and answer.json["error"]["code"] == "not_in_lesson"
+    assert "student_id" in answer.json["error"]["fields"]
+    assert published("journal.attendance.recorded") == []
+
+
+def test_finals_naming_a_student_twice_are_refused_and_the_period_stays_open(
+    client: FlaskClient, school: School, published: Any
+) -> None:
+    _, period_id = period_of_first_lesson(client, school)
+    body = {
+        "period_id": period_id,
+        "class_id": school.class_id,
+        "subject_id": school.subject_id,
+        "finals": [{"student_id": STUDENT, "value": "4"}, {"student_id": STUDENT, "value": "5"}],
+    }
+    answer = client.post(f"{API}/finals", json=body, headers=school.maths_teacher)
+    assert answer.status_code == 422 and answer.json["error"]["code"] == "duplicate_students"
+    assert "finals" in answer.json["error"]["fields"]
+    assert published("journal.period.finalized") == []
 
 
 # Attendance (R-JRN-9).
