@@ -217,14 +217,14 @@ class Consumer:
 
         Optimistically first: one inbox insert and one tombstone query for the whole
         batch, no savepoints. If a handler fails, that transaction is rolled back and the
-        batch is redone with one savepoint per message, so only the culprit fails.
+        batch is redone with one savepoint per message, so only the culprit fails. A batch
+        of one goes the same way: at a steady trickle most batches hold one message, and
+        its savepoint would cost two round trips that only a failure needs.
         """
-        if len(decoded) > 1:
-            try:
-                return self._apply_optimistically(decoded)
-            except _HandlerFailed:
-                pass
-        return self._apply_carefully(decoded)
+        try:
+            return self._apply_optimistically(decoded)
+        except _HandlerFailed:
+            return self._apply_carefully(decoded)
 
     def _apply_optimistically(self, decoded: list[tuple[Delivery, Event]]) -> list[Outcome]:
         outcomes: list[Outcome] = []
