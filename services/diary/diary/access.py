@@ -209,15 +209,15 @@ def _as_guardian(session: Session, principal: Principal, student_id: str) -> Stu
     )
     if not rows[0].allowed:
         return None
+    enrolled = [row for row in rows if row.class_id is not None]  # none: the anchor alone
     spans = tuple(
         Span(row.class_id, frozenset(row.group_ids.split()), row.starts_on, row.ends_on)
-        for row in rows
-        if row.class_id is not None
+        for row in enrolled
     )
-    class_counters = {row.class_id: row.class_counter or 0 for row in rows}
-    first = rows[0]
-    counters = [first.student_counter or 0, first.school_counter or 0]
-    counters += [class_counters[class_id] for class_id in sorted(class_counters) if class_id]
+    class_counters = {row.class_id: row.class_counter or 0 for row in enrolled}
+    # The same string as changes.counters: student, school, then each class in id order.
+    counters = [rows[0].student_counter or 0, rows[0].school_counter or 0]
+    counters += [class_counters[class_id] for class_id in sorted(class_counters)]
     return StudentDiary(school, student_id, spans, "-".join(map(str, counters)))
 
 
