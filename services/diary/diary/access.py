@@ -20,8 +20,8 @@ from typing import Any
 from sqlalchemy import Select, and_, bindparam, exists, literal, or_, select
 from sqlalchemy.orm import Session, aliased
 
-from diary import changes
-from diary.gate import in_force, now, student_is_covered
+from diary import changes, gate
+from diary.gate import in_force, student_is_covered
 from diary.models import (
     Agreement,
     ChangeCounter,
@@ -202,7 +202,7 @@ def _as_guardian(session: Session, principal: Principal, student_id: str) -> Stu
                 "school_id": school,
                 "guardian_id": principal.user_id,
                 "student_id": student_id,
-                "now": now(),
+                "now": gate.now(),  # the gate says what time it is, as in_force() does
             },
         )
         .all()
