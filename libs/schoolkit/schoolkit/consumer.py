@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cache
 from typing import Any
 
 import pika
@@ -217,14 +218,14 @@ class Consumer:
 
         Optimistically first: one inbox insert and one tombstone query for the whole
         batch, no savepoints. If a handler fails, that transaction is rolled back and the
-        batch is redone with one savepoint per message, so only the culprit fails.
+        batch is redone with one savepoint per message, so only the culprit fails. A batch
+        of one goes the same way: at a steady trickle most batches hold one message, and
+        its savepoint would cost two round trips that only a failure needs.
         """
-        if len(decoded) > 1:
-            try:
-                return self._apply_optimistically(decoded)
-            except _HandlerFailed:
-                pass
-        return self._apply_carefully(decoded)
+        try:
+            return self._apply_optimistically(decoded)
+        except _HandlerFailed:
+            return self._apply_carefully(decoded)
 
     def _apply_optimistically(self, decoded: list[tuple[Delivery, Event]]) -> list[Outcome]:
         outcomes: list[Outcome] = []
@@ -360,16 +361,27 @@ def _event_context(event: Event) -> Iterator[None]:
 def _claim_in_inbox(session: Session, events: list[Event]) -> set[str]:
     """Insert the events' ids; returns those that were not there yet (not redeliveries)."""
     dialect = session.get_bind().dialect.name
-    insert_into = postgresql_insert if dialect == "postgresql" else sqlite_insert
     now = datetime.now(UTC)
     rows = [{"event_id": e.id, "event_type": e.type, "received_at": now} for e in events]
-    claimed = session.execute(
+    if len(rows) == 1:  # a steady trickle: most batches hold one message
+        return set(session.execute(_claim_one(dialect), rows[0]).scalars())
+    claimed = session.execute(_claim(dialect).values(rows))
+    return set(claimed.scalars())
+
+
+def _claim(dialect: str) -> Any:
+    insert_into = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    return (
         insert_into(inbox)
-        .values(rows)
         .on_conflict_do_nothing(index_elements=[inbox.c.event_id])
         .returning(inbox.c.event_id)
     )
-    return set(claimed.scalars())
+
+
+@cache
+def _claim_one(dialect: str) -> Any:
+    """Built once: building and keying the statement costs more than running it."""
+    return _claim(dialect)
 
 
 def _record_in_inbox(session: Session, event: Event) -> bool:

@@ -72,6 +72,20 @@ class Database:
     def __init__(self, url: str, **engine_kwargs: Any) -> None:
         self.engine = make_engine(url, **engine_kwargs)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self.read_sessions = self._read_sessions()
+
+    def _read_sessions(self) -> sessionmaker[Session]:
+        """Sessions for work that only reads: on PostgreSQL each statement commits alone.
+
+        Under PostgreSQL's READ COMMITTED (ours) every statement of a transaction takes its
+        own snapshot anyway, so reading outside one sees exactly the same rows, and saves
+        the BEGIN and ROLLBACK round trips of a transaction that never writes. SQLite keeps
+        its ordinary sessions: its transactions are what keep the web and the worker apart.
+        """
+        if not is_postgres(self.engine):
+            return self.sessions
+        autocommit = self.engine.execution_options(isolation_level="AUTOCOMMIT")
+        return sessionmaker(autocommit, expire_on_commit=False)
 
     @property
     def is_postgres(self) -> bool:

@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+from functools import cache
+from typing import Any
+
 from sqlalchemy import delete, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from schoolkit.tables import entity_versions
+
+_UPSERTS = {"postgresql": postgresql_insert, "sqlite": sqlite_insert}
 
 
 def accept_version(session: Session, entity_type: str, entity_id: str, version: int) -> bool:
@@ -14,6 +21,29 @@ def accept_version(session: Session, entity_type: str, entity_id: str, version: 
     Call it in the handler's transaction before applying an update: when it says False
     the update is older than what is already applied and must be ignored.
     """
+    dialect = session.get_bind().dialect.name
+    if dialect not in _UPSERTS:
+        return _accept_in_two_steps(session, entity_type, entity_id, version)
+    values = {"entity_type": entity_type, "entity_id": entity_id, "version": version}
+    return session.execute(_newer_version_upsert(dialect), values).first() is not None
+
+
+@cache
+def _newer_version_upsert(dialect: str) -> Any:
+    """One round trip on every event a consumer applies, built once.
+
+    The row comes back only when it was inserted or raised, i.e. when the version is newer
+    than any seen.
+    """
+    statement = _UPSERTS[dialect](entity_versions)
+    return statement.on_conflict_do_update(
+        index_elements=[entity_versions.c.entity_type, entity_versions.c.entity_id],
+        set_={"version": statement.excluded.version},
+        where=entity_versions.c.version < statement.excluded.version,
+    ).returning(entity_versions.c.version)
+
+
+def _accept_in_two_steps(session: Session, entity_type: str, entity_id: str, version: int) -> bool:
     key = (entity_versions.c.entity_type == entity_type) & (
         entity_versions.c.entity_id == entity_id
     )

@@ -120,6 +120,19 @@ def db_session() -> Session:
     return session
 
 
+def read_session() -> Session:
+    """This request's session for views that only read: no transaction round trips.
+
+    See `Database.read_sessions`. Never write through it (each statement would commit
+    alone); a view that writes uses `db_session`.
+    """
+    session: Session | None = g.get("_schoolkit_read_session")
+    if session is None:
+        session = current_kit().database.read_sessions()
+        g._schoolkit_read_session = session
+    return session
+
+
 def create_service_app(
     settings: Settings,
     *,
@@ -223,9 +236,10 @@ def _forget_request_ids(_error: BaseException | None) -> None:
 
 
 def _close_session(_error: BaseException | None) -> None:
-    session: Session | None = g.pop("_schoolkit_session", None)
-    if session is not None:
-        session.close()
+    for name in ("_schoolkit_session", "_schoolkit_read_session"):
+        session: Session | None = g.pop(name, None)
+        if session is not None:
+            session.close()
 
 
 def _register_kit_routes(app: Flask, service: str) -> None:

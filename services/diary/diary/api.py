@@ -1,7 +1,9 @@
 """The diary HTTP API under /api/diary/v1: thin routes (parse, call, serialise).
 
 Every read answers with a weak ETag made of the diary's change counters and honours
-If-None-Match with a 304, so a mobile client can poll cheaply (R-DRY-4).
+If-None-Match with a 304, so a mobile client can poll cheaply (R-DRY-4). Views that only
+read use the kit's `read_session` (no transaction round trips); the one that writes, an
+acknowledgement, uses `db_session` and commits.
 """
 
 from __future__ import annotations
@@ -41,7 +43,7 @@ from schoolkit.auth import (
     require_roles,
 )
 from schoolkit.errors import ApiError, load_json
-from schoolkit.web import db_session
+from schoolkit.web import db_session, read_session
 
 blueprint = Blueprint("diary", __name__, url_prefix="/v1")
 
@@ -53,7 +55,7 @@ def _query(schema: Schema) -> dict[str, Any]:
 
 
 def _diary(student_id: str) -> access.StudentDiary:
-    return access.open_diary(db_session(), current_principal(), student_id)
+    return access.open_diary(read_session(), current_principal(), student_id)
 
 
 def _cached(diary: access.StudentDiary, build: Callable[[], Any]) -> Response:
@@ -62,7 +64,7 @@ def _cached(diary: access.StudentDiary, build: Callable[[], Any]) -> Response:
     Called only once access is granted. A body built for the same path, day and
     counters is served from this process's cache (diary.bodycache).
     """
-    tag = reading.etag(db_session(), diary)
+    tag = reading.etag(read_session(), diary)
     if request.if_none_match.contains_weak(tag):
         response = Response(status=304)
     else:
@@ -96,7 +98,7 @@ def week(student_id: str) -> Response:
     diary = _diary(student_id)
     # The hot path of every mobile poll: plain data, the JSON provider writes ISO dates;
     # WeekSchema documents the same shape (a test holds them together).
-    return _cached(diary, lambda: reading.week(db_session(), diary, day))
+    return _cached(diary, lambda: reading.week(read_session(), diary, day))
 
 
 @blueprint.get("/calendar")
@@ -109,7 +111,7 @@ def calendar() -> Response:
         200: {content: {application/json: {schema: {type: array, items: SchoolYear}}}}
     """
     school_id = current_principal().school_id
-    return jsonify(SchoolYearSchema(many=True).dump(reading.calendar(db_session(), school_id)))
+    return jsonify(SchoolYearSchema(many=True).dump(reading.calendar(read_session(), school_id)))
 
 
 @blueprint.get("/students/<student_id>/timetable")
@@ -128,7 +130,7 @@ def timetable(student_id: str) -> Response:
     day = _query(WeekQuery())["date"] or date.today()
     diary = _diary(student_id)
     return _cached(
-        diary, lambda: TimetableSchema().dump(reading.timetable(db_session(), diary, day))
+        diary, lambda: TimetableSchema().dump(reading.timetable(read_session(), diary, day))
     )
 
 
@@ -147,7 +149,7 @@ def marks(student_id: str) -> Response:
     """
     period_id = _query(MarksQuery())["period_id"]
     diary = _diary(student_id)
-    session = db_session()
+    session = read_session()
     if period_id is None:
         period = reading.current_period(session, diary.school_id, date.today())
     else:
@@ -178,7 +180,7 @@ def attendance(student_id: str) -> Response:
     return _cached(
         diary,
         lambda: AttendanceSummarySchema().dump(
-            reading.attendance_summary(db_session(), diary, span)
+            reading.attendance_summary(read_session(), diary, span)
         ),
     )
 
@@ -202,7 +204,7 @@ def homework(student_id: str) -> Response:
     span = reading.DateRange(starts, ends)
     return _cached(
         diary,
-        lambda: HomeworkSchema(many=True).dump(reading.homework_due(db_session(), diary, span)),
+        lambda: HomeworkSchema(many=True).dump(reading.homework_due(read_session(), diary, span)),
     )
 
 
@@ -219,7 +221,9 @@ def teachers(student_id: str) -> Response:
     diary = _diary(student_id)
     return _cached(
         diary,
-        lambda: TeacherSchema(many=True).dump(reading.teachers(db_session(), diary, date.today())),
+        lambda: TeacherSchema(many=True).dump(
+            reading.teachers(read_session(), diary, date.today())
+        ),
     )
 
 
@@ -235,7 +239,7 @@ def messages(student_id: str) -> Response:
     """
     diary = _diary(student_id)
     return _cached(
-        diary, lambda: MessageSchema(many=True).dump(reading.messages(db_session(), diary))
+        diary, lambda: MessageSchema(many=True).dump(reading.messages(read_session(), diary))
     )
 
 
@@ -275,7 +279,7 @@ def acknowledgements(student_id: str) -> Response:
         404: NotFound
     """
     diary = _diary(student_id)
-    found = acknowledging.acknowledgements_of(db_session(), diary)
+    found = acknowledging.acknowledgements_of(read_session(), diary)
     return _cached(diary, lambda: AcknowledgementSchema(many=True).dump(found))
 
 
@@ -293,7 +297,7 @@ def class_acknowledgements(class_id: str) -> Response:
         422: ValidationFailed
     """
     up_to = _query(ClassAcknowledgementsQuery())["up_to"] or date.today() - timedelta(days=1)
-    session = db_session()
+    session = read_session()
     principal = current_principal()
     leadership = principal.has_any_role(*access.LEADERSHIP)
     if not leadership and not access.leads_class(session, principal, class_id):
@@ -325,7 +329,7 @@ def extract_pdf(student_id: str) -> Response:
             "Both ends of the range are required.",
             {"from": "Required.", "to": "Required."},
         )
-    session = db_session()
+    session = read_session()
     principal = current_principal()
     diary = access.open_diary(session, principal, student_id)
     if not (
@@ -347,7 +351,7 @@ def _range_or_current_period(query: dict[str, Any]) -> reading.DateRange:
     if query["from_"] and query["to"]:
         return reading.DateRange(query["from_"], query["to"])
     today = date.today()
-    period = reading.current_period(db_session(), current_principal().school_id, today)
+    period = reading.current_period(read_session(), current_principal().school_id, today)
     starts = query["from_"] or (period.starts_on if period else today - timedelta(days=30))
     ends = query["to"] or (period.ends_on if period else today)
     if starts > ends:

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 from contextvars import ContextVar
 from datetime import UTC, datetime
+from functools import cache
+from typing import Any
 
-from sqlalchemy import exists, or_, select
+from sqlalchemy import Select, bindparam, exists, or_, select
 from sqlalchemy.orm import Session
 
 from diary.models import Agreement
@@ -33,12 +35,20 @@ def in_force(moment: datetime | None = None):  # type: ignore[no-untyped-def]
 def student_is_covered(session: Session, school_id: str, student_id: str) -> bool:
     if replaying.get():
         return True
-    query = select(
+    values = {"school_id": school_id, "student_id": student_id, "now": now()}
+    return bool(session.execute(_student_covered_statement(), values).scalar())
+
+
+@cache
+def _student_covered_statement() -> Select[Any]:
+    """Asked for every mark and attendance applied: built once, run with parameters."""
+    return select(
         exists().where(
-            Agreement.school_id == school_id, Agreement.student_id == student_id, in_force()
+            Agreement.school_id == bindparam("school_id"),
+            Agreement.student_id == bindparam("student_id"),
+            or_(Agreement.ends_at.is_(None), Agreement.ends_at > bindparam("now")),
         )
     )
-    return bool(session.execute(query).scalar())
 
 
 def guardian_is_covered(session: Session, school_id: str, guardian_id: str) -> bool:

@@ -10,7 +10,7 @@ import pytest
 
 from diary.schemas import WeekSchema
 from diary.testing import SchoolEvents, new_id
-from schoolkit.auth import GUARDIAN
+from schoolkit.auth import DEPUTY_DIRECTOR, GUARDIAN
 
 from .conftest import MONDAY, TODAY, Apply, Caller
 from .scene import Scene, class_5a_this_week
@@ -153,6 +153,24 @@ def test_a_lesson_change_of_the_class_also_changes_the_etag(
         )
     )
     assert as_guardian(caller, scene, "/week", headers={"If-None-Match": etag}).status_code == 200
+
+
+def test_a_guardian_gets_the_same_etag_as_the_deputy_director_and_it_follows_the_calendar(
+    school: SchoolEvents, apply: Apply, caller: Caller, scene: Scene
+) -> None:
+    # The guardian's diary is opened by one combined query that also reads the counters;
+    # the deputy director's goes the general way. Both must describe the same diary.
+    student = scene.family.student_id
+    deputy = caller.get(f"/students/{student}/week", new_id(), DEPUTY_DIRECTOR)
+    etag = as_guardian(caller, scene, "/week").headers["ETag"]
+    assert etag == deputy.headers["ETag"]
+    apply(school.calendar(MONDAY - timedelta(days=40), MONDAY + timedelta(days=91), version=2))
+    changed = as_guardian(caller, scene, "/week", headers={"If-None-Match": etag})
+    assert changed.status_code == 200
+    assert (
+        changed.headers["ETag"]
+        == caller.get(f"/students/{student}/week", new_id(), DEPUTY_DIRECTOR).headers["ETag"]
+    )
 
 
 @pytest.mark.parametrize(
