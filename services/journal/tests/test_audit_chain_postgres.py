@@ -65,3 +65,20 @@ def test_a_rolled_back_change_leaves_no_entry(postgres_url: str) -> None:
         verdict = audit.verify(session, SCHOOL)
     assert (verdict.entries, verdict.intact) == (1, True)
     database.dispose()
+
+
+def test_a_change_in_a_savepoint_that_rolls_back_leaves_no_entry(postgres_url: str) -> None:
+    upgrade("journal", postgres_url)
+    database = Database(postgres_url)
+    with database.transaction() as session:
+        audit.record_many(session, SCHOOL, "teacher", [change(1)])
+        refused = session.begin_nested()  # an import row, or one message of a batch, refused
+        audit.record_many(session, SCHOOL, "teacher", [change(2), change(3)])
+        refused.rollback()
+        kept = session.begin_nested()
+        audit.record_many(session, SCHOOL, "teacher", [change(4)])
+        kept.commit()
+    with database.transaction() as session:
+        verdict = audit.verify(session, SCHOOL)
+    assert (verdict.entries, verdict.intact) == (2, True)
+    database.dispose()
