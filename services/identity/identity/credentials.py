@@ -30,7 +30,8 @@ def issue_temporary_password(session: Session, account: Account, actor_id: str) 
     account.must_change_password = True
     account.failed_attempts, account.locked_until = 0, None
     account.version += 1
-    revoke_all_sessions(session, account.id, account.school_id, "administrator")
+    # The user is told (notify), so a temporary password they did not ask for is noticed.
+    revoke_all_sessions(session, account.id, account.school_id, "administrator", notice=True)
     audit.record(
         session,
         school_id=account.school_id,
@@ -66,7 +67,7 @@ def change_password(session: Session, account: Account, current: str, new: str) 
     account.password_hash = hash_password(new)
     account.must_change_password = False
     account.version += 1
-    revoke_all_sessions(session, account.id, account.school_id, "password_changed")
+    revoke_all_sessions(session, account.id, account.school_id, "password_changed", notice=True)
     audit.record(
         session,
         school_id=account.school_id,

@@ -36,6 +36,12 @@ def test_a_temporary_password_only_lets_the_user_choose_a_new_one(
     with_temporary = provider.login("uchitel", temporary).json()
 
     assert issued.headers["Cache-Control"] == "no-store"
+    [revoked] = [
+        e["data"]
+        for e in provider.published("identity.session.revoked")
+        if e["data"]["reason"] == "administrator"
+    ]
+    assert (revoked["scope"], revoked["notice"]) == ("all", True)  # notify tells the user
     assert me(provider, old_session).status_code == 401  # every earlier session ended
     assert provider.login("uchitel", PASSWORD).status_code == 400
     assert with_temporary["access_token"]

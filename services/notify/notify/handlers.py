@@ -57,7 +57,8 @@ def on_guardian_unlinked(session: Session, event: Event) -> str | None:
 
 
 def access_notice(notice: str, config: DeliveryConfig) -> Handler:
-    """R-IDN-4, R-NTF-3: a blocked (or restored) user hears of it when identity says so."""
+    """R-IDN-4, R-NTF-3: a blocked (or restored) user hears of it when identity says so;
+    so does one whose every session ended by a temporary password or a password change."""
 
     def handle(session: Session, event: Event) -> str | None:
         if not event.data.get("notice"):
@@ -103,6 +104,9 @@ def build_handlers(config: DeliveryConfig) -> dict[str, Handler]:
         "identity.account.unblocked": in_turn(
             DENY_LIST_HANDLERS["identity.account.unblocked"],
             access_notice("account_unblocked", config),
+        ),
+        "identity.session.revoked": in_turn(
+            DENY_LIST_HANDLERS["identity.session.revoked"], access_notice("sessions_ended", config)
         ),
         "consent.erasure.requested": erasure_handler("notify", erasure.erase, erasure.HOLDS),
         "consent.erasure.finished": tell,

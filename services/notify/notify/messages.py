@@ -93,10 +93,36 @@ def account_unblocked(language: str, details: dict[str, str]) -> Message:
     return Message("Доступ восстановлен", f"Ваш доступ к электронному дневнику восстановлен{how}.")
 
 
+SESSION_REASONS = {
+    "administrator": {
+        "ru": "школа выдала вам временный пароль",
+        "en": "the school issued you a temporary password",
+    },
+    "password_changed": {"ru": "пароль изменён", "en": "your password was changed"},
+}
+
+
+def sessions_ended(language: str, details: dict[str, str]) -> Message:
+    """R-SEC-3: every sign-in of the user ended; if it was not them, they tell the school."""
+    reason = _pick(SESSION_REASONS.get(details["reason"], {"ru": "решение школы"}), language)
+    if language == "en":
+        return Message(
+            "You have been signed out everywhere",
+            f"All your sign-ins to the electronic diary have ended: {reason}. "
+            "If this was not you, please contact the school at once.",
+        )
+    return Message(
+        "Выполнен выход на всех устройствах",
+        f"Все ваши входы в электронный дневник завершены: {reason}. "
+        "Если это были не вы, сразу обратитесь в школу.",
+    )
+
+
 TEMPLATES = {
     "data_destroyed": data_destroyed,
     "account_blocked": account_blocked,
     "account_unblocked": account_unblocked,
+    "sessions_ended": sessions_ended,
 }
 
 

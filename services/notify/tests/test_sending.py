@@ -170,3 +170,37 @@ def test_a_guardian_with_a_phone_is_also_told_by_sms(
     assert sms["to"] == "+79160000001"
     assert sms["text"].startswith("Доступ заблокирован")
     assert len(mailbox.to("mum@example.org")) == 1
+
+
+def sessions_revoked(person_id: str, reason: str, notice: bool) -> Event:
+    return event(
+        "identity.session.revoked",
+        person_id,
+        user_id=person_id,
+        person_id=person_id,
+        scope="all",
+        reason=reason,
+        revoked_at="2026-11-29T09:00:00.000Z",
+        notice=notice,
+    )
+
+
+def test_a_user_signed_out_everywhere_by_a_temporary_password_is_told(
+    notify_database: Database, delivery_config: DeliveryConfig, mailbox: Mailbox
+) -> None:
+    person, quiet = new_id(), new_id()
+    handlers = build_handlers(delivery_config)
+    for incoming in (
+        contact_changed(person, "parent@example.org"),
+        contact_changed(quiet, "other@example.org"),
+        sessions_revoked(person, "administrator", notice=True),
+        sessions_revoked(quiet, "logout", notice=False),
+    ):
+        with notify_database.transaction() as session:
+            handlers[incoming.type](session, incoming)
+
+    assert Sender(delivery_config).send_due(notify_database) == 1
+    [message] = mailbox.to("parent@example.org")
+    assert message["Subject"] == "Выполнен выход на всех устройствах"
+    assert "временный пароль" in message.get_content()
+    assert mailbox.to("other@example.org") == []
