@@ -16,7 +16,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from journal import audit, groups
-from journal.models import Finalization, FinalMark, Period, SchoolClass
+from journal.models import Finalization, FinalMark, Period
 from journal.roster import class_of, subject_of, teaches
 from journal.scales import scale_marks
 from schoolkit.auth import DEPUTY_DIRECTOR, DIRECTOR, Principal
@@ -54,7 +54,9 @@ def set_finals(session: Session, caller: Principal, fields: dict[str, Any]) -> F
     subject = subject_of(session, caller.school_id, fields["subject_id"])
     period = _period_of(session, caller.school_id, str(fields["period_id"]))
     overseer = caller.has_any_role(*MAY_CHANGE_A_LOCKED_PERIOD)
-    group_id = _group_of(session, caller.school_id, fields.get("group_id"), school_class)
+    group_id = groups.group_id_of_class(
+        session, caller.school_id, fields.get("group_id"), school_class
+    )
     if not overseer:
         _require_teaches(session, caller, school_class.class_id, subject.subject_id, group_id)
     _require_each_student_once(fields["finals"])
@@ -151,22 +153,6 @@ def _finalization_values(finalization: Finalization) -> dict[str, Any]:
         "scale": finalization.scale,
         "version": finalization.version,
     }
-
-
-def _group_of(
-    session: Session, school_id: str, group_id: Any, school_class: SchoolClass
-) -> str | None:
-    if not group_id:
-        return None
-    group = groups.group_of(session, school_id, group_id)
-    if school_class.class_id not in groups.class_ids_of(session, group):
-        raise ApiError(
-            422,
-            "group_not_of_class",
-            "The group takes no students of this class.",
-            {"group_id": "Not a group of the class."},
-        )
-    return group.group_id
 
 
 def _require_teaches(

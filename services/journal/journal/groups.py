@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from journal import audit, roster
 from journal.contingent import announce_groups, current_enrolment
-from journal.models import Assignment, GroupClass, GroupMember, Room, StudyGroup
+from journal.models import Assignment, GroupClass, GroupMember, Room, SchoolClass, StudyGroup
 from schoolkit.auth import DEPUTY_DIRECTOR, DIRECTOR, Principal
 from schoolkit.errors import ApiError
 
@@ -172,6 +172,23 @@ def individual_group(session: Session, caller: Principal, student_id: str) -> St
         "student_ids": [enrolment.student_id],
     }
     return create_group(session, caller, fields)
+
+
+def group_id_of_class(
+    session: Session, school_id: str, group_id: Any, school_class: SchoolClass
+) -> str | None:
+    """The group a lesson or a final mark names, checked to take students of the class."""
+    if not group_id:
+        return None
+    group = group_of(session, school_id, group_id)
+    if school_class.class_id not in class_ids_of(session, group):
+        raise ApiError(
+            422,
+            "group_not_of_class",
+            "The group takes no students of this class.",
+            {"group_id": "Not a group of the class."},
+        )
+    return group.group_id
 
 
 def group_of(session: Session, school_id: str, group_id: str) -> StudyGroup:

@@ -33,7 +33,9 @@ def create_lesson(session: Session, caller: Principal, fields: dict[str, Any]) -
     school_class = class_of(session, caller.school_id, fields["class_id"])
     subject = subject_of(session, caller.school_id, fields["subject_id"])
     teacher_id = str(fields.get("teacher_id") or caller.user_id)
-    group_id = _group_of_class(session, caller.school_id, fields.get("group_id"), school_class)
+    group_id = groups.group_id_of_class(
+        session, caller.school_id, fields.get("group_id"), school_class
+    )
     room_id = (
         groups.room_of(session, caller.school_id, fields["room_id"]).room_id
         if fields.get("room_id")
@@ -95,22 +97,6 @@ def _lesson_values(lesson: Lesson) -> dict[str, Any]:
         "slot": lesson.slot,
         "topic": lesson.topic,
     }
-
-
-def _group_of_class(
-    session: Session, school_id: str, group_id: Any, school_class: SchoolClass
-) -> str | None:
-    if not group_id:
-        return None
-    group = groups.group_of(session, school_id, group_id)
-    if school_class.class_id not in groups.class_ids_of(session, group):
-        raise ApiError(
-            422,
-            "group_not_of_class",
-            "The group takes no students of this class.",
-            {"group_id": "Not a group of the class."},
-        )
-    return group.group_id
 
 
 def lesson_for_writing(session: Session, caller: Principal, lesson_id: str) -> Lesson:

@@ -174,27 +174,19 @@ def control_test_results(
 def _mark_counts(
     session: Session, scope: ReportScope, dates: DateRange, *, student_id: str | None
 ) -> list[Any]:
+    grouped = (
+        Mark.student_id,
+        Lesson.subject_id,
+        Lesson.period_id,
+        WorkType.scale,
+        WorkType.weight,
+        Mark.value,
+    )
     query = (
-        scope.lessons(
-            Mark.student_id,
-            Lesson.subject_id,
-            Lesson.period_id,
-            WorkType.scale,
-            WorkType.weight,
-            Mark.value,
-            func.count().label("count"),
-            dates=dates,
-        )
+        scope.lessons(*grouped, func.count().label("count"), dates=dates)
         .join(Mark, Mark.lesson_id == Lesson.lesson_id)
         .join(WorkType, WorkType.work_type_id == Mark.work_type_id)
-        .group_by(
-            Mark.student_id,
-            Lesson.subject_id,
-            Lesson.period_id,
-            WorkType.scale,
-            WorkType.weight,
-            Mark.value,
-        )
+        .group_by(*grouped)
     )
     if student_id is not None:
         query = query.where(Mark.student_id == student_id)
@@ -237,17 +229,11 @@ def _by_student(per_student: dict[Key, Average]) -> list[dict[str, Any]]:
 def _attendance_counts(
     session: Session, scope: ReportScope, dates: DateRange, *, student_id: str | None
 ) -> list[Any]:
+    grouped = (Attendance.student_id, Lesson.subject_id, Attendance.status, Attendance.reason)
     query = (
-        scope.lessons(
-            Attendance.student_id,
-            Lesson.subject_id,
-            Attendance.status,
-            Attendance.reason,
-            func.count().label("count"),
-            dates=dates,
-        )
+        scope.lessons(*grouped, func.count().label("count"), dates=dates)
         .join(Attendance, Attendance.lesson_id == Lesson.lesson_id)
-        .group_by(Attendance.student_id, Lesson.subject_id, Attendance.status, Attendance.reason)
+        .group_by(*grouped)
     )
     if student_id is not None:
         query = query.where(Attendance.student_id == student_id)
