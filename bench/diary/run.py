@@ -59,6 +59,7 @@ from schoolkit.testing import (  # noqa: E402
     free_port,
     require_postgres,
     require_rabbitmq,
+    wait_until_answering,
 )
 from schoolkit.topology import BusNames, declare_exchanges  # noqa: E402
 
@@ -128,20 +129,6 @@ def start_gateway(diary_port: int) -> tuple[subprocess.Popen[bytes], int, Path]:
     )
     environment = {**os.environ, "SCHOOL_ROOT": str(root), "LOG_LEVEL": "WARNING"}
     return subprocess.Popen(gunicorn_argv(port), env=environment), port, root
-
-
-def wait_until_answering(port: int, path: str = "/healthz") -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-            connection.request("GET", path)
-            if connection.getresponse().status == 200:
-                return
-        except OSError:
-            pass
-        time.sleep(0.2)
-    raise TimeoutError(f"nothing answers on port {port}")
 
 
 # --- 3. the load --------------------------------------------------------------------------

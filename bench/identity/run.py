@@ -45,6 +45,7 @@ from schoolkit.testing import (  # noqa: E402
     drop_database,
     free_port,
     require_postgres,
+    wait_until_answering,
 )
 
 BIN = Path(sys.executable).parent
@@ -62,20 +63,6 @@ def start_gunicorn(app: str, port: int, **environment: str) -> subprocess.Popen[
     command = [str(BIN / "gunicorn"), "-c", "python:schoolkit.gunicorn_conf", app]
     env = {**os.environ, "BIND": f"127.0.0.1:{port}", "LOG_LEVEL": "WARNING", **environment}
     return subprocess.Popen(command, env=env)
-
-
-def wait_until_answering(port: int, path: str) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-            connection.request("GET", path)
-            if connection.getresponse().status == 200:
-                return
-        except OSError:
-            pass
-        time.sleep(0.2)
-    raise TimeoutError(f"nothing answers on port {port}")
 
 
 def prepare_identity(database_url: str) -> None:

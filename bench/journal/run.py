@@ -45,6 +45,7 @@ from schoolkit.testing import (
     drop_database,
     free_port,
     require_postgres,
+    wait_until_answering,
 )
 
 HERE = Path(__file__).resolve().parent
@@ -78,20 +79,6 @@ def start_web(database_url: str, issuer: TokenIssuer) -> tuple[subprocess.Popen[
     }
     command = [str(BIN / "gunicorn"), "-c", "python:schoolkit.gunicorn_conf", "bare:create_app()"]
     return subprocess.Popen(command, env=environment), port
-
-
-def wait_until_answering(port: int, path: str = "/healthz") -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-            connection.request("GET", path)
-            if connection.getresponse().status == 200:
-                return
-        except OSError:
-            pass
-        time.sleep(0.2)
-    raise TimeoutError(f"nothing answers on port {port}")
 
 
 # --- the requests -------------------------------------------------------------------------

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+import http.client
 import json
 import os
 import socket
@@ -52,6 +53,21 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
+
+
+def wait_until_answering(port: int, path: str = "/healthz", timeout: float = 60.0) -> None:
+    """Wait until a web process on loopback answers `path` with 200 (benchmarks, e2e)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            connection.request("GET", path)
+            if connection.getresponse().status == 200:
+                return
+        except OSError:
+            pass
+        time.sleep(0.2)
+    raise TimeoutError(f"nothing answers on port {port}")
 
 
 def require(url: str, default_port: int, what: str, how_to_start: str) -> None:
