@@ -18,6 +18,7 @@ import argparse
 import json
 import multiprocessing
 import os
+import resource
 import signal
 import subprocess
 import sys
@@ -45,10 +46,12 @@ from schoolkit.settings import DEFAULT_AMQP_URL, project_root  # noqa: E402
 from schoolkit.tables import kit_metadata  # noqa: E402
 from schoolkit.testing import (  # noqa: E402
     Bus,
+    cpu_seconds,
     create_database,
     drop_database,
     require_postgres,
     require_rabbitmq,
+    servers_cpu_seconds,
 )
 
 CONTRACTS = load_contracts(project_root() / "contracts")
@@ -166,13 +169,38 @@ def _write_share(journal_url: str, transactions: int, per_transaction: int, thre
     database.dispose()
 
 
+@dataclass(frozen=True)
+class Phase:
+    """One measured run of the full path: its rate and the CPU each part spent per event."""
+
+    rate: float
+    cpu_ms_per_event: dict[str, float]
+
+
+def cpu_snapshot(path: FullPath) -> dict[str, float]:
+    """CPU seconds so far of every part of the path (writers: the finished child processes)."""
+    relay, diary = [*path.workers, None][1], path.workers[0]
+    return {
+        "writers": _ended_children_cpu_seconds(),
+        "relay": cpu_seconds(relay.pid) if relay else 0.0,
+        "consumer": cpu_seconds(diary.pid),
+        **servers_cpu_seconds(),
+    }
+
+
+def _ended_children_cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def full_path_throughput(
     path: FullPath, journal_url: str, events: int, writers: Writers, per_transaction: int
-) -> float:
+) -> Phase:
     per_process = events // (writers.processes * per_transaction)
     per_process -= per_process % writers.threads
     total = per_process * writers.processes * per_transaction
     already = path.applied_count()
+    before = cpu_snapshot(path)
     started = time.perf_counter()
     processes = [
         multiprocessing.Process(
@@ -186,7 +214,9 @@ def full_path_throughput(
     elapsed = time.perf_counter() - started
     for process in processes:
         process.join()
-    return total / elapsed
+    after = cpu_snapshot(path)
+    spent = {part: (after[part] - before[part]) * 1000 / total for part in after}
+    return Phase(total / elapsed, spent)
 
 
 def steady_commits(path: FullPath, rate: float, seconds: float) -> dict[str, float]:
@@ -302,22 +332,29 @@ def main() -> None:
 class Figures:
     raw: float
     bus_alone: float
-    single: float
-    grouped: float
+    single: Phase
+    grouped: Phase
 
 
 def report(args: argparse.Namespace, figures: Figures, latencies: list[float]) -> None:
     rows = [
         ("raw pika: confirms + acks", figures.raw, ""),
         ("bus alone: a full outbox drained to the diary", figures.bus_alone, "target >= 1000"),
-        ("full path, one event per journal transaction", figures.single, "target >= 1000"),
-        ("full path, 20 events per journal transaction", figures.grouped, "target >= 1000"),
+        ("full path, one event per journal transaction", figures.single.rate, "target >= 1000"),
+        ("full path, 20 events per journal transaction", figures.grouped.rate, "target >= 1000"),
     ]
     print(f"bus benchmark, {os.cpu_count()} cores: PostgreSQL (fsync on), RabbitMQ quorum queues,")
     print(f"journal writers {args.writer_processes} processes x {args.writer_threads} threads")
     for name, rate, target in rows:
         ratio = f"ratio {rate / figures.raw:4.2f}" if rate is not figures.raw else " " * 10
         print(f"  {name:<48} {rate:7.0f} events/s  {ratio}  {target}")
+    print("  CPU per event of the full path, ms (the two cores give 2.0 ms at 1,000 events/s):")
+    for name, phase in (
+        ("one per transaction", figures.single),
+        ("20 per transaction", figures.grouped),
+    ):
+        parts = "  ".join(f"{part} {ms:.2f}" for part, ms in phase.cpu_ms_per_event.items())
+        print(f"    {name:<20} {parts}  total {sum(phase.cpu_ms_per_event.values()):.2f}")
     p50, p99 = percentile(latencies, 0.50) * 1000, percentile(latencies, 0.99) * 1000
     print(
         f"  journal commit -> diary commit at a steady {args.rate:.0f} events/s ({len(latencies)} events):"

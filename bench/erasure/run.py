@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import os
 import subprocess
 import sys
 import time
@@ -40,11 +39,13 @@ from schoolkit.settings import DEFAULT_AMQP_URL, project_root
 from schoolkit.testing import (
     SERVICES,
     Bus,
+    cpu_seconds,
     create_database,
     drop_database,
     free_port,
     require_postgres,
     require_rabbitmq,
+    servers_cpu_seconds,
 )
 from schoolkit.topology import BusNames
 
@@ -199,42 +200,13 @@ def graduation(bench: Bench, students: int) -> float:
         finished.close()
 
 
-CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU seconds of one process so far (/proc/<pid>/stat)."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
-
-
-def cpu_by_program(names: tuple[str, ...]) -> float:
-    """CPU seconds of every process whose command is one of `names` (the database, the broker)."""
-    total = 0.0
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                command = (entry / "comm").read_text().strip()
-            except OSError:
-                continue
-            if command in names:
-                total += cpu_seconds(int(entry.name))
-    return total
-
-
-SERVERS = {"PostgreSQL": ("postgres",), "RabbitMQ": ("beam.smp",)}
-
-
 def cpu_snapshot(bench: Bench) -> dict[str, float]:
     """Where the machine's CPU goes: each worker, the database and the broker."""
     shares = {
         service: cpu_seconds(worker.pid)
         for service, worker in zip(bench.services, bench.workers, strict=True)
     }
-    shares.update({name: cpu_by_program(names) for name, names in SERVERS.items()})
+    shares.update(servers_cpu_seconds())
     return shares
 
 

@@ -70,6 +70,43 @@ def wait_until_answering(port: int, path: str = "/healthz", timeout: float = 60.
     raise TimeoutError(f"nothing answers on port {port}")
 
 
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+# The shared servers of the machine, by the command names of their processes.
+SERVER_PROGRAMS = {"PostgreSQL": ("postgres",), "RabbitMQ": ("beam.smp",)}
+
+
+def cpu_seconds(pid: int, with_ended_children: bool = False) -> float:
+    """User + system CPU seconds of one process so far (/proc/<pid>/stat); 0 once it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    ticks = int(fields[11]) + int(fields[12])
+    if with_ended_children:
+        ticks += int(fields[13]) + int(fields[14])
+    return ticks / CLOCK_TICKS
+
+
+def cpu_by_program(names: tuple[str, ...]) -> float:
+    """CPU seconds of every process whose command is one of `names` (the database, the broker),
+    with their children that have ended (PostgreSQL's backends of closed connections)."""
+    total = 0.0
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                command = (entry / "comm").read_text().strip()
+            except OSError:
+                continue
+            if command in names:
+                total += cpu_seconds(int(entry.name), with_ended_children=True)
+    return total
+
+
+def servers_cpu_seconds() -> dict[str, float]:
+    """CPU seconds so far of PostgreSQL's and RabbitMQ's processes (benchmarks' accounting)."""
+    return {name: cpu_by_program(names) for name, names in SERVER_PROGRAMS.items()}
+
+
 def require(url: str, default_port: int, what: str, how_to_start: str) -> None:
     if reachable(url, default_port):
         return
