@@ -12,13 +12,12 @@ import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import Protocol
+from typing import Any, Protocol
 
 import psycopg
 from pika.exceptions import AMQPError
-from sqlalchemy import delete, or_, select, text, update
+from sqlalchemy import Row, delete, insert, or_, select, text
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import Session
 
 from schoolkit import metrics
 from schoolkit.db import Database
@@ -89,13 +88,14 @@ class Relay:
         self._last_backlog_report = 0.0
 
     def drain_once(self) -> int:
-        """Publish one batch of due events; returns how many the broker confirmed."""
+        """Publish one batch of due events; returns how many the broker confirmed.
+
+        The batch is claimed and deleted in one statement (DELETE … RETURNING) and the
+        transaction commits only after the broker's confirms: a crash before that commit
+        leaves every row in place. Rows the broker refused go back with their attempt counted.
+        """
         with self._database.sessions() as session, session.begin():
-            if self._database.is_postgres:
-                # Losing this commit in a crash only means publishing the batch again,
-                # which consumers' inboxes absorb: it need not wait for the disk.
-                session.execute(_ASYNCHRONOUS_COMMIT)
-            rows = session.execute(self._due_rows_query()).all()
+            rows = sorted(session.execute(self._claim_due_rows()).all(), key=lambda row: row.id)
             if not rows:
                 return 0
             outcomes = self._publisher.publish_batch(
@@ -103,10 +103,12 @@ class Relay:
             )
             sent = [row for row in rows if outcomes[row.event_id] is None]
             failed = [row for row in rows if outcomes[row.event_id] is not None]
-            if sent:
-                session.execute(delete(outbox).where(outbox.c.id.in_([row.id for row in sent])))
-            for row in failed:
-                self._postpone(session, row.id, row.attempts + 1, outcomes[row.event_id] or "")
+            if failed:
+                session.execute(insert(outbox), [self._postponed(row, outcomes) for row in failed])
+            if self._database.is_postgres:
+                # Losing this commit in a crash only means publishing the batch again,
+                # which consumers' inboxes absorb: it need not wait for the disk.
+                session.execute(_ASYNCHRONOUS_COMMIT)
         for row in sent:
             metrics.EVENTS_PUBLISHED.labels(row.event_type).inc()
         for row in failed:
@@ -149,35 +151,29 @@ class Relay:
             waiter.close()
             self._publisher.close()
 
-    def _due_rows_query(self):  # type: ignore[no-untyped-def]
+    def _claim_due_rows(self):  # type: ignore[no-untyped-def]
+        """Delete the oldest due rows, returning them (locked rows are another relay's)."""
         now = datetime.now(UTC)
-        query = (
-            select(
-                outbox.c.id,
-                outbox.c.event_id,
-                outbox.c.event_type,
-                outbox.c.body,
-                outbox.c.attempts,
-            )
+        due = (
+            select(outbox.c.id)
             .where(or_(outbox.c.next_attempt_at.is_(None), outbox.c.next_attempt_at <= now))
             .order_by(outbox.c.id)
             .limit(self._batch_size)
         )
         if self._database.is_postgres:
-            query = query.with_for_update(skip_locked=True)
-        return query
+            due = due.with_for_update(skip_locked=True)
+        return delete(outbox).where(outbox.c.id.in_(due.scalar_subquery())).returning(*outbox.c)
 
     @staticmethod
-    def _postpone(session: Session, row_id: int, attempts: int, reason: str) -> None:
-        session.execute(
-            update(outbox)
-            .where(outbox.c.id == row_id)
-            .values(
-                attempts=attempts,
-                next_attempt_at=datetime.now(UTC) + _retry_delay(attempts),
-                last_error=reason[:500],
-            )
-        )
+    def _postponed(row: Row[Any], outcomes: dict[str, str | None]) -> dict[str, Any]:
+        """The refused row as it goes back: same id (so same place in line), retried later."""
+        attempts = row.attempts + 1
+        return {
+            **row._asdict(),
+            "attempts": attempts,
+            "next_attempt_at": datetime.now(UTC) + _retry_delay(attempts),
+            "last_error": (outcomes[row.event_id] or "")[:500],
+        }
 
     def _report_backlog(self, force: bool = False) -> None:
         now = time.monotonic()
