@@ -13,6 +13,7 @@ from schoolkit.contracts import Contracts, load_contracts
 from schoolkit.events import Event
 from schoolkit.settings import project_root
 from schoolkit.tables import outbox
+from schoolkit.wakeup import note_outbox_write
 
 _INSERT_INTO_OUTBOX = insert(outbox)
 
@@ -24,7 +25,7 @@ def default_contracts() -> Contracts:
 def publish(session: Session, event: Event, contracts: Contracts | None = None) -> None:
     """Add `event` to the outbox inside the caller's transaction.
 
-    On PostgreSQL the outbox's trigger wakes the relay once the transaction commits.
+    On PostgreSQL the relays are woken once the transaction commits (schoolkit.wakeup).
 
     An event that breaks its contract is a programming error: ContractViolation is
     raised here, before anything is stored, and the caller's transaction must not commit.
@@ -41,6 +42,7 @@ def publish(session: Session, event: Event, contracts: Contracts | None = None) 
             "attempts": 0,
         },
     )
+    note_outbox_write(session)
 
 
 def publish_many(
@@ -69,6 +71,7 @@ def publish_many(
             for event, envelope in zip(events, envelopes, strict=True)
         ],
     )
+    note_outbox_write(session)
 
 
 def backlog(session: Session) -> tuple[int, float]:

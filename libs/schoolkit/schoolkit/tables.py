@@ -10,7 +10,6 @@ from datetime import UTC, datetime
 
 from alembic import op
 from sqlalchemy import (
-    DDL,
     BigInteger,
     Column,
     DateTime,
@@ -20,7 +19,6 @@ from sqlalchemy import (
     String,
     Table,
     Text,
-    event,
 )
 
 kit_metadata = MetaData()
@@ -47,23 +45,21 @@ outbox = Table(
     Column("last_error", Text, nullable=True),
 )
 
-# On PostgreSQL, every insert into the outbox wakes the relays when its transaction
-# commits (NOTIFY is transactional, and repeated ones in a transaction fold into one).
-# A trigger rather than a NOTIFY from Python: no extra round trip per transaction.
+# The relays LISTEN on this channel; a process NOTIFYs it after committing outbox rows
+# (schoolkit.wakeup). Before that, a trigger on the outbox sent the NOTIFY from inside the
+# writing transaction, which serialised every service's commits: migrations drop it.
 OUTBOX_CHANNEL = "schoolkit_outbox"
-_notify_function = DDL(
+_DROP_OUTBOX_TRIGGER = (
+    "DROP TRIGGER IF EXISTS outbox_notify ON outbox",
+    "DROP FUNCTION IF EXISTS schoolkit_outbox_notify()",
+)
+_CREATE_OUTBOX_TRIGGER = (
     "CREATE OR REPLACE FUNCTION schoolkit_outbox_notify() RETURNS trigger "
     "LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_notify('" + OUTBOX_CHANNEL + "', ''); "
-    "RETURN NULL; END $$"
-)
-_notify_trigger = DDL(
+    "RETURN NULL; END $$",
     "CREATE TRIGGER outbox_notify AFTER INSERT ON outbox "
-    "FOR EACH STATEMENT EXECUTE FUNCTION schoolkit_outbox_notify()"
+    "FOR EACH STATEMENT EXECUTE FUNCTION schoolkit_outbox_notify()",
 )
-_drop_notify_function = DDL("DROP FUNCTION IF EXISTS schoolkit_outbox_notify()")
-event.listen(outbox, "after_create", _notify_function.execute_if(dialect="postgresql"))
-event.listen(outbox, "after_create", _notify_trigger.execute_if(dialect="postgresql"))
-event.listen(outbox, "after_drop", _drop_notify_function.execute_if(dialect="postgresql"))
 
 # Ids of events already applied: a redelivered event is acknowledged and skipped.
 inbox = Table(
@@ -118,3 +114,19 @@ def create_kit_tables() -> None:
 
 def drop_kit_tables() -> None:
     kit_metadata.drop_all(op.get_bind())
+
+
+def drop_outbox_trigger() -> None:
+    """From inside an Alembic migration: the relays are now woken after commit instead."""
+    _execute_on_postgres(_DROP_OUTBOX_TRIGGER)
+
+
+def restore_outbox_trigger() -> None:
+    """The downgrade of `drop_outbox_trigger`."""
+    _execute_on_postgres(_CREATE_OUTBOX_TRIGGER)
+
+
+def _execute_on_postgres(statements: tuple[str, ...]) -> None:
+    if op.get_bind().dialect.name == "postgresql":
+        for statement in statements:
+            op.execute(statement)
