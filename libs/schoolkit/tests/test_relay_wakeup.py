@@ -1,4 +1,5 @@
-"""Relays are woken after a commit that wrote to the outbox, without a NOTIFY inside it."""
+"""Relays are woken after a commit that wrote to the outbox, without a NOTIFY inside it;
+their own commits are fast, the services' stay durable."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ from sqlalchemy import text
 from schoolkit.db import Database
 from schoolkit.events import Event
 from schoolkit.outbox import default_contracts, publish
+from schoolkit.publisher import ConfirmingPublisher
+from schoolkit.relay import Relay
 from schoolkit.tables import OUTBOX_CHANNEL, kit_metadata
 
 WAKE_TIMEOUT = 5.0  # generous: a wake-up comes within milliseconds, this only bounds a failure
@@ -75,3 +78,14 @@ def test_the_writing_transaction_itself_sends_no_notify(database: Database) -> N
             text("SELECT count(*) FROM pg_trigger WHERE tgrelid = 'outbox'::regclass")
         ).scalar_one()
     assert triggers == 0
+
+
+def test_the_relays_fast_commits_leave_the_services_own_commits_durable(
+    database: Database,
+) -> None:
+    """The relay may lose its last commit in a crash (it publishes again); a consumer
+    acknowledging after a commit that did not reach the disk could lose an event."""
+    relay = Relay(database, ConfirmingPublisher("amqp://guest:guest@127.0.0.1:1/", "unused"))
+    assert relay.drain_once() == 0
+    with database.sessions() as session:
+        assert session.execute(text("SHOW synchronous_commit")).scalar_one() == "on"
