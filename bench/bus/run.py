@@ -30,12 +30,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pika
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, select
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from effect import applied, bench_metadata, written  # noqa: E402
+from effect import WRITE_MARK, applied, bench_metadata  # noqa: E402
 
 from schoolkit.contracts import load_contracts  # noqa: E402
 from schoolkit.db import Database  # noqa: E402
@@ -82,7 +82,7 @@ class FullPath:
         """One journal transaction: the marks and their events; returns the commit time."""
         with self.journal.transaction() as session:
             for incoming in events:
-                session.execute(insert(written).values(mark_id=incoming.data["mark_id"]))
+                session.execute(WRITE_MARK, {"mark_id": incoming.data["mark_id"]})
                 publish(session, incoming, CONTRACTS)
         return time.time()
 
