@@ -11,7 +11,6 @@ import os
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -24,7 +23,7 @@ from werkzeug.serving import BaseWSGIServer, make_server
 from werkzeug.wrappers import Request, Response
 
 from schoolkit.gateway import create_app
-from schoolkit.testing import free_port
+from schoolkit.testing import free_port, wait_until_answering
 
 
 class KeepAliveHandler(BaseHTTPRequestHandler):
@@ -275,15 +274,11 @@ def test_the_console_script_serves_the_table_of_school_root(tmp_path: Path) -> N
     )
     try:
         url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                requests.get(f"{url}/healthz", timeout=1).raise_for_status()
-                break
-            except requests.ConnectionError:
-                assert process.poll() is None, "the gateway exited"
-                assert time.monotonic() < deadline, "the gateway did not start"
-                time.sleep(0.1)
+        try:
+            # Bound before it answers: on a busy machine gunicorn's worker takes a while.
+            wait_until_answering(port, timeout=30)
+        except TimeoutError:
+            pytest.fail("the gateway exited" if process.poll() is not None else "it did not start")
         assert call("GET", f"{url}/api/alpha/v1/x?a=1").json()["target"] == "/api/alpha/v1/x?a=1"
         posted = call("POST", f"{url}/api/alpha/v1/x?status=201", json={"mark": 5})
         assert posted.status_code == 201
