@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from functools import lru_cache
 
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
@@ -19,6 +21,13 @@ _INSERT_INTO_OUTBOX = insert(outbox)
 
 
 def default_contracts() -> Contracts:
+    """The project's contracts; found once per SCHOOL_ROOT, not with a walk up the file
+    system on every publish."""
+    return _contracts_of(os.environ.get("SCHOOL_ROOT"))
+
+
+@lru_cache(maxsize=4)
+def _contracts_of(_configured_root: str | None) -> Contracts:
     return load_contracts(project_root() / "contracts")
 
 
