@@ -79,10 +79,17 @@ def checked_lesson(
 def _checks(about_student: bool, with_work_type: bool) -> Select[Any]:
     """The lesson and the answers of its rules; the caller, student and work type come as
     parameters, so the statement is built and compiled once per kind of write."""
-    caller, student = bindparam("caller_id"), bindparam("student_id")
+    query = select(*LESSON_COLUMNS, *_rule_columns(bindparam("caller_id"))).where(
+        Lesson.lesson_id == bindparam("lesson_id"), Lesson.school_id == bindparam("school_id")
+    )
+    if about_student:
+        query = query.add_columns(*_student_columns(bindparam("student_id")))
+    return _with_work_type(query) if with_work_type else query
+
+
+def _rule_columns(caller: Any) -> list[Any]:
     in_subject = Assignment.subject_id == Lesson.subject_id
-    columns: list[Any] = [
-        *LESSON_COLUMNS,
+    return [
         or_(
             exists(class_load(caller, Lesson.class_id).where(in_subject)),
             exists(group_load(caller, Lesson.group_id).where(in_subject)),
@@ -91,30 +98,6 @@ def _checks(about_student: bool, with_work_type: bool) -> Select[Any]:
             locks_of(Lesson.period_id, Lesson.class_id, Lesson.subject_id, Lesson.group_id)
         ).label("locked"),
     ]
-    if about_student:
-        columns += _student_columns(student)
-    if with_work_type:
-        columns += [
-            WorkType.code.label("work_type_code"),
-            WorkType.weight,
-            WorkType.scale,
-            GradingScale.marks.label("own_scale_marks"),
-        ]
-    query = select(*columns).where(
-        Lesson.lesson_id == bindparam("lesson_id"), Lesson.school_id == bindparam("school_id")
-    )
-    if with_work_type:
-        query = query.outerjoin(
-            WorkType,
-            and_(
-                WorkType.work_type_id == bindparam("work_type_id"),
-                WorkType.school_id == Lesson.school_id,
-            ),
-        ).outerjoin(
-            GradingScale,
-            and_(GradingScale.school_id == Lesson.school_id, GradingScale.code == WorkType.scale),
-        )
-    return query
 
 
 def _student_columns(student: Any) -> list[Any]:
@@ -130,6 +113,27 @@ def _student_columns(student: Any) -> list[Any]:
     ]
 
 
+def _with_work_type(query: Select[Any]) -> Select[Any]:
+    """The school's work type of that id and, if its scale is the school's own, its marks
+    (NULL when there is no such work type, or the scale is built in or unknown)."""
+    work_type = and_(
+        WorkType.work_type_id == bindparam("work_type_id"), WorkType.school_id == Lesson.school_id
+    )
+    own_scale = and_(
+        GradingScale.school_id == Lesson.school_id, GradingScale.code == WorkType.scale
+    )
+    return (
+        query.add_columns(
+            WorkType.code.label("work_type_code"),
+            WorkType.weight,
+            WorkType.scale,
+            GradingScale.marks.label("own_scale_marks"),
+        )
+        .outerjoin(WorkType, work_type)
+        .outerjoin(GradingScale, own_scale)
+    )
+
+
 def _require_in_lesson(lesson: Row[Any]) -> None:
     """A mark or an attendance record is only for a student of the lesson: enrolled in its
     class on its day and, for a group's lesson, a member of the group (memberships carry
@@ -139,14 +143,12 @@ def _require_in_lesson(lesson: Row[Any]) -> None:
         raise ApiError(404, "group_not_found", "No such group.", {"group_id": "Unknown."})
     if lesson.class_on_day == lesson.class_id and (not grouped or lesson.in_group):
         return
+    where = "class or group" if grouped else "class"
     raise ApiError(
         422,
         "not_in_lesson",
         "The student is not a student of this lesson.",
-        {
-            "student_id": f"Not in the lesson's {'class or group' if grouped else 'class'} on "
-            f"{lesson.date}."
-        },
+        {"student_id": f"Not in the lesson's {where} on {lesson.date}."},
     )
 
 
