@@ -259,7 +259,7 @@ def _audit_mark(
     )
 
 
-def _mark_for_writing(session: Session, caller: Principal, mark_id: str) -> tuple[Mark, Lesson]:
+def _mark_for_writing(session: Session, caller: Principal, mark_id: str) -> tuple[Mark, Row[Any]]:
     mark = session.get(Mark, mark_id)
     if mark is None or mark.school_id != caller.school_id:
         raise ApiError(404, "mark_not_found", "No such mark.")
