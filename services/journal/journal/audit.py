@@ -17,11 +17,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import event, select
+from sqlalchemy import bindparam, event, insert, select, text, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, SessionTransaction
@@ -148,70 +149,113 @@ def _within(transaction: SessionTransaction | None, ancestor: SessionTransaction
 
 
 def _append(session: Session, school_id: str, noted: list[_Noted]) -> None:
-    head = _locked_head(session, school_id)
-    values = []
+    """Link the noted changes to the school's chain. Between locking the head and the
+    commit every writer of the school waits, so that span is two statements on
+    PostgreSQL: the locking read and one write of the entries, their values and the head."""
+    seq, previous_hash = _locked_head(session, school_id)
+    links = []
     for item in noted:
-        change = item.change
-        entry = AuditEntry(
-            entry_id=new_uuid(),
-            school_id=school_id,
-            seq=head.seq + 1,
-            at=item.at,
-            author_id=item.author_id,
-            action=change.action,
-            entity=change.entity,
-            entity_id=change.entity_id,
-            values_digest=_digest({"before": change.before, "after": change.after}),
-            previous_hash=head.hash,
-        )
-        entry.hash = _hash_of(entry)
-        head.seq, head.hash = entry.seq, entry.hash
-        session.add(entry)
-        values.append(
-            AuditValues(
-                entry_id=entry.entry_id,
-                subject_id=change.subject_id,
-                before=change.before,
-                after=change.after,
-            )
-        )
-    session.flush()
-    session.add_all(values)
-    session.flush()
+        seq += 1
+        link = _link(school_id, seq, item, previous_hash)
+        previous_hash = link["hash"]
+        links.append(link)
+    if session.get_bind().dialect.name == "postgresql":
+        parameters = {"links": json.dumps(links), "seq": seq, "hash": previous_hash}
+        session.execute(_WRITE_LINKS_POSTGRESQL, {"school_id": school_id, **parameters})
+        return
+    entry_columns = [column.name for column in _ENTRIES.columns]
+    session.execute(insert(_ENTRIES), [_only(link, entry_columns) for link in links])
+    values_columns = [column.name for column in _VALUES.columns]
+    session.execute(insert(_VALUES), [_only(link, values_columns) for link in links])
+    session.execute(_MOVE_HEAD, {"head_school_id": school_id, "seq": seq, "hash": previous_hash})
 
 
-def _locked_head(session: Session, school_id: str) -> AuditHead:
-    """The school's head, locked. The first writers of a school create it with ON CONFLICT
-    DO NOTHING, so that they wait for each other instead of one failing on the key."""
-    locked = select(AuditHead).where(AuditHead.school_id == school_id).with_for_update()
-    head = session.scalars(locked).first()
-    if head is not None:
-        return head
-    dialect = session.get_bind().dialect.name
-    if dialect not in ("postgresql", "sqlite"):
-        head = AuditHead(school_id=school_id, seq=0, hash=GENESIS)
-        session.add(head)
-        return head
-    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
-    session.execute(
-        insert(AuditHead)
-        .values(school_id=school_id, seq=0, hash=GENESIS)
-        .on_conflict_do_nothing(index_elements=["school_id"])
+def _link(school_id: str, seq: int, item: _Noted, previous_hash: str) -> dict[str, Any]:
+    """One entry of the chain with its values, as the columns of both tables."""
+    change = item.change
+    link: dict[str, Any] = {
+        "entry_id": new_uuid(),
+        "school_id": school_id,
+        "seq": seq,
+        "at": item.at,
+        "author_id": item.author_id,
+        "action": change.action,
+        "entity": change.entity,
+        "entity_id": change.entity_id,
+        "values_digest": _digest({"before": change.before, "after": change.after}),
+        "previous_hash": previous_hash,
+    }
+    link["hash"] = _hash_of(link)
+    link.update(subject_id=change.subject_id, before=change.before, after=change.after)
+    return link
+
+
+def _only(values: dict[str, Any], names: list[str]) -> dict[str, Any]:
+    return {name: values[name] for name in names}
+
+
+_ENTRIES, _VALUES, _HEADS = AuditEntry.__table__, AuditValues.__table__, AuditHead.__table__
+_LOCK_HEAD = (
+    select(_HEADS.c.seq, _HEADS.c.hash)
+    .where(_HEADS.c.school_id == bindparam("head_school_id"))
+    .with_for_update()
+)
+_MOVE_HEAD = (
+    update(_HEADS)
+    .where(_HEADS.c.school_id == bindparam("head_school_id"))
+    .values(seq=bindparam("seq"), hash=bindparam("hash"))
+)
+# The entries, their values and the head in one statement, whatever their number: the
+# links travel as one JSON array, unpacked into rows by json_to_recordset.
+_WRITE_LINKS_POSTGRESQL = text(
+    """
+    WITH link AS (
+        SELECT * FROM json_to_recordset(CAST(:links AS json)) AS link(
+            entry_id varchar, seq integer, at varchar, author_id varchar, action varchar,
+            entity varchar, entity_id varchar, values_digest varchar, previous_hash varchar,
+            hash varchar, subject_id varchar, before json, after json)
+    ), entries AS (
+        INSERT INTO audit_entries (entry_id, school_id, seq, at, author_id, action, entity,
+                                   entity_id, values_digest, previous_hash, hash)
+        SELECT entry_id, :school_id, seq, at, author_id, action, entity,
+               entity_id, values_digest, previous_hash, hash
+        FROM link
+    ), kept_values AS (
+        INSERT INTO audit_values (entry_id, subject_id, before, after)
+        SELECT entry_id, subject_id, before, after FROM link
     )
-    return session.scalars(locked.execution_options(populate_existing=True)).one()
+    UPDATE audit_heads SET seq = :seq, hash = :hash WHERE school_id = :school_id
+    """
+)
+
+
+def _locked_head(session: Session, school_id: str) -> tuple[int, str]:
+    """The school's head (seq, hash), locked. The first writers of a school create it with
+    ON CONFLICT DO NOTHING, so that they wait for each other instead of one failing on the key."""
+    head = session.execute(_LOCK_HEAD, {"head_school_id": school_id}).first()
+    if head is None:
+        dialect = session.get_bind().dialect.name
+        insert_or_skip = postgresql_insert if dialect == "postgresql" else sqlite_insert
+        session.execute(
+            insert_or_skip(_HEADS)
+            .values(school_id=school_id, seq=0, hash=GENESIS)
+            .on_conflict_do_nothing(index_elements=["school_id"])
+        )
+        head = session.execute(_LOCK_HEAD, {"head_school_id": school_id}).one()
+    return head.seq, head.hash
 
 
 def verify(session: Session, school_id: str) -> Verdict:
     """Walk the school's chain; the first entry whose link or hash does not hold."""
-    query = select(AuditEntry).where(AuditEntry.school_id == school_id).order_by(AuditEntry.seq)
+    query = select(_ENTRIES).where(_ENTRIES.c.school_id == school_id).order_by(_ENTRIES.c.seq)
     previous_hash, expected_seq, count = GENESIS, 1, 0
-    for entry in session.scalars(query):
+    for entry in session.execute(query).mappings():
         count += 1
-        if entry.seq != expected_seq or entry.previous_hash != previous_hash:
+        if entry["seq"] != expected_seq or entry["previous_hash"] != previous_hash:
             return Verdict(count, expected_seq)
-        if _hash_of(entry) != entry.hash:
-            return Verdict(count, entry.seq)
-        previous_hash, expected_seq = entry.hash, entry.seq + 1
+        if _hash_of(entry) != entry["hash"]:
+            return Verdict(count, entry["seq"])
+        previous_hash, expected_seq = entry["hash"], entry["seq"] + 1
     head = session.get(AuditHead, school_id)
     if head is not None and (head.seq != expected_seq - 1 or head.hash != previous_hash):
         return Verdict(count, expected_seq)  # entries were cut from the end
@@ -223,16 +267,19 @@ def _digest(values: dict[str, Any]) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def _hash_of(entry: AuditEntry) -> str:
-    fields = [
-        entry.school_id,
-        str(entry.seq),
-        entry.at,
-        entry.author_id,
-        entry.action,
-        entry.entity,
-        entry.entity_id,
-        entry.values_digest,
-        entry.previous_hash,
-    ]
+_CHAINED = (
+    "school_id",
+    "seq",
+    "at",
+    "author_id",
+    "action",
+    "entity",
+    "entity_id",
+    "values_digest",
+    "previous_hash",
+)
+
+
+def _hash_of(entry: Mapping[str, Any]) -> str:
+    fields = [str(entry[name]) for name in _CHAINED]
     return hashlib.sha256("\x1f".join(fields).encode()).hexdigest()

@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from journal import audit
@@ -246,8 +246,13 @@ def current_enrolment(session: Session, school_id: str, student_id: str) -> Enro
 def class_on(session: Session, school_id: str, student_id: str, day: date) -> str | None:
     """The class the student was in on that day, by the history of their moves: a move
     takes effect on its day, and a student who has left is in no class."""
-    query = (
-        select(EnrolmentMove)
+    return session.scalars(class_on_query(school_id, student_id, day)).first()
+
+
+def class_on_query(school_id: Any, student_id: Any, day: Any) -> Select[tuple[str | None]]:
+    """`class_on` as a query: the values, or columns of an outer query (a lesson's day)."""
+    return (
+        select(EnrolmentMove.to_class_id)
         .join(Enrolment, Enrolment.enrolment_id == EnrolmentMove.enrolment_id)
         .where(
             Enrolment.school_id == school_id,
@@ -257,8 +262,6 @@ def class_on(session: Session, school_id: str, student_id: str, day: date) -> st
         .order_by(EnrolmentMove.on.desc(), EnrolmentMove.at.desc())
         .limit(1)
     )
-    last = session.scalars(query).first()
-    return last.to_class_id if last is not None else None
 
 
 def history(session: Session, school_id: str, student_id: str) -> list[EnrolmentMove]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import Select, delete, or_, select
 from sqlalchemy.orm import Session
 
 from journal import audit, groups
@@ -37,16 +37,30 @@ def require_unlocked(  # noqa: PLR0917 - a lesson's own facts, in the order a le
 ) -> None:
     if caller.has_any_role(*MAY_CHANGE_A_LOCKED_PERIOD):
         return
-    locks = [_finalization(session, period_id, class_id, subject_id, None)]
-    if group_id:
-        locks.append(_finalization(session, period_id, class_id, subject_id, group_id))
-    if any(lock is not None for lock in locks):
+    locks = locks_of(period_id, class_id, subject_id, group_id)
+    require_open(caller, locked=session.scalars(locks.limit(1)).first() is not None)
+
+
+def require_open(caller: Principal, *, locked: bool) -> None:
+    """Refuse a change of a locked period, unless the caller may still change it."""
+    if locked and not caller.has_any_role(*MAY_CHANGE_A_LOCKED_PERIOD):
         raise ApiError(
             409,
             "period_locked",
             "Final marks are set for this period: a change needs the deputy director.",
             {"period_id": "Locked by its final marks."},
         )
+
+
+def locks_of(period_id: Any, class_id: Any, subject_id: Any, group_id: Any) -> Select[tuple[str]]:
+    """The final marks that lock a lesson's period: the whole class's in the subject, or
+    its group's (values, or columns of an outer query; a NULL group matches no group)."""
+    return select(Finalization.finalization_id).where(
+        Finalization.period_id == period_id,
+        Finalization.class_id == class_id,
+        Finalization.subject_id == subject_id,
+        or_(Finalization.group_id.is_(None), Finalization.group_id == group_id),
+    )
 
 
 def set_finals(session: Session, caller: Principal, fields: dict[str, Any]) -> Finalization:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from journal import audit, roster
@@ -208,6 +208,13 @@ def members_of(session: Session, group: StudyGroup) -> list[str]:
     return sorted(session.scalars(query))
 
 
+def membership(group_id: Any, student_id: Any) -> Select[tuple[str]]:
+    """The student's membership of the group (values, or columns of an outer query)."""
+    return select(GroupMember.group_id).where(
+        GroupMember.group_id == group_id, GroupMember.student_id == student_id
+    )
+
+
 def groups_of(session: Session, school_id: str, class_id: str | None) -> list[StudyGroup]:
     query = select(StudyGroup).where(StudyGroup.school_id == school_id)
     if class_id:
@@ -261,12 +268,17 @@ def _assign_group(
 
 
 def teaches_group(session: Session, teacher_id: str, group_id: str, subject_id: str | None) -> bool:
-    query = select(Assignment.assignment_id).where(
-        Assignment.teacher_id == teacher_id, Assignment.group_id == group_id
-    )
+    query = group_load(teacher_id, group_id)
     if subject_id is not None:
         query = query.where(Assignment.subject_id == subject_id)
     return session.scalars(query.limit(1)).first() is not None
+
+
+def group_load(teacher_id: Any, group_id: Any) -> Select[tuple[str]]:
+    """The teaching load that gives this teacher the group (values, or outer columns)."""
+    return select(Assignment.assignment_id).where(
+        Assignment.teacher_id == teacher_id, Assignment.group_id == group_id
+    )
 
 
 def _require_may_keep_groups(caller: Principal, classes: list[Any]) -> None:

@@ -11,22 +11,38 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Row, insert, select
 from sqlalchemy.orm import Session
 
 from journal import audit, groups, plans
-from journal.contingent import class_on
 from journal.finals import require_unlocked
-from journal.models import Attendance, Homework, Lesson, Mark, Period, SchoolClass, WorkType
+from journal.lesson_checks import (
+    OVERSEES_ALL_JOURNALS,
+    checked_lesson,
+    lesson_not_found,
+    not_your_class,
+    substitutes_in,
+)
+from journal.models import (
+    Attendance,
+    Homework,
+    Lesson,
+    Mark,
+    Period,
+    SchoolClass,
+    WorkType,
+    new_uuid,
+)
 from journal.roster import class_of, subject_of, teaches
-from journal.scales import scale_marks, work_type_of
+from journal.scales import marks_of, scale_marks, work_type_of
 from journal.school_year import is_holiday, year_of
-from schoolkit.auth import DEPUTY_DIRECTOR, DIRECTOR, Principal
+from schoolkit.auth import Principal
 from schoolkit.errors import ApiError
 from schoolkit.events import Event
 from schoolkit.outbox import publish
 
-OVERSEES_ALL_JOURNALS = (DIRECTOR, DEPUTY_DIRECTOR)  # R-ROLE-2
+# Marks are the most frequent write: built once, run with each mark's values.
+_INSERT_MARK = insert(Mark.__table__)
 
 
 def create_lesson(session: Session, caller: Principal, fields: dict[str, Any]) -> Lesson:
@@ -99,25 +115,22 @@ def _lesson_values(lesson: Lesson) -> dict[str, Any]:
     }
 
 
-def lesson_for_writing(session: Session, caller: Principal, lesson_id: str) -> Lesson:
-    lesson = lesson_for_teaching(session, caller, lesson_id)
-    require_unlocked(
-        session, caller, lesson.period_id, lesson.class_id, lesson.subject_id, lesson.group_id
-    )
-    return lesson
+def lesson_for_writing(session: Session, caller: Principal, lesson_id: str) -> Row[Any]:
+    """The lesson's columns, if the caller may write it now (lesson_checks, one SELECT)."""
+    return checked_lesson(session, caller, lesson_id)
 
 
 def lesson_of(session: Session, school_id: str, lesson_id: str) -> Lesson:
     lesson = session.get(Lesson, str(lesson_id))
     if lesson is None or lesson.school_id != school_id:
-        raise ApiError(404, "lesson_not_found", "No such lesson.", {"lesson_id": "Unknown."})
+        raise lesson_not_found()
     return lesson
 
 
 def lesson_for_teaching(session: Session, caller: Principal, lesson_id: str) -> Lesson:
     """The lesson, if the caller teaches it (R-ROLE-4) or substitutes in it (R-JRN-6)."""
     lesson = lesson_of(session, caller.school_id, lesson_id)
-    if not _substitutes_in(caller, lesson):
+    if not substitutes_in(caller, lesson):
         _require_teaches(session, caller, lesson.class_id, lesson.subject_id, lesson.group_id)
     return lesson
 
@@ -134,23 +147,35 @@ def lesson_for_reading(session: Session, caller: Principal, lesson_id: str) -> L
 
 
 def record_mark(session: Session, caller: Principal, fields: dict[str, Any]) -> Mark:
-    lesson = lesson_for_writing(session, caller, fields["lesson_id"])
-    student_id = require_in_lesson(session, lesson, str(fields["student_id"]))
-    work_type = work_type_of(session, caller.school_id, fields["work_type_id"])
-    value = value_on_scale(session, caller.school_id, work_type, str(fields["value"]))
-    mark = Mark(
-        school_id=caller.school_id,
-        lesson_id=lesson.lesson_id,
-        student_id=student_id,
-        work_type_id=work_type.work_type_id,
-        value=value,
-        comment=fields.get("comment"),
-        teacher_id=caller.user_id,
-        recorded_at=datetime.now(UTC),
-        version=1,
+    """A new mark: one SELECT answers every rule (lesson_checks), one INSERT stores it."""
+    lesson = checked_lesson(
+        session,
+        caller,
+        fields["lesson_id"],
+        student_id=str(fields["student_id"]),
+        work_type_id=str(fields["work_type_id"]),
     )
-    session.add(mark)
-    session.flush()
+    work_type = WorkType(
+        work_type_id=str(fields["work_type_id"]),
+        code=lesson.work_type_code,
+        weight=lesson.weight,
+        scale=lesson.scale,
+    )
+    allowed = marks_of(work_type.scale, lesson.own_scale_marks)
+    row = {
+        "mark_id": new_uuid(),
+        "school_id": caller.school_id,
+        "lesson_id": lesson.lesson_id,
+        "student_id": str(fields["student_id"]),
+        "work_type_id": work_type.work_type_id,
+        "value": _on_scale(str(fields["value"]), work_type.scale, allowed),
+        "comment": fields.get("comment"),
+        "teacher_id": caller.user_id,
+        "recorded_at": datetime.now(UTC),
+        "version": 1,
+    }
+    session.execute(_INSERT_MARK, row)
+    mark = Mark(**row)  # not added to the session: the INSERT above stored it
     _audit_mark(session, caller, "added", mark, before=None, after=_mark_values(mark))
     data = {**_mark_data(lesson, mark, work_type), "recorded_at": _iso(mark.recorded_at)}
     publish(session, _mark_event("journal.mark.recorded", mark, data))
@@ -234,7 +259,7 @@ def _audit_mark(
     )
 
 
-def _mark_for_writing(session: Session, caller: Principal, mark_id: str) -> tuple[Mark, Lesson]:
+def _mark_for_writing(session: Session, caller: Principal, mark_id: str) -> tuple[Mark, Row[Any]]:
     mark = session.get(Mark, mark_id)
     if mark is None or mark.school_id != caller.school_id:
         raise ApiError(404, "mark_not_found", "No such mark.")
@@ -242,12 +267,16 @@ def _mark_for_writing(session: Session, caller: Principal, mark_id: str) -> tupl
 
 
 def value_on_scale(session: Session, school_id: str, work_type: WorkType, value: str) -> str:
-    allowed = [mark["mark"] for mark in scale_marks(session, school_id, work_type.scale)]
+    return _on_scale(value, work_type.scale, scale_marks(session, school_id, work_type.scale))
+
+
+def _on_scale(value: str, scale: str, marks: list[dict[str, Any]]) -> str:
+    allowed = [mark["mark"] for mark in marks]
     if value not in allowed:
         raise ApiError(
             422,
             "mark_out_of_scale",
-            f"«{value}» is not a mark of the scale {work_type.scale}.",
+            f"«{value}» is not a mark of the scale {scale}.",
             {"value": f"One of: {', '.join(allowed[:12])}{'…' if len(allowed) > 12 else ''}."},
         )
     return value
@@ -300,8 +329,8 @@ def assign_homework(
 
 def record_attendance(session: Session, caller: Principal, fields: dict[str, Any]) -> Attendance:
     """Present, absent or late, with the reason; recording again changes the record (R-JRN-9)."""
-    lesson = lesson_for_writing(session, caller, fields["lesson_id"])
-    student_id = require_in_lesson(session, lesson, str(fields["student_id"]))
+    student_id = str(fields["student_id"])
+    lesson = checked_lesson(session, caller, fields["lesson_id"], student_id=student_id)
     query = select(Attendance).where(
         Attendance.lesson_id == lesson.lesson_id, Attendance.student_id == student_id
     )
@@ -334,7 +363,7 @@ def record_attendance(session: Session, caller: Principal, fields: dict[str, Any
     return record
 
 
-def _attendance_recorded(lesson: Lesson, record: Attendance) -> Event:
+def _attendance_recorded(lesson: Lesson | Row[Any], record: Attendance) -> Event:
     data: dict[str, Any] = {
         "attendance_id": record.attendance_id,
         "student_id": record.student_id,
@@ -356,28 +385,6 @@ def _attendance_recorded(lesson: Lesson, record: Attendance) -> Event:
     )
 
 
-def require_in_lesson(session: Session, lesson: Lesson, student_id: str) -> str:
-    """A mark or an attendance record is only for a student of the lesson: enrolled in its
-    class on its day and, for a group's lesson, a member of the group (memberships carry
-    no dates: the group as it is now)."""
-    in_class = class_on(session, lesson.school_id, student_id, lesson.date) == lesson.class_id
-    group = groups.group_of(session, lesson.school_id, lesson.group_id) if lesson.group_id else None
-    if in_class and (group is None or student_id in groups.members_of(session, group)):
-        return student_id
-    where = "class or group" if group else "class"
-    raise ApiError(
-        422,
-        "not_in_lesson",
-        "The student is not a student of this lesson.",
-        {"student_id": f"Not in the lesson's {where} on {lesson.date}."},
-    )
-
-
-def _substitutes_in(caller: Principal, lesson: Lesson) -> bool:
-    # A substitute registered by the deputy writes the lesson they teach (R-JRN-6).
-    return lesson.substituted_teacher_id is not None and lesson.teacher_id == caller.user_id
-
-
 def _require_teaches(
     session: Session,
     caller: Principal,
@@ -393,12 +400,7 @@ def _require_teaches(
     if teaches(session, caller.user_id, class_id, subject_id):
         return
     if group_id is None or not groups.teaches_group(session, caller.user_id, group_id, subject_id):
-        raise ApiError(
-            403,
-            "not_your_class",
-            "You do not teach this subject in this class.",
-            {"class_id": "Not in your teaching load."},
-        )
+        raise not_your_class()
 
 
 def period_containing(session: Session, school_class: SchoolClass, day: date) -> Period:
@@ -454,7 +456,7 @@ def lesson_changed(lesson: Lesson, change: str) -> Event:
     return Event(type="journal.lesson.changed", data=data, school_id=lesson.school_id)
 
 
-def _mark_data(lesson: Lesson, mark: Mark, work_type: WorkType) -> dict[str, Any]:
+def _mark_data(lesson: Lesson | Row[Any], mark: Mark, work_type: WorkType) -> dict[str, Any]:
     data: dict[str, Any] = {
         "mark_id": mark.mark_id,
         "student_id": mark.student_id,

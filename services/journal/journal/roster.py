@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from journal import audit
@@ -156,12 +156,18 @@ def teaches(
     session: Session, teacher_id: str, class_id: str, subject_id: str | None = None
 ) -> bool:
     """Whether the teaching load gives this teacher the class (and subject, when named)."""
-    query = select(Assignment.assignment_id).where(
-        Assignment.teacher_id == teacher_id, Assignment.class_id == class_id
-    )
+    query = class_load(teacher_id, class_id)
     if subject_id is not None:
         query = query.where(Assignment.subject_id == subject_id)
     return session.scalars(query.limit(1)).first() is not None
+
+
+def class_load(teacher_id: Any, class_id: Any) -> Select[tuple[str]]:
+    """The teaching load that gives this teacher the class: the arguments are values, or
+    columns of an outer query (a lesson's checks ask it with the others, in one SELECT)."""
+    return select(Assignment.assignment_id).where(
+        Assignment.teacher_id == teacher_id, Assignment.class_id == class_id
+    )
 
 
 def works_here(session: Session, school_id: str, teacher_id: str) -> bool:

@@ -52,9 +52,17 @@ def scale_marks(session: Session, school_id: str, code: str) -> list[dict[str, A
     if code in BUILT_IN:
         return list(BUILT_IN[code]["marks"])
     scale = _own_scale(session, school_id, code)
-    if scale is None:
+    return marks_of(code, scale.marks if scale is not None else None)
+
+
+def marks_of(code: str, own_marks: list[dict[str, Any]] | None) -> list[dict[str, Any]]:
+    """The marks of the scale `code`, given the marks of the school's own scale of that
+    code as already read (None when it has none): 404 when neither has it."""
+    if code in BUILT_IN:
+        return list(BUILT_IN[code]["marks"])
+    if own_marks is None:
         raise ApiError(404, "scale_not_found", "No such grading scale.", {"scale": "Unknown."})
-    return list(scale.marks)
+    return list(own_marks)
 
 
 def create_scale(session: Session, caller: Principal, fields: dict[str, Any]) -> dict[str, Any]:
@@ -97,10 +105,12 @@ def create_work_type(session: Session, caller: Principal, fields: dict[str, Any]
 def work_type_of(session: Session, school_id: str, work_type_id: str) -> WorkType:
     work_type = session.get(WorkType, str(work_type_id))
     if work_type is None or work_type.school_id != school_id:
-        raise ApiError(
-            404, "work_type_not_found", "No such work type.", {"work_type_id": "Unknown."}
-        )
+        raise unknown_work_type()
     return work_type
+
+
+def unknown_work_type() -> ApiError:
+    return ApiError(404, "work_type_not_found", "No such work type.", {"work_type_id": "Unknown."})
 
 
 def _own_scale(session: Session, school_id: str, code: str) -> GradingScale | None:

@@ -6,7 +6,10 @@ from __future__ import annotations
 import threading
 import uuid
 
+from sqlalchemy import select
+
 from journal import audit
+from journal.models import AuditEntry, AuditValues
 from schoolkit.db import Database
 from schoolkit.migrate import upgrade
 
@@ -81,4 +84,27 @@ def test_a_change_in_a_savepoint_that_rolls_back_leaves_no_entry(postgres_url: s
     with database.transaction() as session:
         verdict = audit.verify(session, SCHOOL)
     assert (verdict.entries, verdict.intact) == (2, True)
+    database.dispose()
+
+
+def test_a_commit_of_many_changes_links_each_with_its_values(postgres_url: str) -> None:
+    upgrade("journal", postgres_url)
+    database = Database(postgres_url)
+    changes = [change(number) for number in range(250)]  # an import's rows, one commit
+    changed = audit.Change("changed", "mark", "m-1", "s-1", {"value": "3"}, {"value": "4"})
+    with database.transaction() as session:
+        audit.record_many(session, SCHOOL, "teacher", [*changes, changed])
+    with database.transaction() as session:
+        verdict = audit.verify(session, SCHOOL)
+        kept = session.execute(
+            select(
+                AuditEntry.entity_id, AuditValues.subject_id, AuditValues.before, AuditValues.after
+            )
+            .join(AuditValues, AuditValues.entry_id == AuditEntry.entry_id)
+            .where(AuditEntry.school_id == SCHOOL)
+            .order_by(AuditEntry.seq)
+        ).all()
+    assert (verdict.entries, verdict.intact) == (251, True)
+    assert kept[0] == (changes[0].entity_id, changes[0].subject_id, None, {"value": "1"})
+    assert kept[-1] == ("m-1", "s-1", {"value": "3"}, {"value": "4"})
     database.dispose()

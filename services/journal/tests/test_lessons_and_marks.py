@@ -664,3 +664,70 @@ def test_homework_due_before_its_lesson_or_from_a_stranger_is_refused(
     )
     assert stranger.status_code == 403 and stranger.json["error"]["code"] == "not_your_class"
     assert published("journal.homework.assigned") == []
+
+
+def test_a_mark_on_the_schools_own_scale_takes_its_marks_and_refuses_others(
+    client: FlaskClient, school: School, caller: Caller, published: Any
+) -> None:
+    deputy = caller("deputy_director")
+    letters = [
+        {"mark": "a", "score": 5, "passing": True},
+        {"mark": "f", "score": 1, "passing": False},
+    ]
+    scale = {"code": "letters", "name": "Буквы", "marks": letters}
+    assert client.post(f"{API}/grading-scales", json=scale, headers=deputy).status_code == 201
+    essay = {"code": "essay", "name": "Сочинение", "weight": 3, "scale": "letters"}
+    work_type = client.post(f"{API}/work-types", json=essay, headers=deputy).json
+    lesson_id = open_lesson(client, school)
+    body = {
+        **mark_for(lesson_id, STUDENT, school),
+        "work_type_id": work_type["work_type_id"],
+        "value": "a",
+    }
+
+    given = client.post(f"{API}/marks", json=body, headers=school.maths_teacher)
+    refused = client.post(f"{API}/marks", json={**body, "value": "5"}, headers=school.maths_teacher)
+
+    assert given.status_code == 201 and given.json["value"] == "a"
+    assert refused.status_code == 422 and refused.json["error"]["code"] == "mark_out_of_scale"
+    sent = [e["data"] for e in published("journal.mark.recorded")]
+    assert [(m["work_type"], m["value"], m["weight"], m["scale"]) for m in sent] == [
+        ("essay", "a", 3.0, "letters")
+    ]
+
+
+def test_a_mark_of_an_unknown_or_another_schools_work_type_is_refused_by_field(
+    client: FlaskClient, school: School, caller: Caller, published: Any
+) -> None:
+    elsewhere = caller("deputy_director", school=OTHER_SCHOOL)
+    theirs = {"code": "oral", "name": "Устный ответ", "weight": 1}
+    their_work_type = client.post(f"{API}/work-types", json=theirs, headers=elsewhere).json
+    lesson_id = open_lesson(client, school)
+    for work_type_id in (new_id(), their_work_type["work_type_id"]):
+        body = {**mark_for(lesson_id, STUDENT, school), "work_type_id": work_type_id}
+        answer = client.post(f"{API}/marks", json=body, headers=school.maths_teacher)
+        assert answer.status_code == 404
+        assert answer.json["error"]["code"] == "work_type_not_found"
+        assert "work_type_id" in answer.json["error"]["fields"]
+    assert published("journal.mark.recorded") == []
+
+
+def test_a_mark_for_an_unknown_lesson_is_refused_before_anything_else(
+    client: FlaskClient, school: School, caller: Caller
+) -> None:
+    stranger = caller("subject_teacher")  # no teaching load, an unknown student: still a 404
+    body = {**mark_for(new_id(), new_id(), school), "work_type_id": new_id()}
+    answer = client.post(f"{API}/marks", json=body, headers=stranger)
+    assert answer.status_code == 404 and answer.json["error"]["code"] == "lesson_not_found"
+
+
+def test_a_mark_breaking_several_rules_names_the_teaching_load_first(
+    client: FlaskClient, school: School, caller: Caller, published: Any
+) -> None:
+    # Not the caller's class, a student of no class, a work type of no school: the
+    # teaching load is checked first, as each rule was before they shared one query.
+    lesson_id = open_lesson(client, school)
+    body = {**mark_for(lesson_id, new_id(), school), "work_type_id": new_id()}
+    answer = client.post(f"{API}/marks", json=body, headers=caller("subject_teacher"))
+    assert answer.status_code == 403 and answer.json["error"]["code"] == "not_your_class"
+    assert published("journal.mark.recorded") == []
