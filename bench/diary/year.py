@@ -135,6 +135,17 @@ def class_events(year: DiaryYear, journal_url: str, class_id: str) -> Iterator[E
         yield from (_finals(make, row) for row in connection.execute(text(FINALS), scope))
 
 
+def marks_outside_window(year: DiaryYear, journal_url: str, count: int) -> list[Event]:
+    """`count` of the journal's marks of the week before the window: ones the diary has
+    not been sent, to apply again and again in a measurement."""
+    make = EventMaker(year.school_id)
+    before = Window(year.window.first_day - timedelta(weeks=1), year.window.first_day)
+    query = MARKS.replace(" AND l.class_id = :class_id", "") + " LIMIT :count"
+    scope = {"school_id": year.school_id, "count": count, **before.bounds}
+    with _connect(journal_url) as connection:
+        return [_mark(make, row) for row in connection.execute(text(query), scope)]
+
+
 @contextmanager
 def _connect(journal_url: str) -> Iterator[Connection]:
     """A connection that streams rows: a window of weeks is hundreds of thousands of them."""
