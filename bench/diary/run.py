@@ -1,23 +1,29 @@
 """bench/diary: the diary's week view and its freshness, measured in one run.
 
-1. A 1,000-student school (40 classes, a term of lessons, marks and attendance, every
-   student covered by a guardian's agreement) is generated as contract events (school.py,
-   our own generator until the journal's exists) and applied by the diary's own handlers
-   into a fresh PostgreSQL database.
+1. The school is the journal's: journal.generator writes the year 2025/2026 of a
+   1,000-student school (40 classes, 60 teachers, 15 subjects, ~40,000 lessons, ~1M marks
+   and attendance rows) into a fresh journal database. year.py reads its rows back and
+   turns them into the events the journal, identity and consent would have sent (each
+   validated against contracts/): the calendar, subjects, classes, teachers, every
+   student's enrolment, a linked guardian and a concluded diary agreement, the final
+   marks of the three closed quarters and — for the last --weeks weeks of the year — the
+   lessons with topics, homework, attendance and marks. The diary's own handlers apply
+   them into a fresh diary database, a batch per transaction, classes side by side.
 2. The diary web app runs under gunicorn exactly as deployed (schoolkit.gunicorn_conf,
    2 workers x 4 threads); so does the local gateway (schoolkit.gateway) in front of it.
-   Closed-loop clients measure the throughput of the week view with guardians' tokens and
-   of a minimal JSON endpoint (/healthz) of the same app: their ratio (target >= 0.4),
-   direct and through the gateway.
+   Closed-loop clients measure the throughput of the week view with guardians' tokens
+   (200 students, a week of the window each) and of a minimal JSON endpoint (/healthz)
+   of the same app: their ratio (target >= 0.4), direct and through the gateway.
 3. Open-loop clients send week requests at 80% of the measured week throughput; latency
    is taken from each request's scheduled start (no coordinated omission): p50/p99
    (target p99 < 50 ms).
-4. The real diary worker consumes journal.mark.recorded from RabbitMQ; marks are
-   published at a steady 100/s and the time from publish to the mark being visible to
-   the API (committed in the diary database, which the API reads without any cache) is
-   measured: p50/p99 (target p99 < 200 ms).
+4. Freshness (freshness.py): marks are recorded through the journal's API under
+   gunicorn, scheduled at a steady 100/s; the journal's worker relays them over
+   RabbitMQ to the diary's worker, which commits them; p50/p99 from the journal's answer
+   to the diary's commit (target p99 < 200 ms).
 
-Run: `.venv/bin/python bench/diary/run.py` (options: --weeks, --seconds).
+No timed assertions: it prints what it measured. Run: `.venv/bin/python bench/diary/run.py`
+(options: --students, --weeks, --seconds per measurement, --seeders).
 """
 
 from __future__ import annotations
@@ -31,6 +37,7 @@ import random
 import subprocess
 import sys
 import tempfile
+import textwrap
 import time
 import uuid
 from collections import Counter
@@ -77,12 +84,12 @@ Request = tuple[str, dict[str, str]]
 @dataclass
 class Seeded:
     year: DiaryYear
-    applied: Counter[str]
+    outcomes: Counter[str]  # by event type, and by the reason for any not applied
     seconds: float
 
     @property
     def events(self) -> int:
-        return sum(self.applied.values())
+        return sum(self.outcomes.values())
 
 
 def seed(journal_url: str, diary_url: str, args: argparse.Namespace) -> Seeded:
@@ -110,18 +117,19 @@ def _seed_class(job: tuple[DiaryYear, str, str, str]) -> Counter[str]:
 
 
 def _apply(diary_url: str, events: Iterable[Event], batch: int = 500) -> Counter[str]:
-    """Applied as the worker would, a batch per transaction (without the inbox)."""
+    """Applied as the worker would, a batch per transaction (without the inbox); counted
+    by type, and by the handler's reason for any it did not apply."""
     database = Database(diary_url)
-    applied = Counter[str]()
+    outcomes = Counter[str]()
     try:
         for chunk in _chunks(events, batch):
             with database.transaction() as session:
                 for event in chunk:
-                    HANDLERS[event.type](session, event)
-            applied.update(event.type for event in chunk)
+                    skipped = HANDLERS[event.type](session, event)
+                    outcomes[f"{event.type} {skipped}" if skipped else event.type] += 1
     finally:
         database.dispose()
-    return applied
+    return outcomes
 
 
 def _chunks(events: Iterable[Event], size: int) -> Iterator[list[Event]]:
@@ -326,11 +334,14 @@ def arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--students", type=int, default=1000, help="size of the school")
     parser.add_argument(
-        "--weeks", type=int, default=2, help="the year's last weeks the diary receives"
+        "--weeks", type=int, default=1, help="the year's last weeks the diary receives"
     )
     parser.add_argument("--seconds", type=float, default=10.0, help="length of each measurement")
     parser.add_argument(
-        "--seeders", type=int, default=3, help="processes applying the classes' events"
+        "--seeders",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="processes applying the classes' events",
     )
     return parser.parse_args()
 
@@ -350,12 +361,13 @@ def report_school(seeded: Seeded, mondays: list[date], args: argparse.Namespace)
         f"the diary's events: the calendar, subjects, classes, teachers, every student "
         f"(enrolment, a guardian linked, a diary agreement) and the finals of three quarters "
         f"for the whole year; lessons, homework, attendance and marks of its last "
-        f"{len(mondays)} weeks ({window.first_day} to {window.last_day}):"
+        f"{len(mondays)} week{'s' if len(mondays) != 1 else ''} "
+        f"({window.first_day} to {window.last_day}):"
     )
-    kinds = ", ".join(f"{kind} {n}" for kind, n in seeded.applied.most_common())
-    print(f"  {kinds}")
+    kinds = ", ".join(f"{kind} {n}" for kind, n in seeded.outcomes.most_common())
+    print(textwrap.fill(kinds, 100, initial_indent="  ", subsequent_indent="  "))
     print(
-        f"  {seeded.events} events applied by the diary's handlers in {seeded.seconds:.0f} s "
+        f"  {seeded.events} events through the diary's handlers in {seeded.seconds:.0f} s "
         f"({seeded.events / seeded.seconds:.0f} events/s, {args.seeders} processes)"
     )
 
