@@ -322,6 +322,7 @@ def main() -> None:
         report_school(seeded, mondays, args)
         measure_week_view(issuer, diary_url, week_requests(seeded.year, mondays, issuer), args)
         measure_freshness(bus, issuer, (journal_url, diary_url), seeded.year, args)
+        print(f"load average {load_average()} at the end (other engineers share the machine)")
     finally:
         issuer.close()
         bus.services.update({"journal", "diary"})
@@ -346,10 +347,17 @@ def arguments() -> argparse.Namespace:
     return parser.parse_args()
 
 
+def load_average() -> str:
+    return "/".join(f"{load:.1f}" for load in os.getloadavg())
+
+
 def report_school(seeded: Seeded, mondays: list[date], args: argparse.Namespace) -> None:
     journal, counts = seeded.year.journal, seeded.year.journal.counts
     window = seeded.year.window
-    print(f"diary benchmark, {os.cpu_count()} cores (shared), PostgreSQL, RabbitMQ quorum queues")
+    print(
+        f"diary benchmark, {os.cpu_count()} cores (shared), PostgreSQL, RabbitMQ quorum queues; "
+        f"load average {load_average()} at the start"
+    )
     print(
         f"the journal's year (journal.generator): {args.students} students, "
         f"{len(journal.class_ids)} classes, {len(journal.teacher_ids)} teachers, "
