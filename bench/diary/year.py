@@ -139,7 +139,8 @@ def marks_outside_window(year: DiaryYear, journal_url: str, count: int) -> list[
     """`count` of the journal's marks of the week before the window: ones the diary has
     not been sent, to apply again and again in a measurement."""
     make = EventMaker(year.school_id)
-    before = Window(year.window.first_day - timedelta(weeks=1), year.window.first_day)
+    first_day = year.window.first_day
+    before = Window(first_day - timedelta(weeks=1), first_day - timedelta(days=1))
     query = MARKS.replace(" AND l.class_id = :class_id", "") + " LIMIT :count"
     scope = {"school_id": year.school_id, "count": count, **before.bounds}
     with _connect(journal_url) as connection:
@@ -148,7 +149,7 @@ def marks_outside_window(year: DiaryYear, journal_url: str, count: int) -> list[
 
 @contextmanager
 def _connect(journal_url: str) -> Iterator[Connection]:
-    """A connection that streams rows: a window of weeks is hundreds of thousands of them."""
+    """A connection that streams rows: a wide window is hundreds of thousands of them."""
     engine = create_engine(journal_url)
     try:
         with engine.connect() as connection:
@@ -275,13 +276,18 @@ def _person(make: EventMaker, person_id: str, kind: str, roles: list[str], full_
 def split_name(full_name: str) -> tuple[str, str, str | None]:
     """(last, first, patronymic) of Faker's ru_RU names, written either family name first
     or last, sometimes after a courtesy title (г-н, г-жа, тов.)."""
-    words = [word for word in full_name.split() if not word.endswith(".") and "-" not in word]
+    words = full_name.split()
+    if words[0] in COURTESY_TITLES:
+        words = words[1:]
     if len(words) == 3 and _is_patronymic(words[1]):
         first, middle, last = words
         return last, first, middle
     if len(words) == 3:
         return words[0], words[1], words[2]
     return words[0], " ".join(words[1:]) or words[0], None
+
+
+COURTESY_TITLES = frozenset({"г-н", "г-жа", "тов."})
 
 
 def _is_patronymic(word: str) -> bool:
