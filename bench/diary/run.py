@@ -310,6 +310,7 @@ def report_freshness(recorded: freshness.Recorded, commits: dict[str, float]) ->
 
 def main() -> None:
     args = arguments()
+    load_at_start = load_average()
     require_postgres()
     require_rabbitmq()
     journal_url, diary_url = create_database("bench_diary_journal"), create_database("bench_diary")
@@ -319,7 +320,7 @@ def main() -> None:
         upgrade("diary", diary_url)
         seeded = seed(journal_url, diary_url, args)
         mondays = study_mondays(journal_url, seeded.year.window)
-        report_school(seeded, mondays, args)
+        report_school(seeded, mondays, args, load_at_start)
         measure_week_view(issuer, diary_url, week_requests(seeded.year, mondays, issuer), args)
         measure_freshness(bus, issuer, (journal_url, diary_url), seeded.year, args)
         print(f"load average {load_average()} at the end (other engineers share the machine)")
@@ -351,12 +352,14 @@ def load_average() -> str:
     return "/".join(f"{load:.1f}" for load in os.getloadavg())
 
 
-def report_school(seeded: Seeded, mondays: list[date], args: argparse.Namespace) -> None:
+def report_school(
+    seeded: Seeded, mondays: list[date], args: argparse.Namespace, load_at_start: str
+) -> None:
     journal, counts = seeded.year.journal, seeded.year.journal.counts
     window = seeded.year.window
     print(
         f"diary benchmark, {os.cpu_count()} cores (shared), PostgreSQL, RabbitMQ quorum queues; "
-        f"load average {load_average()} at the start"
+        f"load average {load_at_start} at the start, {load_average()} after seeding"
     )
     print(
         f"the journal's year (journal.generator): {args.students} students, "
