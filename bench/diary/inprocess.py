@@ -15,6 +15,7 @@ with --no-drop, which keeps the journal's database beside it).
 from __future__ import annotations
 
 import argparse
+import os
 import pickle
 import random
 import sys
@@ -160,7 +161,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--students", type=int, default=1000)
     parser.add_argument("--weeks", type=int, default=1)
-    parser.add_argument("--seeders", type=int, default=3)
+    parser.add_argument("--seeders", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--requests", type=int, default=400)
     parser.add_argument("--marks", type=int, default=200)
     parser.add_argument("--keep", help="a seeded diary database's URL to reuse")
