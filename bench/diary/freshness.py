@@ -93,8 +93,12 @@ def start(bus: Bus, issuer: TokenIssuer, journal_url: str, diary_url: str) -> Pi
     pipeline.processes.append(
         _worker(bus, "diary", diary_url, "stamped:HANDLERS", BENCH_STAMPS_FILE=str(stamps_file))
     )
-    wait_until_answering(port)
-    _wait_for_consumers(bus)
+    try:
+        wait_until_answering(port)
+        _wait_for_consumers(bus)
+    except BaseException:
+        pipeline.stop()
+        raise
     return pipeline
 
 
