@@ -34,6 +34,7 @@ import itertools
 import multiprocessing
 import os
 import random
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -387,11 +388,12 @@ def measure_week_view(
     issuer: TokenIssuer, diary_url: str, requests: list[Request], args: argparse.Namespace
 ) -> None:
     processes: list[subprocess.Popen[bytes]] = []
+    gateway_root: Path | None = None
     try:
         cold, cold_port = start_web(diary_url, issuer, body_cache=0)
         web, web_port = start_web(diary_url, issuer, body_cache=1024)
         processes += [cold, web]
-        gateway, gateway_port, _ = start_gateway(web_port)
+        gateway, gateway_port, gateway_root = start_gateway(web_port)
         processes.append(gateway)
         for port in (cold_port, web_port):
             wait_until_answering(port)
@@ -407,6 +409,8 @@ def measure_week_view(
             process.terminate()
         for process in processes:
             process.wait(timeout=30)
+        if gateway_root is not None:
+            shutil.rmtree(gateway_root)
 
 
 def load_the_week_view(
