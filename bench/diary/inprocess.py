@@ -5,22 +5,26 @@ that reach PostgreSQL (a `before_cursor_execute` listener) and times N requests 
 Flask's test client, and N mark events through the kit's consumer path (inbox, tombstones,
 handler, one transaction per batch, as the worker applies them).
 
-    .venv/bin/python bench/diary/inprocess.py [--weeks 2] [--requests 400] [--keep URL]
+    .venv/bin/python bench/diary/inprocess.py [--students 1000] [--weeks 1] [--keep URL]
 
-`--keep URL` reuses an already seeded database (printed by a first run with --no-drop).
+The school is run.py's: journal.generator's year, its events applied by the diary's
+handlers. `--keep URL` reuses an already seeded diary database (printed by a first run
+with --no-drop, which keeps the journal's database beside it).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import pickle
 import random
 import sys
 import tempfile
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import timedelta
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -30,11 +34,10 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 from run import seed  # noqa: E402
-from school import GeneratedSchool  # noqa: E402
+from year import DiaryYear, marks_outside_window, study_mondays  # noqa: E402
 
 from diary.app import create_app  # noqa: E402
 from diary.handlers import HANDLERS  # noqa: E402
-from diary.testing import SchoolEvents  # noqa: E402
 from schoolkit.consumer import Consumer, Delivery  # noqa: E402
 from schoolkit.contracts import load_contracts  # noqa: E402
 from schoolkit.db import Database  # noqa: E402
@@ -84,22 +87,21 @@ def measure(
     )
 
 
-def web_figures(url: str, school: GeneratedSchool, requests: int) -> None:
+def web_figures(url: str, year: DiaryYear, mondays: list[Any], requests: int) -> None:
     issuer = TokenIssuer()
     try:
         settings = Settings.from_env(
             "diary", database_url=url, log_level="WARNING", **issuer.settings_overrides()
         )
         rng = random.Random(6)
-        pupils = rng.sample(school.pupils, 200)
-        weeks = [school.term_starts + timedelta(weeks=rng.randrange(school.weeks)) for _ in pupils]
+        families = rng.sample(year.families, min(200, len(year.families)))
         headers = [
-            issuer.bearer(sub=p.guardian_id, roles=["guardian"], school_id=school.events.school_id)
-            for p in pupils
+            issuer.bearer(sub=f.guardian_id, roles=["guardian"], school_id=year.school_id)
+            for f in families
         ]
         paths = [
-            f"/api/diary/v1/students/{p.student_id}/week?date={w}"
-            for p, w in zip(pupils, weeks, strict=True)
+            f"/api/diary/v1/students/{f.student_id}/week?date={rng.choice(mondays)}"
+            for f in families
         ]
         for cache in (0, 1024):
             app = create_app(settings)
@@ -123,14 +125,14 @@ def web_figures(url: str, school: GeneratedSchool, requests: int) -> None:
         issuer.close()
 
 
-def worker_figures(url: str, school: GeneratedSchool, marks: int) -> None:
+def worker_figures(url: str, journal_url: str, year: DiaryYear, marks: int) -> None:
     settings = Settings.from_env("diary", database_url=url)
     database = Database(url)
     consumer = Consumer(settings, database, HANDLERS, load_contracts(settings.contracts_dir))
-    rng = random.Random(100)
+    # The journal's marks under new ids, so that a kept database takes them again.
     events = [
-        school.events.mark(rng.choice(school.pupils).student_id, rng.choice(school.lessons), 5)
-        for _ in range(marks + 100 + 50)
+        replace(mark, data={**mark.data, "mark_id": str(uuid.uuid4())})
+        for mark in marks_outside_window(year, journal_url, marks + 100 + 50)
     ]
     fake = Delivery("bench", None, None, b"")  # type: ignore[arg-type]
 
@@ -151,53 +153,45 @@ def worker_figures(url: str, school: GeneratedSchool, marks: int) -> None:
 
 
 def _school_file(url: str) -> Path:
-    """Where the generated school of a kept database is pickled (ids are random)."""
-    return Path(tempfile.gettempdir()) / f"{url.rsplit('/', 1)[1]}.school.pickle"
-
-
-def _save_school(url: str, school: GeneratedSchool) -> None:
-    events = school.events
-    kept = (events.school_id, events.year_id, events.period_id, school.term_starts, school.weeks)
-    _school_file(url).write_bytes(pickle.dumps((kept, school.pupils, school.lessons)))
-
-
-def _load_school(url: str) -> GeneratedSchool:
-    # Our own file, written by a run with --no-drop on this machine.
-    kept, pupils, lessons = pickle.loads(_school_file(url).read_bytes())  # noqa: S301
-    school_id, year_id, period_id, term_starts, weeks = kept
-    events = SchoolEvents(school_id=school_id, year_id=year_id, period_id=period_id)
-    return GeneratedSchool(events, term_starts, weeks, pupils, lessons)
+    """Where the year of a kept database is pickled, with its journal's URL."""
+    return Path(tempfile.gettempdir()) / f"{url.rsplit('/', 1)[1]}.year.pickle"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--weeks", type=int, default=2)
+    parser.add_argument("--students", type=int, default=1000)
+    parser.add_argument("--weeks", type=int, default=1)
+    parser.add_argument("--seeders", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--requests", type=int, default=400)
     parser.add_argument("--marks", type=int, default=200)
-    parser.add_argument("--keep", help="a seeded database's URL to reuse")
-    parser.add_argument("--no-drop", action="store_true", help="keep the database for --keep")
+    parser.add_argument("--keep", help="a seeded diary database's URL to reuse")
+    parser.add_argument("--no-drop", action="store_true", help="keep the databases for --keep")
     args = parser.parse_args()
-    url = args.keep or create_database("inprocess_diary")
+    if args.keep:
+        # Our own file, written by a run with --no-drop on this machine.
+        url, (journal_url, year) = args.keep, pickle.loads(_school_file(args.keep).read_bytes())  # noqa: S301
+    else:
+        url, journal_url = create_database("inprocess_diary"), create_database("inprocess_journal")
+        upgrade("diary", url)
+        seeded = seed(journal_url, url, args)
+        year = seeded.year
+        _school_file(url).write_bytes(pickle.dumps((journal_url, year)))
+        print(f"seeded {seeded.events} events in {seeded.seconds:.0f} s into {url}")
     try:
-        if args.keep:
-            school = _load_school(url)
-        else:
-            upgrade("diary", url)
-            database = Database(url)
-            school, applied, seconds = seed(database, args.weeks)
-            database.dispose()
-            _save_school(url, school)
-            print(f"seeded {applied} events in {seconds:.0f} s into {url}")
         database = Database(url)
         with database.engine.connect() as connection:
             marks = connection.execute(text("SELECT count(*) FROM marks")).scalar()
         database.dispose()
-        print(f"{len(school.pupils)} students, {args.weeks} weeks, {marks} marks stored")
-        web_figures(url, school, args.requests)
-        worker_figures(url, school, args.marks)
+        mondays = study_mondays(journal_url, year.window)
+        print(
+            f"{len(year.families)} students, weeks from {mondays[0]}: {len(mondays)}, {marks} marks"
+        )
+        web_figures(url, year, mondays, args.requests)
+        worker_figures(url, journal_url, year, args.marks)
     finally:
         if not args.keep and not args.no_drop:
             drop_database(url)
+            drop_database(journal_url)
 
 
 if __name__ == "__main__":

@@ -1,8 +1,8 @@
-"""Contract-valid events of one school, for the diary's tests and its benchmark.
+"""Contract-valid events of one school, for the diary's tests.
 
-The journal, identity and consent are built in parallel; until their generators exist,
-the diary makes the events they will send from the canonical examples in contracts/,
-each validated against its schema before it is used.
+Small, hand-made schools: the events the journal, identity and consent send, made from
+the canonical examples in contracts/, each validated against its schema before it is
+used. (The benchmark's school is the journal's generated year: bench/diary/year.py.)
 """
 
 from __future__ import annotations
