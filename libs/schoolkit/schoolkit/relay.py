@@ -16,7 +16,7 @@ from typing import Any, Protocol
 
 import psycopg
 from pika.exceptions import AMQPError
-from sqlalchemy import Row, delete, insert, or_, select
+from sqlalchemy import Delete, Row, bindparam, delete, insert, or_, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from schoolkit import metrics
@@ -64,6 +64,24 @@ class NotificationWaiter:
         self._connection.close()
 
 
+def _claim_due_rows(for_update: bool) -> Delete:
+    """Delete the oldest due rows, returning them (rows locked by another relay are skipped).
+
+    Built once: building and keying this statement took longer than running it.
+    """
+    due = (
+        select(outbox.c.id)
+        .where(
+            or_(outbox.c.next_attempt_at.is_(None), outbox.c.next_attempt_at <= bindparam("now"))
+        )
+        .order_by(outbox.c.id)
+        .limit(bindparam("batch_size"))
+    )
+    if for_update:
+        due = due.with_for_update(skip_locked=True)
+    return delete(outbox).where(outbox.c.id.in_(due.scalar_subquery())).returning(*outbox.c)
+
+
 def _claiming_database(database: Database) -> Database:
     """The relay's own connection on PostgreSQL, whose commits do not wait for the disk.
 
@@ -98,6 +116,7 @@ class Relay:
     ) -> None:
         self._database = database
         self._claims = _claiming_database(database)
+        self._claim = _claim_due_rows(for_update=database.is_postgres)
         # Called before each (re)connection: declares the exchange the relay publishes to.
         self._prepare_broker = prepare_broker
         self._publisher = publisher
@@ -113,7 +132,8 @@ class Relay:
         leaves every row in place. Rows the broker refused go back with their attempt counted.
         """
         with self._claims.sessions() as session, session.begin():
-            rows = sorted(session.execute(self._claim_due_rows()).all(), key=lambda row: row.id)
+            due = {"now": datetime.now(UTC), "batch_size": self._batch_size}
+            rows = sorted(session.execute(self._claim, due).all(), key=lambda row: row.id)
             if not rows:
                 return 0
             outcomes = self._publisher.publish_batch(
@@ -166,19 +186,6 @@ class Relay:
             self._publisher.close()
             if self._claims is not self._database:
                 self._claims.dispose()
-
-    def _claim_due_rows(self):  # type: ignore[no-untyped-def]
-        """Delete the oldest due rows, returning them (locked rows are another relay's)."""
-        now = datetime.now(UTC)
-        due = (
-            select(outbox.c.id)
-            .where(or_(outbox.c.next_attempt_at.is_(None), outbox.c.next_attempt_at <= now))
-            .order_by(outbox.c.id)
-            .limit(self._batch_size)
-        )
-        if self._database.is_postgres:
-            due = due.with_for_update(skip_locked=True)
-        return delete(outbox).where(outbox.c.id.in_(due.scalar_subquery())).returning(*outbox.c)
 
     @staticmethod
     def _postponed(row: Row[Any], outcomes: dict[str, str | None]) -> dict[str, Any]:
