@@ -17,11 +17,11 @@ from typing import Any
 from flask import Blueprint, Flask
 
 from journal.app import create_app as create_journal_app
+from journal.lessons import mark_recorded_event
 from journal.models import Lesson, Mark, WorkType
 from journal.schemas import MarkSchema
 from schoolkit.auth import SUBJECT_TEACHER, current_principal, require_roles
 from schoolkit.errors import load_json
-from schoolkit.events import Event
 from schoolkit.outbox import publish
 from schoolkit.web import db_session
 
@@ -46,36 +46,12 @@ def bare_mark() -> Any:
     session.add(mark)
     session.flush()
     # The same event as the API's, so contract checking costs the same on both sides.
-    event = Event(
-        type="journal.mark.recorded",
-        data=_event_data(
-            session.get(Lesson, mark.lesson_id), session.get(WorkType, mark.work_type_id), mark
-        ),
-        school_id=mark.school_id,
-        subject=mark.student_id,
+    event = mark_recorded_event(
+        session.get(Lesson, mark.lesson_id), mark, session.get(WorkType, mark.work_type_id)
     )
     publish(session, event)
     session.commit()
     return {"mark_id": mark.mark_id}, 201
-
-
-def _event_data(lesson: Any, work_type: Any, mark: Mark) -> dict[str, Any]:
-    return {
-        "mark_id": mark.mark_id,
-        "student_id": mark.student_id,
-        "lesson_id": lesson.lesson_id,
-        "lesson_date": lesson.date.isoformat(),
-        "period_id": lesson.period_id,
-        "class_id": lesson.class_id,
-        "school_subject_id": lesson.subject_id,
-        "teacher_id": mark.teacher_id,
-        "work_type": work_type.code,
-        "weight": work_type.weight,
-        "scale": work_type.scale,
-        "value": int(mark.value) if mark.value.isdigit() else mark.value,
-        "entity_version": mark.version,
-        "recorded_at": mark.recorded_at.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
-    }
 
 
 def create_app() -> Flask:

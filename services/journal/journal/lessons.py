@@ -177,9 +177,14 @@ def record_mark(session: Session, caller: Principal, fields: dict[str, Any]) -> 
     session.execute(_INSERT_MARK, row)
     mark = Mark(**row)  # not added to the session: the INSERT above stored it
     _audit_mark(session, caller, "added", mark, before=None, after=_mark_values(mark))
-    data = {**_mark_data(lesson, mark, work_type), "recorded_at": _iso(mark.recorded_at)}
-    publish(session, _mark_event("journal.mark.recorded", mark, data))
+    publish(session, mark_recorded_event(lesson, mark, work_type))
     return mark
+
+
+def mark_recorded_event(lesson: Lesson | Row[Any], mark: Mark, work_type: WorkType) -> Event:
+    """`journal.mark.recorded` for a mark just stored (also bench/journal's bare endpoint's)."""
+    data = {**_mark_data(lesson, mark, work_type), "recorded_at": _iso(mark.recorded_at)}
+    return _mark_event("journal.mark.recorded", mark, data)
 
 
 def correct_mark(
