@@ -7,6 +7,7 @@ to start.
 
 from __future__ import annotations
 
+import atexit
 import email
 import email.policy
 import http.client
@@ -27,6 +28,8 @@ import psycopg
 import pytest
 from aiosmtpd.controller import Controller
 from sqlalchemy import create_engine, inspect
+from sqlalchemy import event as sqlalchemy_event
+from sqlalchemy.orm import Session
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
@@ -68,6 +71,39 @@ def wait_until_answering(port: int, path: str = "/healthz", timeout: float = 60.
             pass
         time.sleep(0.2)
     raise TimeoutError(f"nothing answers on port {port}")
+
+
+class CommitClock:
+    """When the transaction that applied each noted key committed (benchmarks' workers).
+
+    A benchmark's handler calls `note(session, key)`; after that session commits, the time
+    is kept for the key (a rollback forgets it), and when the process ends every time is
+    written as JSON to the file named by BENCH_STAMPS_FILE. Latency is then measured at
+    the consumer's commit without the benchmark polling its database.
+    """
+
+    def __init__(self) -> None:
+        self.commit_times: dict[str, float] = {}
+        self._info_key = f"commit_clock_{id(self)}"
+        sqlalchemy_event.listen(Session, "after_commit", self._stamp)
+        sqlalchemy_event.listen(Session, "after_rollback", self._forget)
+        atexit.register(self._dump)
+
+    def note(self, session: Session, key: str) -> None:
+        session.info.setdefault(self._info_key, []).append(key)
+
+    def _stamp(self, session: Session) -> None:
+        now = time.time()
+        for key in session.info.pop(self._info_key, ()):
+            self.commit_times[key] = now
+
+    def _forget(self, session: Session) -> None:
+        session.info.pop(self._info_key, None)
+
+    def _dump(self) -> None:
+        path = os.environ.get("BENCH_STAMPS_FILE")
+        if path:
+            Path(path).write_text(json.dumps(self.commit_times), encoding="utf-8")
 
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
