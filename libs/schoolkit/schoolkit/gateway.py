@@ -368,6 +368,8 @@ def gunicorn_argv(port: int) -> list[str]:
         sys.executable,
         "-m",
         "gunicorn",
+        "--config",
+        "python:schoolkit.heap",  # only its post_worker_init hook
         "--worker-class",
         "gthread",
         "--workers",

@@ -14,6 +14,10 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+# gunicorn's hook: once a worker has loaded the app, what it loaded is frozen out of the
+# collector's full passes (schoolkit.heap says why). It imports only gc.
+from schoolkit.heap import post_worker_init  # noqa: F401
+
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 
 

@@ -26,6 +26,7 @@ from schoolkit.consumer import Consumer, Handler
 from schoolkit.contracts import load_contracts
 from schoolkit.db import Database
 from schoolkit.denylist import prune_revocations
+from schoolkit.heap import freeze_what_is_loaded
 from schoolkit.logs import configure_logging
 from schoolkit.publisher import ConfirmingPublisher
 from schoolkit.relay import Relay
@@ -170,6 +171,7 @@ def run_worker(
     worker = Worker(settings, handlers, tasks)
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: worker.stop.set())
+    freeze_what_is_loaded()
     worker.run()
 
 
