@@ -14,8 +14,8 @@
    Closed-loop clients measure the throughput of the week view with guardians' tokens
    (200 students, a week of the window each) and of a minimal JSON endpoint (/healthz)
    of the same app: their ratio (target >= 0.4), direct and through the gateway. Each
-   client spreads its requests over several keep-alive connections, as many phones
-   would, and each figure is the median of a few runs.
+   client process runs 8 senders, each on its own keep-alive connection, as many phones
+   would; each figure is the median of a few runs.
 3. Open-loop clients send week requests at 80% of the measured week throughput, each
    request at its scheduled time whatever the earlier ones are doing (4 processes x 8
    sender threads); latency is taken from each request's scheduled start (no coordinated
@@ -47,7 +47,7 @@ import threading
 import time
 import uuid
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -79,15 +79,13 @@ from schoolkit.testing import (  # noqa: E402
 
 BIN = Path(sys.executable).parent
 CLIENTS = 4
-# Keep-alive connections per client process, a random one for each request. gunicorn
-# serves a connection in the worker that accepted it, so with one connection per client
-# the four could land 3:1 on the two workers and the open-loop rate overload one of them
-# (runs then differed tenfold in p99). Thirty-two connections, like many guardians' phones,
-# split close to evenly.
-CONNECTIONS_PER_CLIENT = 8
-# Open-loop sender threads per client process, each on its own connection: four single
-# senders fell behind the schedule whenever one answer took longer than 4/rate seconds,
-# and the backlog that followed was the bench's, not the server's.
+# Sender threads per client process, each on its own keep-alive connection, in both
+# loops. Many connections, like many guardians' phones: gunicorn serves a connection in
+# the worker that accepted it, and four could land 3:1 on the two workers. Threads in the
+# open loop: four single senders fell behind the schedule whenever one answer took longer
+# than 4/rate seconds, and the backlog was theirs. The same senders in the closed loop:
+# the clients share the two cores, and the open loop must not cost them more than the
+# loop that measured the throughput it runs at 80% of.
 SENDERS_PER_CLIENT = 8
 # Throughput is the median of this many closed-loop runs: the open-loop rate is 80% of it,
 # and one lucky run would set that rate above what the machine sustains a minute later.
@@ -214,51 +212,64 @@ def week_requests(
     return requests
 
 
-class Connections:
-    """A client's keep-alive connections to one port; each request goes on a random one."""
+class Sender:
+    """One keep-alive connection to a port: one request at a time."""
 
-    def __init__(self, port: int, count: int = CONNECTIONS_PER_CLIENT) -> None:
-        self.pool = [
-            http.client.HTTPConnection("127.0.0.1", port, timeout=10) for _ in range(count)
-        ]
+    def __init__(self, port: int) -> None:
+        self.connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
 
     def get(self, path: str, headers: dict[str, str]) -> int:
         """The answer's status; a connection the server closed while idle is reopened once."""
-        connection = random.choice(self.pool)
         try:
-            return self._get(connection, path, headers)
+            return self._get(path, headers)
         except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
-            connection.close()
-            return self._get(connection, path, headers)
+            self.connection.close()
+            return self._get(path, headers)
 
-    @staticmethod
-    def _get(connection: http.client.HTTPConnection, path: str, headers: dict[str, str]) -> int:
-        connection.request("GET", path, headers=headers)
-        response = connection.getresponse()
+    def _get(self, path: str, headers: dict[str, str]) -> int:
+        self.connection.request("GET", path, headers=headers)
+        response = self.connection.getresponse()
         response.read()
         return response.status
 
     def close(self) -> None:
-        for connection in self.pool:
-            connection.close()
+        self.connection.close()
+
+
+def _in_threads(target: Callable[..., None], argument_sets: list[tuple[object, ...]]) -> None:
+    threads = [threading.Thread(target=target, args=arguments) for arguments in argument_sets]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
 
 
 def _closed_loop(arguments: tuple[int, list[Request], float]) -> tuple[int, dict[int, int]]:
+    """One client process of the closed loop: each sender thread sends its next request
+    as soon as it has the answer to the last one."""
     port, requests, seconds = arguments
-    connections = Connections(port)
-    done, failed = 0, Counter[int]()
     deadline = time.perf_counter() + seconds
+    statuses = Counter[int]()
+    _in_threads(
+        _send_until,
+        [(port, requests, deadline, statuses) for _ in range(SENDERS_PER_CLIENT)],
+    )
+    done = statuses.pop(200, 0)
+    return done, dict(statuses)
+
+
+def _send_until(
+    port: int, requests: list[Request], deadline: float, statuses: Counter[int]
+) -> None:
+    sender = Sender(port)
     index = random.randrange(len(requests))
+    answered = Counter[int]()
     while time.perf_counter() < deadline:
         path, headers = requests[index % len(requests)]
         index += 1
-        status = connections.get(path, headers)
-        if status == 200:
-            done += 1
-        else:
-            failed[status] += 1
-    connections.close()
-    return done, dict(failed)
+        answered[sender.get(path, headers)] += 1
+    sender.close()
+    statuses.update(answered)  # under the GIL, and once per thread
 
 
 def throughput(
@@ -279,47 +290,49 @@ def throughput(
 
 
 def _open_loop(arguments: tuple[int, list[Request], float, float, float]) -> list[float]:
-    """One client process of the open loop: its schedule dealt round-robin to sender
-    threads, each on its own connection, so a slow answer never delays the next request
-    (the load stays the scheduled one, as with wrk2), and latency runs from the schedule."""
+    """One client process of the open loop: its schedule dealt round-robin to its sender
+    threads, so a slow answer never delays the next request (the load stays the scheduled
+    one, as with wrk2); latency runs from each request's scheduled time."""
     port, requests, rate, seconds, offset = arguments
-    started = time.perf_counter() + offset
+    schedule = Schedule(time.perf_counter() + offset, rate)
     count = int(seconds * rate)
     latencies: list[float] = []
-    senders = [
-        threading.Thread(
-            target=_send_on_schedule,
-            args=(port, requests, range(first, count, SENDERS_PER_CLIENT), started, rate),
-            kwargs={"latencies": latencies},
-        )
-        for first in range(SENDERS_PER_CLIENT)
-    ]
-    for sender in senders:
-        sender.start()
-    for sender in senders:
-        sender.join()
+    _in_threads(
+        _send_on_schedule,
+        [
+            (port, requests, range(first, count, SENDERS_PER_CLIENT), schedule, latencies)
+            for first in range(SENDERS_PER_CLIENT)
+        ],
+    )
     return latencies
+
+
+@dataclass(frozen=True)
+class Schedule:
+    started: float
+    rate: float
+
+    def time_of(self, number: int) -> float:
+        return self.started + number / self.rate
 
 
 def _send_on_schedule(
     port: int,
     requests: list[Request],
     numbers: range,
-    started: float,
-    rate: float,
-    *,
+    schedule: Schedule,
     latencies: list[float],
 ) -> None:
-    connections = Connections(port, count=1)
+    sender = Sender(port)
     for number in numbers:
-        scheduled = started + number / rate
+        scheduled = schedule.time_of(number)
         pause = scheduled - time.perf_counter()
         if pause > 0:
             time.sleep(pause)
         path, headers = requests[number % len(requests)]
-        connections.get(path, headers)
+        sender.get(path, headers)
         latencies.append(time.perf_counter() - scheduled)
-    connections.close()
+    sender.close()
 
 
 def latency_at(
@@ -492,8 +505,8 @@ def load_the_week_view(
         for _, port in setups:  # warm-up: identity's keys fetched, pools filled
             throughput(pool, port, requests, 4.0, warm_up=True)
         print(
-            f"throughput, closed loop, {CLIENTS} clients ({CONNECTIONS_PER_CLIENT} connections "
-            f"each), median (range) of {THROUGHPUT_RUNS} runs of {seconds / 2:.0f} s, "
+            f"throughput, closed loop, {CLIENTS} clients x {SENDERS_PER_CLIENT} senders, "
+            f"median (range) of {THROUGHPUT_RUNS} runs of {seconds / 2:.0f} s, "
             f"gunicorn 2 workers x 4 threads, {len(requests)} guardians' weeks:"
         )
         week_rates = {}
