@@ -16,7 +16,7 @@ from werkzeug.serving import make_server
 from identity.app import create_app
 from identity.models import AuditEntry
 from identity.oauth.addresses import MAX_FAILURES, client_address
-from schoolkit.gateway import Gateway, new_session, routes_from_table
+from schoolkit.gateway import Gateway, new_pool, routes_from_table
 from schoolkit.settings import Settings
 
 from .conftest import SCHOOL, Provider
@@ -98,7 +98,7 @@ def gateway(provider: Provider, monkeypatch: pytest.MonkeyPatch) -> Iterator[str
     monkeypatch.setenv("IDENTITY_TRUSTED_PROXIES", "127.0.0.1/32")
     port = int(provider.url.rsplit(":", 1)[1])
     table = {"services": {"identity": {"web_port": port, "routes": ["/api/identity/"]}}}
-    server = make_server("127.0.0.1", 0, Gateway(routes_from_table(table), new_session()))
+    server = make_server("127.0.0.1", 0, Gateway(routes_from_table(table), new_pool()))
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield f"127.0.0.1:{server.server_port}"
