@@ -18,10 +18,8 @@ from sqlalchemy.orm import Session
 from journal import audit, roster
 from journal.contingent import announce_groups, current_enrolment
 from journal.models import Assignment, GroupClass, GroupMember, Room, SchoolClass, StudyGroup
-from schoolkit.auth import DEPUTY_DIRECTOR, DIRECTOR, Principal
+from schoolkit.auth import Principal
 from schoolkit.errors import ApiError
-
-OVERSEES_ALL_JOURNALS = (DIRECTOR, DEPUTY_DIRECTOR)  # R-ROLE-2
 
 
 def create_room(session: Session, caller: Principal, fields: dict[str, Any]) -> Room:
@@ -283,7 +281,7 @@ def group_load(teacher_id: Any, group_id: Any) -> Select[tuple[str]]:
 
 def _require_may_keep_groups(caller: Principal, classes: list[Any]) -> None:
     # R-ROLE-2: the deputy keeps every group; R-ROLE-3: a class teacher their class's own.
-    if caller.has_any_role(*OVERSEES_ALL_JOURNALS):
+    if caller.has_any_role(*roster.OVERSEES_ALL_JOURNALS):
         return
     if classes and all(c.class_teacher_id == caller.user_id for c in classes):
         return

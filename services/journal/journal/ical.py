@@ -20,11 +20,10 @@ from sqlalchemy.orm import Session
 from journal import roster
 from journal.contingent import current_enrolment, group_ids_of
 from journal.models import Assignment, GroupClass, Lesson, Room, SchoolClass, Subject
-from schoolkit.auth import DEPUTY_DIRECTOR, DIRECTOR, Principal
+from schoolkit.auth import Principal
 from schoolkit.errors import ApiError
 from schoolkit.events import as_utc
 
-OVERSEES_ALL_JOURNALS = (DIRECTOR, DEPUTY_DIRECTOR)  # R-ROLE-2
 LONGEST_RANGE = timedelta(days=400)
 CONTROL_FORM_NAMES = {
     "control_work": "Контрольная работа",
@@ -54,7 +53,7 @@ def class_feed(
 def teacher_feed(
     session: Session, caller: Principal, teacher_id: str, days: tuple[date, date]
 ) -> bytes:
-    if teacher_id != caller.user_id and not caller.has_any_role(*OVERSEES_ALL_JOURNALS):
+    if teacher_id != caller.user_id and not caller.has_any_role(*roster.OVERSEES_ALL_JOURNALS):
         raise ApiError(403, "not_your_timetable", "Only your own timetable.")
     query = _lessons_between(caller.school_id, days).where(Lesson.teacher_id == teacher_id)
     return _calendar(session, "Расписание учителя", session.scalars(query))
@@ -97,7 +96,7 @@ def check_range(days: tuple[date, date]) -> tuple[date, date]:
 
 
 def _may_see_class(session: Session, caller: Principal, school_class: SchoolClass) -> bool:
-    if caller.has_any_role(*OVERSEES_ALL_JOURNALS):
+    if caller.has_any_role(*roster.OVERSEES_ALL_JOURNALS):
         return True
     if school_class.class_teacher_id == caller.user_id:
         return True

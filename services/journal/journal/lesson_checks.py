@@ -22,12 +22,10 @@ from journal.contingent import class_on_query
 from journal.finals import locks_of, require_open
 from journal.groups import group_load, membership
 from journal.models import Assignment, GradingScale, Lesson, StudyGroup, WorkType
-from journal.roster import class_load
+from journal.roster import OVERSEES_ALL_JOURNALS, class_load
 from journal.scales import unknown_work_type
-from schoolkit.auth import DEPUTY_DIRECTOR, DIRECTOR, Principal
+from schoolkit.auth import Principal
 from schoolkit.errors import ApiError
-
-OVERSEES_ALL_JOURNALS = (DIRECTOR, DEPUTY_DIRECTOR)  # R-ROLE-2
 
 # What the writes use of their lesson (the answer's rows read like a Lesson).
 LESSON_COLUMNS = (

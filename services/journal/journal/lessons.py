@@ -17,7 +17,6 @@ from sqlalchemy.orm import Session
 from journal import audit, groups, plans
 from journal.finals import require_unlocked
 from journal.lesson_checks import (
-    OVERSEES_ALL_JOURNALS,
     checked_lesson,
     lesson_not_found,
     not_your_class,
@@ -33,7 +32,7 @@ from journal.models import (
     WorkType,
     new_uuid,
 )
-from journal.roster import class_of, subject_of, teaches
+from journal.roster import OVERSEES_ALL_JOURNALS, class_of, subject_of, teaches
 from journal.scales import marks_of, scale_marks, work_type_of
 from journal.school_year import is_holiday, year_of
 from schoolkit.auth import Principal

@@ -18,11 +18,9 @@ from sqlalchemy.orm import Session
 
 from journal import audit, groups
 from journal.models import Lesson, Period, PlannedTopic, SchoolClass, ThematicPlan
-from journal.roster import class_of, subject_of, teaches
-from schoolkit.auth import DEPUTY_DIRECTOR, DIRECTOR, Principal
+from journal.roster import OVERSEES_ALL_JOURNALS, class_of, subject_of, teaches
+from schoolkit.auth import Principal
 from schoolkit.errors import ApiError
-
-OVERSEES_ALL_JOURNALS = (DIRECTOR, DEPUTY_DIRECTOR)  # R-ROLE-2
 
 
 def create_plan(session: Session, caller: Principal, fields: dict[str, Any]) -> ThematicPlan:

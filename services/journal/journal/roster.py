@@ -16,10 +16,13 @@ from sqlalchemy.orm import Session
 from journal import audit
 from journal.models import Assignment, SchoolClass, Subject
 from journal.school_year import year_of
-from schoolkit.auth import Principal
+from schoolkit.auth import DEPUTY_DIRECTOR, DIRECTOR, Principal
 from schoolkit.errors import ApiError
 from schoolkit.events import Event
 from schoolkit.outbox import publish
+
+# R-ROLE-2: the director and the deputy oversee every class's journal, whatever they teach.
+OVERSEES_ALL_JOURNALS = (DIRECTOR, DEPUTY_DIRECTOR)
 
 
 def create_subject(session: Session, caller: Principal, fields: dict[str, Any]) -> Subject:
