@@ -1,10 +1,10 @@
 """Short full collections in long-running processes: what was loaded at start is frozen.
 
 A web worker or event worker imports some 1,300 modules at start (Flask, SQLAlchemy's
-mappers, marshmallow schemas, reportlab's fonts...): about 150,000 objects the cyclic
-collector would walk on every full collection, for as long as the process lives. Measured
-in the diary's gunicorn workers, those passes took 50-120 ms, stopping every thread of
-the process meanwhile: they were the whole tail of the week view's p99. Frozen objects
+mappers, marshmallow schemas, fpdf2...): about 150,000 objects the cyclic collector
+would walk on every full collection, for as long as the process lives. Measured in the
+diary's gunicorn workers, those passes took 50-120 ms, stopping every thread of the
+process meanwhile: a good part of the week view's p99 under load. Frozen objects
 (gc.freeze, as Instagram's Django processes do) are never walked again, so a full pass
 costs only what was allocated since.
 """
