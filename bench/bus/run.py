@@ -108,11 +108,11 @@ def start_diary(bus: Bus, journal_url: str, diary_url: str, stamps_file: Path) -
         kit_metadata.create_all(database.engine)
         bench_metadata.create_all(database.engine)
         database.dispose()
-    diary = _spawn_worker(
-        bus,
+    diary = bus.spawn_worker(
         "diary",
         diary_url,
         "effect:HANDLERS",
+        HERE,
         BENCH_STAMPS_FILE=str(stamps_file),
         CONSUMER_PREFETCH="500",
     )
@@ -122,8 +122,8 @@ def start_diary(bus: Bus, journal_url: str, diary_url: str, stamps_file: Path) -
 
 def start_relay(path: FullPath, bus: Bus, journal_url: str) -> None:
     path.workers.append(
-        _spawn_worker(
-            bus, "journal", journal_url, "schoolkit.testing:NO_HANDLERS", RELAY_BATCH_SIZE="500"
+        bus.spawn_worker(
+            "journal", journal_url, "schoolkit.testing:NO_HANDLERS", HERE, RELAY_BATCH_SIZE="500"
         )
     )
 
@@ -140,17 +140,6 @@ def bus_alone_throughput(path: FullPath, bus: Bus, journal_url: str, events: int
     started, already = time.perf_counter(), path.applied_count()
     _wait(lambda: path.applied_count() >= events, 180)
     return (events - already) / (time.perf_counter() - started)
-
-
-def _spawn_worker(
-    bus: Bus, service: str, url: str, handlers: str, **extra: str
-) -> subprocess.Popen[bytes]:
-    environment = {**bus.environment(service, url), **extra, "LOG_LEVEL": "WARNING"}
-    environment["PYTHONPATH"] = os.pathsep.join([str(HERE), environment.get("PYTHONPATH", "")])
-    return subprocess.Popen(
-        [sys.executable, "-m", "schoolkit.worker", "--service", service, "--handlers", handlers],
-        env=environment,
-    )
 
 
 def _write_share(journal_url: str, transactions: int, per_transaction: int, threads: int) -> None:

@@ -89,9 +89,13 @@ def start(bus: Bus, issuer: TokenIssuer, journal_url: str, diary_url: str) -> Pi
     ]
     stamps_file = Path(f"/tmp/bench-diary-{bus.namespace}.json")
     pipeline = Pipeline([subprocess.Popen(web, env=web_environment)], port, stamps_file)
-    pipeline.processes.append(_worker(bus, "journal", journal_url, "journal.handlers:HANDLERS"))
     pipeline.processes.append(
-        _worker(bus, "diary", diary_url, "stamped:HANDLERS", BENCH_STAMPS_FILE=str(stamps_file))
+        bus.spawn_worker("journal", journal_url, "journal.handlers:HANDLERS", HERE)
+    )
+    pipeline.processes.append(
+        bus.spawn_worker(
+            "diary", diary_url, "stamped:HANDLERS", HERE, BENCH_STAMPS_FILE=str(stamps_file)
+        )
     )
     try:
         wait_until_answering(port)
@@ -100,17 +104,6 @@ def start(bus: Bus, issuer: TokenIssuer, journal_url: str, diary_url: str) -> Pi
         pipeline.stop()
         raise
     return pipeline
-
-
-def _worker(
-    bus: Bus, service: str, url: str, handlers: str, **extra: str
-) -> subprocess.Popen[bytes]:
-    environment = {**bus.environment(service, url), **extra, "LOG_LEVEL": "WARNING"}
-    environment["PYTHONPATH"] = os.pathsep.join([str(HERE), environment.get("PYTHONPATH", "")])
-    return subprocess.Popen(
-        [sys.executable, "-m", "schoolkit.worker", "--service", service, "--handlers", handlers],
-        env=environment,
-    )
 
 
 def _wait_for_consumers(bus: Bus) -> None:

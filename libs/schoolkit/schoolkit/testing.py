@@ -14,6 +14,8 @@ import http.client
 import json
 import os
 import socket
+import subprocess
+import sys
 import threading
 import time
 import uuid
@@ -226,6 +228,19 @@ class Bus:
             f"{service.upper()}_DATABASE_URL": database_url,
             "RELAY_POLL_SECONDS": "0.02",
         }
+
+    def spawn_worker(
+        self, service: str, database_url: str, handlers: str, module_dir: Path, **extra: str
+    ) -> subprocess.Popen[bytes]:
+        """A real worker process on this bus (`python -m schoolkit.worker`), logging warnings
+        only, its handler table (`module:ATTRIBUTE`) importable from `module_dir`."""
+        environment = {**self.environment(service, database_url), **extra, "LOG_LEVEL": "WARNING"}
+        environment["PYTHONPATH"] = os.pathsep.join(
+            [str(module_dir), environment.get("PYTHONPATH", "")]
+        )
+        command = ["-m", "schoolkit.worker", "--service", service, "--handlers", handlers]
+        # The arguments are the caller's own (a bench or test), never outside input.
+        return subprocess.Popen([sys.executable, *command], env=environment)  # noqa: S603
 
     def channel(self) -> pika.adapters.blocking_connection.BlockingChannel:
         return pika.BlockingConnection(pika.URLParameters(self.amqp_url)).channel()
