@@ -155,10 +155,22 @@ class System:
 
     def _wait(self, condition: Callable[[], bool], what: str, deadline: float) -> None:
         while not condition():
+            self._fail_if_a_process_ended()
             if time.monotonic() > deadline:
                 logs = sorted(p.name for p in self.workdir.glob("*.log"))
                 raise AssertionError(f"{what} not ready; see {self.workdir} ({logs})")
             time.sleep(0.1)
+
+    def _fail_if_a_process_ended(self) -> None:
+        # A process that exited while starting never becomes ready: say why at once.
+        for service in self.running.values():
+            for role, process in (("web", service.web), ("worker", service.worker)):
+                if process is not None and process.poll() is not None:
+                    log = self.workdir / f"{service.name}-{role}.log"
+                    tail = log.read_text(encoding="utf-8", errors="replace")[-3000:]
+                    raise AssertionError(
+                        f"{service.name} {role} exited with {process.returncode}:\n{tail}"
+                    )
 
 
 def _service_table(running: Mapping[str, ServiceProcesses]) -> str:

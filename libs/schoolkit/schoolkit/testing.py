@@ -13,6 +13,7 @@ import email.policy
 import http.client
 import json
 import os
+import random
 import socket
 import subprocess
 import sys
@@ -53,11 +54,45 @@ TEST_ISSUER = "test-identity"
 SERVICES = ("identity", "journal", "diary", "consent", "notify", "archive")
 
 
+# Ports this process has handed out: each goes to one server only.
+_HANDED_OUT: set[int] = set()
+_PORTS_BELOW_EPHEMERAL = 12_000
+
+
 def free_port() -> int:
-    """A TCP port on loopback that nothing listens on right now."""
+    """A TCP port on loopback for a server that binds it later.
+
+    Not a port from bind(0): those lie in the kernel's ephemeral range, where every
+    outgoing connection (to PostgreSQL, RabbitMQ, a service) also takes its port, and one
+    of them could take ours in the second or two before a gunicorn binds it (CI saw a
+    service never come up that way). Ports just below that range are only ever taken by
+    an explicit bind, which the probe here sees.
+    """
+    ephemeral_start = _ephemeral_range_start()
+    first = max(1024, ephemeral_start - _PORTS_BELOW_EPHEMERAL)
+    for _ in range(1_000):
+        port = random.randrange(first, ephemeral_start)  # noqa: S311 - not a secret
+        if port not in _HANDED_OUT and _can_bind(port):
+            _HANDED_OUT.add(port)
+            return port
+    raise RuntimeError(f"no free port between {first} and {ephemeral_start}")
+
+
+def _ephemeral_range_start() -> int:
+    try:
+        text = Path("/proc/sys/net/ipv4/ip_local_port_range").read_text(encoding="ascii")
+        return int(text.split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768  # Linux's default
+
+
+def _can_bind(port: int) -> bool:
     with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
 
 
 def wait_until_answering(port: int, path: str = "/healthz", timeout: float = 60.0) -> None:

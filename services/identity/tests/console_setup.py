@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import socket
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -13,14 +12,9 @@ import requests
 from werkzeug.serving import make_server
 
 from schoolkit.gateway import create_app as create_gateway
+from schoolkit.testing import free_port
 
 from .conftest import Provider
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @contextmanager
