@@ -1,7 +1,7 @@
 """bench/diary/inprocess.py: the diary's costs measured inside one process.
 
 Far less sensitive to the machine's other load than run.py: it counts the SQL statements
-that reach PostgreSQL (a `before_cursor_execute` listener) and times N requests through
+that reach PostgreSQL (counted at the driver, psycopg's cursors) and times N requests through
 Flask's test client, and N mark events through the kit's consumer path (inbox, tombstones,
 handler, one transaction per batch, as the worker applies them).
 
@@ -28,6 +28,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import psycopg
 from sqlalchemy import event, text
 
 HERE = Path(__file__).resolve().parent
@@ -55,14 +56,21 @@ class StatementCounter:
 
 
 @contextmanager
-def counting(database: Database) -> Iterator[StatementCounter]:
+def counting() -> Iterator[StatementCounter]:
+    """Statements as the driver sends them: SQLAlchemy's and the kit's HotRead's alike
+    (the pool's ping goes round cursors: the checkouts are counted separately)."""
     counter = StatementCounter()
-    # Pre-ping goes round the cursor events: count the pool's checkouts separately.
-    event.listen(database.engine, "before_cursor_execute", counter)
+    execute = psycopg.Cursor.execute
+
+    def counted(cursor: psycopg.Cursor[Any], *args: Any, **kwargs: Any) -> Any:
+        counter()
+        return execute(cursor, *args, **kwargs)
+
+    psycopg.Cursor.execute = counted  # type: ignore[method-assign]
     try:
         yield counter
     finally:
-        event.remove(database.engine, "before_cursor_execute", counter)
+        psycopg.Cursor.execute = execute  # type: ignore[method-assign]
 
 
 def measure(
@@ -74,7 +82,7 @@ def measure(
     checkouts = StatementCounter()
     event.listen(database.engine, "checkout", checkouts)
     try:
-        with counting(database) as statements:
+        with counting() as statements:
             started = time.perf_counter()
             for number in range(warm_up, warm_up + count):
                 call(number)
