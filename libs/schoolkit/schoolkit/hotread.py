@@ -35,6 +35,7 @@ class HotRead:
     def __init__(self, statement: Executable) -> None:
         self.statement = statement
         self._compiled: Compiled | None = None
+        self._constants: dict[str, Any] = {}  # the statement's own bound values
 
     def rows(self, session: Session, values: Mapping[str, Any]) -> Sequence[Any]:
         """The statement's rows for these bound values; each row's fields by column name."""
@@ -42,7 +43,7 @@ class HotRead:
         if not isinstance(engine, Engine) or not is_postgres(engine):
             return session.execute(self.statement, values).all()
         compiled = self._compile(engine)
-        parameters = {**compiled.params, **values}
+        parameters = {**self._constants, **values}
         pooled = engine.raw_connection()
         try:
             return self._run(pooled.driver_connection, str(compiled), parameters)
@@ -58,6 +59,8 @@ class HotRead:
             compiled = self.statement.compile(dialect=engine.dialect)
             if compiled.positional:
                 raise TypeError("HotRead expects the named parameters of psycopg's dialect")
+            # compiled.params builds a new dict on every access: taken once.
+            self._constants = dict(compiled.params)
             self._compiled = compiled
         return self._compiled
 
