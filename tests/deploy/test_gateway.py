@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import socketserver
 import subprocess
 import sys
 import threading
@@ -290,3 +291,76 @@ def test_the_console_script_serves_the_table_of_school_root(tmp_path: Path) -> N
         process.wait(timeout=30)
         server.shutdown()
         server.server_close()
+
+
+class ClosesKeptConnections(socketserver.StreamRequestHandler):
+    """An upstream whose keep-alive runs out just as the next request arrives: it answers
+    the first request of each connection and closes on the second, unanswered, as a
+    gunicorn closing an idle connection does when a request crosses the close."""
+
+    seen: ClassVar[list[tuple[int, str]]] = []  # (connection, method), in order
+
+    def handle(self) -> None:
+        connection = id(self)
+        while method := self._read_request():
+            type(self).seen.append((connection, method))
+            if len([c for c, _ in type(self).seen if c == connection]) > 1:
+                return  # closed with no answer
+            self.wfile.write(
+                b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}"
+            )
+
+    def _read_request(self) -> str:
+        request_line = self.rfile.readline()
+        if not request_line.strip():
+            return ""
+        length = 0
+        while (line := self.rfile.readline()).strip():
+            name, _, value = line.decode().partition(":")
+            if name.strip().lower() == "content-length":
+                length = int(value)
+        self.rfile.read(length)
+        return request_line.split()[0].decode()
+
+
+class UnjoinedServer(socketserver.ThreadingTCPServer):
+    # The gateway's pool keeps its last connection open: closing the server must not
+    # wait for the thread that reads from it.
+    daemon_threads = True
+    block_on_close = False
+
+
+@pytest.fixture
+def closing_upstream(tmp_path: Path) -> Iterator[str]:
+    ClosesKeptConnections.seen = []
+    upstream = UnjoinedServer(("127.0.0.1", 0), ClosesKeptConnections)
+    threading.Thread(target=upstream.serve_forever, daemon=True).start()
+    table = write_table(
+        tmp_path / "services.toml", free_port(), {"alpha": (upstream.server_address[1], ["/api/"])}
+    )
+    gateway = serve(create_app(table))
+    yield f"http://127.0.0.1:{gateway.server_port}/api/alpha/v1/x"
+    for server in (gateway, upstream):
+        server.shutdown()
+        server.server_close()
+
+
+def test_a_get_that_meets_a_connection_closed_under_it_is_asked_again(
+    closing_upstream: str,
+) -> None:
+    assert call("GET", closing_upstream).status_code == 200
+    again = call("GET", closing_upstream)  # goes out on the kept connection, which closes
+    assert again.status_code == 200
+    connections = [connection for connection, _ in ClosesKeptConnections.seen]
+    assert len(connections) == 3
+    assert len(set(connections)) == 2  # the third request went on a new connection
+
+
+def test_a_post_that_meets_a_connection_closed_under_it_is_not_sent_twice(
+    closing_upstream: str,
+) -> None:
+    assert call("GET", closing_upstream).status_code == 200
+    posted = call("POST", closing_upstream, json={"mark": 5})
+    assert posted.status_code == 502
+    assert posted.json()["error"]["code"] == "upstream_unavailable"
+    assert [method for _, method in ClosesKeptConnections.seen] == ["GET", "POST"]
