@@ -444,7 +444,8 @@ def set_finals() -> Any:
         403: {description: Not the subject's teacher of the class or group (not_your_class).}
         409: {description: Already set; only the deputy director changes them (period_locked).}
         422: {description: "A final mark not of the scale (mark_out_of_scale), a group not of
-          the class (group_not_of_class), a student not of the group (not_in_group)."}
+          the class (group_not_of_class), a student not of the group (not_in_group), a
+          student not in the class at any time in the period (not_in_class)."}
     """
     session = db_session()
     body = load_json(FinalsSchema())

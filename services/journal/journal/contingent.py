@@ -264,6 +264,31 @@ def class_on_query(school_id: Any, student_id: Any, day: Any) -> Select[tuple[st
     )
 
 
+def in_class_during(
+    session: Session, school_id: str, class_id: str, days: tuple[date, date], students: set[str]
+) -> set[str]:
+    """Those of `students` who were in the class on at least one of `days` (first, last):
+    in it on the first day, or moved into it on a later one."""
+    first, last = days
+    moved_in = (
+        select(Enrolment.student_id)
+        .join(EnrolmentMove, EnrolmentMove.enrolment_id == Enrolment.enrolment_id)
+        .where(
+            Enrolment.school_id == school_id,
+            Enrolment.student_id.in_(students),
+            EnrolmentMove.to_class_id == class_id,
+            EnrolmentMove.on > first,
+            EnrolmentMove.on <= last,
+        )
+    )
+    found = set(session.scalars(moved_in))
+    return found | {
+        student
+        for student in students - found
+        if class_on(session, school_id, student, first) == class_id
+    }
+
+
 def history(session: Session, school_id: str, student_id: str) -> list[EnrolmentMove]:
     query = (
         select(EnrolmentMove)

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import Select, delete, or_, select
 from sqlalchemy.orm import Session
 
-from journal import audit, groups
+from journal import audit, contingent, groups
 from journal.models import Finalization, FinalMark, Period
 from journal.roster import class_of, subject_of, teaches
 from journal.scales import scale_marks
@@ -77,6 +77,10 @@ def set_finals(session: Session, caller: Principal, fields: dict[str, Any]) -> F
     _require_marks_of_scale(session, caller.school_id, fields["scale"], fields["finals"])
     if group_id:
         _require_members(session, caller.school_id, group_id, fields["finals"])
+    else:
+        _require_in_class(
+            session, caller.school_id, school_class.class_id, period, fields["finals"]
+        )
     finalization = _finalization(
         session, period.period_id, school_class.class_id, subject.subject_id, group_id
     )
@@ -197,6 +201,25 @@ def _require_members(
     if strangers:
         raise ApiError(
             422, "not_in_group", "A group's final marks are for its students only.", strangers
+        )
+
+
+def _require_in_class(
+    session: Session, school_id: str, class_id: str, period: Period, finals: list[dict[str, Any]]
+) -> None:
+    """A whole class's finals are for students who were in it during the period: one who
+    left before it ended keeps their mark, one who never was in it gets none."""
+    students = {str(final["student_id"]) for final in finals}
+    days = (period.starts_on, period.ends_on)
+    members = contingent.in_class_during(session, school_id, class_id, days, students)
+    strangers = {
+        f"finals.{i}.student_id": "Not in the class during the period."
+        for i, final in enumerate(finals)
+        if str(final["student_id"]) not in members
+    }
+    if strangers:
+        raise ApiError(
+            422, "not_in_class", "A class's final marks are for its students only.", strangers
         )
 
 

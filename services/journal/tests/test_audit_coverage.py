@@ -278,6 +278,9 @@ def test_final_marks_set_and_set_again_show_each_students_before_and_after(
         "periods"
     ][0]["period_id"]
     first, second = new_id(), new_id()
+    for student in (first, second):  # a class's finals are for its students
+        enrolment = {"student_id": student, "enrolled_on": "2025-09-01"}
+        send(client, "POST", f"/classes/{school.class_id}/enrolments", headers, enrolment)
     finals = {"period_id": period_id, "class_id": school.class_id, "subject_id": school.subject_id}
     send(
         client,

@@ -400,6 +400,52 @@ def test_finals_naming_a_student_twice_are_refused_and_the_period_stays_open(
     assert published("journal.period.finalized") == []
 
 
+def test_a_class_finals_are_refused_for_a_student_never_in_the_class_during_the_period(
+    client: FlaskClient, school: School, caller: Caller, published: Any
+) -> None:
+    _, period_id = period_of_first_lesson(client, school)
+    late = new_id()  # joins after the first quarter has ended
+    enrolment = {"student_id": late, "enrolled_on": "2025-11-05"}
+    deputy = caller("deputy_director")
+    client.post(f"{API}/classes/{school.class_id}/enrolments", json=enrolment, headers=deputy)
+    body = {
+        "period_id": period_id,
+        "class_id": school.class_id,
+        "subject_id": school.subject_id,
+        "finals": [
+            {"student_id": STUDENT, "value": "4"},
+            {"student_id": new_id(), "value": "5"},
+            {"student_id": late, "value": "3"},
+        ],
+    }
+    answer = client.post(f"{API}/finals", json=body, headers=school.maths_teacher)
+    assert answer.status_code == 422 and answer.json["error"]["code"] == "not_in_class"
+    assert set(answer.json["error"]["fields"]) == {"finals.1.student_id", "finals.2.student_id"}
+    assert published("journal.period.finalized") == []
+    assert finalize(client, school, school.maths_teacher, period_id, "4").status_code == 201
+
+
+def test_a_student_who_left_during_the_period_still_gets_the_class_final(
+    client: FlaskClient, school: School, caller: Caller
+) -> None:
+    _, period_id = period_of_first_lesson(client, school)
+    leaver, deputy = new_id(), caller("deputy_director")
+    enrolment = {"student_id": leaver, "enrolled_on": "2025-09-01"}
+    client.post(f"{API}/classes/{school.class_id}/enrolments", json=enrolment, headers=deputy)
+    leaving = {"reason": "transfer", "on": "2025-10-01"}
+    assert (
+        client.post(f"{API}/students/{leaver}/leave", json=leaving, headers=deputy).status_code
+        == 200
+    )
+    body = {
+        "period_id": period_id,
+        "class_id": school.class_id,
+        "subject_id": school.subject_id,
+        "finals": [{"student_id": leaver, "value": "4"}],
+    }
+    assert client.post(f"{API}/finals", json=body, headers=school.maths_teacher).status_code == 201
+
+
 # Attendance (R-JRN-9).
 
 
