@@ -13,6 +13,7 @@ from __future__ import annotations
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from journal import audit
 from journal.models import (
     Attendance,
     AuditValues,
@@ -27,6 +28,9 @@ from journal.models import (
     StudyGroup,
 )
 from schoolkit.erasure import ErasureOutcome, ErasureRequest
+
+# The audit's author of an erasure: consent's coordinator, which orders every one.
+ERASURE_AUTHOR = "consent"
 
 
 def erase(session: Session, request: ErasureRequest) -> ErasureOutcome:
@@ -46,7 +50,29 @@ def erase(session: Session, request: ErasureRequest) -> ErasureOutcome:
             outcome.count(category, destroy(session, school, students))
     # The chain keeps only digests; the values of the subjects' entries go with their data.
     outcome.count("audit_values", _erase_audit_values(session, students))
+    _audit_the_erasure(session, request, outcome)
     return outcome
+
+
+def _audit_the_erasure(session: Session, request: ErasureRequest, outcome: ErasureOutcome) -> None:
+    """The erasure itself joins the chain: who ordered it (consent's act names the people),
+    how many records of each kind went and what was kept, never whose they were."""
+    audit.record(
+        session,
+        request.school_id,
+        ERASURE_AUTHOR,
+        "erased",
+        "erasure",
+        request.erasure_id,
+        subject_id=None,
+        before=None,
+        after={
+            "reason": request.reason,
+            "subjects": len(request.subject_ids),
+            "destroyed": dict(sorted(outcome.counts.items())),
+            "retained": sorted(retention.category for retention in outcome.retained),
+        },
+    )
 
 
 def _erase_audit_values(session: Session, students: list[str]) -> int:

@@ -14,7 +14,7 @@ from sqlalchemy import create_engine, select
 from journal import audit
 from journal.app import create_app
 from journal.handlers import HANDLERS
-from journal.models import FinalMark, Mark
+from journal.models import AuditEntry, AuditValues, FinalMark, Mark
 from schoolkit.contracts import load_contracts
 from schoolkit.db import Database
 from schoolkit.events import Event
@@ -209,14 +209,26 @@ def test_an_erasure_destroys_a_students_marks_attendance_and_enrolment_but_keeps
     with engine.connect() as connection:
         marks_left = set(connection.scalars(select(Mark.student_id)))
         finals_left = set(connection.scalars(select(FinalMark.student_id)))
+        erasures = connection.execute(
+            select(AuditEntry.author_id, AuditEntry.entity_id, AuditValues.after)
+            .join(AuditValues, AuditValues.entry_id == AuditEntry.entry_id)
+            .where(AuditEntry.entity == "erasure")
+        ).all()
     engine.dispose()
     assert marks_left == {classmate}
     database = Database(journal.database_url)
     with database.sessions() as session:
         verdict = audit.verify(session, SCHOOL)
     database.dispose()
-    # R-SEC-4: the chain outlives the values. Its 14 entries: the fixture's year, period,
+    # R-SEC-4: the chain outlives the values. Its 15 entries: the fixture's year, period,
     # subject, class, work type, load and lesson (7); two enrolments and two marks; the
-    # finalization and its two final marks.
-    assert verdict.intact and verdict.entries == 14
+    # finalization and its two final marks; the erasure itself.
+    assert verdict.intact and verdict.entries == 15
+    assert [(author, erasure) for author, erasure, _ in erasures] == [
+        ("consent", request["erasure_id"])
+    ]
+    erased = erasures[0][2]
+    assert erased["destroyed"] == confirmation["data"]["counts"]
+    assert erased["retained"] == ["final_marks"] and erased["subjects"] == 1
+    assert student not in str(erased)  # how much went, never whose
     assert finals_left == {student, classmate}
