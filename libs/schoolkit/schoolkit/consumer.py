@@ -34,6 +34,7 @@ from schoolkit.context import correlation_id_var, event_id_var
 from schoolkit.contracts import Contracts, ContractViolation
 from schoolkit.db import Database
 from schoolkit.events import Event
+from schoolkit.logs import error_text
 from schoolkit.settings import Settings
 from schoolkit.tables import inbox
 from schoolkit.tombstones import erased_among, exempt_from_tombstones, is_erased
@@ -284,7 +285,7 @@ class Consumer:
             extra={"event_type": event.type, "error_type": type(error).__name__},
             exc_info=True,
         )
-        reason = f"{type(error).__name__}: {error}"[:500]
+        reason = error_text(error)[:500]
         return Outcome(delivery, event.type, "failed", reason, time.perf_counter() - started)
 
     def _apply(self, session: Session, event: Event) -> str:

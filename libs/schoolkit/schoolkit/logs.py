@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import sys
+import traceback
 from datetime import UTC, datetime
 from typing import Any, TextIO
 
@@ -94,12 +95,69 @@ class RedactSecrets(logging.Filter):
         return True
 
 
+def error_text(error: BaseException) -> str:
+    """What an error says, fit for a log line or a parked message's reason.
+
+    A database's own message may quote the value it refused ('invalid input syntax for
+    type integer: "<a name>"', 'Key (email)=(<an e-mail>) already exists'), and
+    SQLAlchemy's `hide_parameters` hides only its parameter list. So a database error says
+    its SQLSTATE, the constraint or table it names, and the statement (placeholders only),
+    never the database's text.
+    """
+    database_error = _database_error_of(error)
+    if database_error is None:
+        return f"{type(error).__name__}: {error}"
+    diag = getattr(database_error, "diag", None)
+    named = getattr(diag, "constraint_name", None) or getattr(diag, "table_name", None)
+    statement = " ".join(str(getattr(error, "statement", "") or "").split())[:300]
+    parts = [
+        f"{type(error).__name__}: database error",
+        f"SQLSTATE {getattr(database_error, 'sqlstate', None) or 'unknown'}",
+    ]
+    if named:
+        parts.append(f"on {named}")
+    if statement:
+        parts.append(f"[SQL: {statement}]")
+    return " ".join(parts) + " (the database's message is withheld: it may quote values)"
+
+
+def _database_error_of(error: BaseException) -> BaseException | None:
+    """The driver's error behind `error` (itself, or the one SQLAlchemy wraps), if any."""
+    for candidate in (error, getattr(error, "orig", None)):
+        if candidate is not None and type(candidate).__module__.startswith("psycopg"):
+            return candidate
+    return None
+
+
+def _traceback_lines(error: BaseException) -> list[str]:
+    """The usual traceback of `error` and its causes, each error's text by error_text."""
+    lines: list[str] = []
+    if error.__cause__ is not None:
+        lines += _traceback_lines(error.__cause__)
+        lines.append("\nThe above exception was the direct cause of the following exception:\n\n")
+    elif error.__context__ is not None and not error.__suppress_context__:
+        lines += _traceback_lines(error.__context__)
+        lines.append("\nDuring handling of the above exception, another exception occurred:\n\n")
+    if error.__traceback__ is not None:
+        lines.append("Traceback (most recent call last):\n")
+        lines += traceback.format_tb(error.__traceback__)
+    lines.append(error_text(error) + "\n")
+    return lines
+
+
 class ServiceJsonFormatter(JsonFormatter):
     """One JSON object per line: time, level, logger, message, service, the context ids, extra."""
 
     def __init__(self, service: str) -> None:
         super().__init__("%(message)s")
         self.service = service
+
+    def formatException(self, ei: Any) -> str:  # noqa: N802 - logging's name
+        """Tracebacks as usual, but a database error never quotes the database's text."""
+        error = ei[1] if isinstance(ei, tuple) else None
+        if error is None:
+            return super().formatException(ei)
+        return "".join(_traceback_lines(error)).rstrip("\n")
 
     def add_fields(
         self, log_data: dict[str, Any], record: logging.LogRecord, message_dict: dict[str, Any]

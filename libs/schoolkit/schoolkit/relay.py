@@ -21,6 +21,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from schoolkit import metrics
 from schoolkit.db import Database
+from schoolkit.logs import error_text
 from schoolkit.outbox import backlog
 from schoolkit.publisher import BrokerUnavailable, ConfirmingPublisher, OutgoingMessage
 from schoolkit.tables import OUTBOX_CHANNEL, outbox
@@ -172,7 +173,7 @@ class Relay:
                     log.warning(
                         "relay cannot publish now: %s",
                         type(error).__name__,
-                        extra={"reason": str(error)[:200]},
+                        extra={"reason": error_text(error)[:200]},
                     )
                     self._report_backlog(force=True)
                     stop.wait(min(0.5 * 2**failures, 10.0))

@@ -9,9 +9,12 @@ from collections.abc import Callable
 
 import pytest
 from flask import Flask
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 
 from schoolkit.context import correlation_id_var, event_id_var
-from schoolkit.logs import REDACTED, configure_logging
+from schoolkit.db import Database
+from schoolkit.logs import REDACTED, configure_logging, error_text
 
 
 def log_lines(capsys: pytest.CaptureFixture[str]) -> list[dict]:
@@ -129,3 +132,50 @@ def test_ids_of_one_request_do_not_leak_into_the_next(app: Flask) -> None:
     answer = client.get("/healthz")
     assert answer.headers["X-Correlation-ID"] != "first"
     assert correlation_id_var.get() is None
+
+
+def test_a_database_error_is_logged_without_the_value_the_database_quoted(
+    capsys: pytest.CaptureFixture[str], postgres_database_url: str
+) -> None:
+    """PostgreSQL's message quotes the value it refused; the log keeps the SQLSTATE and the
+    statement (placeholders only), and the traceback, but not that text."""
+    configure_logging("journal", "INFO")
+    refused = {"value": "Иванова Мария"}  # the traceback quotes source lines: not this one
+    database = Database(postgres_database_url)
+    try:
+        with database.sessions() as session:
+            session.execute(text("SELECT CAST(:value AS integer)"), refused)
+    except DBAPIError:
+        logging.getLogger("journal.api").exception("unhandled error")
+    finally:
+        database.dispose()
+    output = capsys.readouterr().out
+    [line] = [json.loads(row) for row in output.splitlines() if row]
+    assert "Иванова" not in output and "\\u0418" not in output
+    assert "SQLSTATE 22P02" in line["exc_info"]  # invalid_text_representation
+    assert "SELECT CAST" in line["exc_info"]
+    assert "Traceback (most recent call last)" in line["exc_info"]
+    assert "The above exception was the direct cause" in line["exc_info"]
+
+
+def test_other_errors_keep_their_text() -> None:
+    assert error_text(ValueError("period not found")) == "ValueError: period not found"
+
+
+def test_a_parked_messages_reason_for_a_database_error_names_no_value(
+    postgres_database_url: str,
+) -> None:
+    """The consumer parks with error_text: the unique key the database quoted stays out."""
+    database = Database(postgres_database_url)
+    duplicate = {"login": "ivan.petrov@example.org"}
+    try:
+        with database.transaction() as session:
+            session.execute(text("CREATE TEMP TABLE logins (login text UNIQUE)"))
+            session.execute(text("INSERT INTO logins VALUES (:login)"), duplicate)
+            session.execute(text("INSERT INTO logins VALUES (:login)"), duplicate)
+    except DBAPIError as error:
+        reason = error_text(error)
+    finally:
+        database.dispose()
+    assert "ivan.petrov" not in reason
+    assert reason.startswith("IntegrityError: database error SQLSTATE 23505 on logins_login_key")
