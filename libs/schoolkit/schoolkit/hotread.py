@@ -12,7 +12,9 @@ READ COMMITTED a single statement sees what a transaction would), prepared by th
 once per connection. On SQLite it is an ordinary execution through the session.
 
 Only for statements over plain columns: values go to the driver as they are, with none
-of SQLAlchemy's type processing on the way in or out.
+of SQLAlchemy's type processing on the way in or out. And only for reads of committed
+data: the statement runs on a connection of its own, outside any transaction the session
+has open, so it does not see that transaction's own writes.
 """
 
 from __future__ import annotations

@@ -129,14 +129,17 @@ def _database_error_of(error: BaseException) -> BaseException | None:
     return None
 
 
-def _traceback_lines(error: BaseException) -> list[str]:
+def _traceback_lines(error: BaseException, seen: set[int] | None = None) -> list[str]:
     """The usual traceback of `error` and its causes, each error's text by error_text."""
+    seen = seen if seen is not None else set()
+    seen.add(id(error))  # a chain can loop back on itself, as the traceback module knows
     lines: list[str] = []
-    if error.__cause__ is not None:
-        lines += _traceback_lines(error.__cause__)
+    cause, context = error.__cause__, error.__context__
+    if cause is not None and id(cause) not in seen:
+        lines += _traceback_lines(cause, seen)
         lines.append("\nThe above exception was the direct cause of the following exception:\n\n")
-    elif error.__context__ is not None and not error.__suppress_context__:
-        lines += _traceback_lines(error.__context__)
+    elif context is not None and not error.__suppress_context__ and id(context) not in seen:
+        lines += _traceback_lines(context, seen)
         lines.append("\nDuring handling of the above exception, another exception occurred:\n\n")
     if error.__traceback__ is not None:
         lines.append("Traceback (most recent call last):\n")
