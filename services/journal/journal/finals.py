@@ -193,15 +193,7 @@ def _require_members(
     session: Session, school_id: str, group_id: str, finals: list[dict[str, Any]]
 ) -> None:
     members = set(groups.members_of(session, groups.group_of(session, school_id, group_id)))
-    strangers = {
-        f"finals.{i}.student_id": "Not a student of the group."
-        for i, final in enumerate(finals)
-        if str(final["student_id"]) not in members
-    }
-    if strangers:
-        raise ApiError(
-            422, "not_in_group", "A group's final marks are for its students only.", strangers
-        )
+    _refuse_strangers(finals, members, "not_in_group", "group", "Not a student of the group.")
 
 
 def _require_in_class(
@@ -212,15 +204,22 @@ def _require_in_class(
     students = {str(final["student_id"]) for final in finals}
     days = (period.starts_on, period.ends_on)
     members = contingent.in_class_during(session, school_id, class_id, days, students)
+    _refuse_strangers(
+        finals, members, "not_in_class", "class", "Not in the class during the period."
+    )
+
+
+def _refuse_strangers(
+    finals: list[dict[str, Any]], members: set[str], code: str, whose: str, why: str
+) -> None:
+    """A 422 naming each final mark whose student is not among `members`."""
     strangers = {
-        f"finals.{i}.student_id": "Not in the class during the period."
+        f"finals.{i}.student_id": why
         for i, final in enumerate(finals)
         if str(final["student_id"]) not in members
     }
     if strangers:
-        raise ApiError(
-            422, "not_in_class", "A class's final marks are for its students only.", strangers
-        )
+        raise ApiError(422, code, f"A {whose}'s final marks are for its students only.", strangers)
 
 
 def _require_each_student_once(finals: list[dict[str, Any]]) -> None:
