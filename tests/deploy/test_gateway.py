@@ -6,14 +6,17 @@ real HTTP server, and every check goes through it with `requests`, as a client w
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
+import socket
 import socketserver
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, ClassVar
@@ -23,7 +26,7 @@ import requests
 from werkzeug.serving import BaseWSGIServer, make_server
 from werkzeug.wrappers import Request, Response
 
-from schoolkit.gateway import create_app
+from schoolkit.gateway import MAX_BODY_BYTES, BackgroundGateway
 from schoolkit.testing import free_port, wait_until_answering
 
 
@@ -51,9 +54,11 @@ class Upstream:
     """A service stand-in that answers with what it received."""
 
     name: str
+    paths: list[str] = field(default_factory=list)
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
         request = Request(environ)
+        self.paths.append(request.path)
         if request.path.endswith("/redirect"):
             response = Response(status=302, headers={"Location": "/elsewhere"})
         elif request.path.endswith("/cookies"):
@@ -62,6 +67,14 @@ class Upstream:
             response.headers.add("Set-Cookie", "second=2; Path=/")
         elif request.path.endswith("/large"):
             response = Response(b"x" * 300_000, content_type="application/octet-stream")
+        elif request.path.endswith("/slow"):
+            time.sleep(0.5)
+            response = Response(b"{}", content_type="application/json")
+        elif request.path.endswith("/week"):
+            # As the diary answers a phone that polls: 304 while its copy is current.
+            response = Response(b'{"week": 1}', content_type="application/json")
+            response.set_etag("week-1")
+            response.make_conditional(request)
         else:
             seen = {
                 "service": self.name,
@@ -124,9 +137,9 @@ def setup(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Setup]:
             "delta": (keep_alive_server.server_port, ["/api/delta/"]),
         },
     )
-    gateway_server = serve(create_app(table))
-    yield Setup(f"http://127.0.0.1:{gateway_server.server_port}", alpha, beta)
-    for server in (gateway_server, alpha_server, beta_server, keep_alive_server):
+    with BackgroundGateway(table) as url:
+        yield Setup(url, alpha, beta)
+    for server in (alpha_server, beta_server, keep_alive_server):
         server.shutdown()
         server.server_close()
 
@@ -223,6 +236,43 @@ def test_large_answers_stream_through_whole(setup: Setup) -> None:
     answer = call("GET", f"{setup.url}/api/alpha/large")
     assert answer.status_code == 200
     assert answer.content == b"x" * 300_000
+
+
+def test_a_conditional_get_gets_the_services_304_with_no_body(setup: Setup) -> None:
+    first = call("GET", f"{setup.url}/api/alpha/v1/week")
+    assert first.status_code == 200
+    assert first.json() == {"week": 1}
+    etag = first.headers["ETag"]
+    again = call("GET", f"{setup.url}/api/alpha/v1/week", headers={"If-None-Match": etag})
+    assert again.status_code == 304
+    assert again.content == b""
+    assert again.headers["ETag"] == etag
+
+
+def test_a_body_over_the_limit_gets_a_json_413_and_is_not_forwarded(setup: Setup) -> None:
+    # Only the headers are sent: the gateway must refuse on the declared length alone.
+    port = int(setup.url.rsplit(":", 1)[1])
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as client:
+        client.sendall(
+            b"POST /api/alpha/v1/huge-import HTTP/1.1\r\nHost: gateway\r\n"
+            b"Content-Type: text/csv\r\nContent-Length: %d\r\n\r\n" % (MAX_BODY_BYTES + 1)
+        )
+        answer = http.client.HTTPResponse(client)
+        answer.begin()
+        assert answer.status == 413
+        assert json.loads(answer.read())["error"]["code"] == "body_too_large"
+    assert not [path for path in setup.alpha.paths if path.endswith("/huge-import")]
+
+
+def test_a_client_that_leaves_before_its_answer_is_no_error(
+    setup: Setup, caplog: pytest.LogCaptureFixture
+) -> None:
+    port = int(setup.url.rsplit(":", 1)[1])
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as client:
+        client.sendall(b"GET /api/alpha/v1/slow HTTP/1.1\r\nHost: gateway\r\n\r\n")
+    time.sleep(1.0)  # the service answers after 0.5 s, to a client that has gone
+    assert [record.getMessage() for record in caplog.records if record.levelno >= 40] == []
+    assert call("GET", f"{setup.url}/api/alpha/v1/x").status_code == 200
 
 
 def test_connections_to_a_service_are_reused(setup: Setup) -> None:
@@ -338,11 +388,10 @@ def closing_upstream(tmp_path: Path) -> Iterator[str]:
     table = write_table(
         tmp_path / "services.toml", free_port(), {"alpha": (upstream.server_address[1], ["/api/"])}
     )
-    gateway = serve(create_app(table))
-    yield f"http://127.0.0.1:{gateway.server_port}/api/alpha/v1/x"
-    for server in (gateway, upstream):
-        server.shutdown()
-        server.server_close()
+    with BackgroundGateway(table) as url:
+        yield f"{url}/api/alpha/v1/x"
+    upstream.shutdown()
+    upstream.server_close()
 
 
 def test_a_get_that_meets_a_connection_closed_under_it_is_asked_again(
@@ -364,3 +413,30 @@ def test_a_post_that_meets_a_connection_closed_under_it_is_not_sent_twice(
     assert posted.status_code == 502
     assert posted.json()["error"]["code"] == "upstream_unavailable"
     assert [method for _, method in ClosesKeptConnections.seen] == ["GET", "POST"]
+
+
+class BreaksOffAnswers(socketserver.StreamRequestHandler):
+    """An upstream that dies in the middle of an answer: it promises 1,000 bytes, sends
+    ten and closes, as a service process killed while it writes would."""
+
+    def handle(self) -> None:
+        while self.rfile.readline().strip():
+            pass
+        self.wfile.write(b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n0123456789")
+
+
+def test_an_answer_the_service_breaks_off_is_never_passed_on_as_whole(tmp_path: Path) -> None:
+    upstream = UnjoinedServer(("127.0.0.1", 0), BreaksOffAnswers)
+    threading.Thread(target=upstream.serve_forever, daemon=True).start()
+    table = write_table(
+        tmp_path / "services.toml", free_port(), {"alpha": (upstream.server_address[1], ["/api/"])}
+    )
+    try:
+        with (
+            BackgroundGateway(table) as url,
+            pytest.raises(requests.exceptions.ChunkedEncodingError),
+        ):
+            call("GET", f"{url}/api/alpha/v1/x")
+    finally:
+        upstream.shutdown()
+        upstream.server_close()

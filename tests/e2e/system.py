@@ -10,7 +10,6 @@ from __future__ import annotations
 import importlib
 import subprocess
 import sys
-import threading
 import time
 import urllib.error
 import urllib.request
@@ -18,9 +17,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from werkzeug.serving import make_server
-
-from schoolkit.gateway import create_app as create_gateway
+from schoolkit.gateway import BackgroundGateway
 from schoolkit.migrate import upgrade
 from schoolkit.testing import Bus, create_database, drop_database, free_port
 from schoolkit.topology import BusNames
@@ -97,8 +94,8 @@ class System:
         for service in self.running.values():
             _stop(service.worker)
             _stop(service.web)
-        if self._gateway_server is not None:
-            self._gateway_server.shutdown()
+        if self._gateway is not None:
+            self._gateway.stop()
         for service in self.running.values():
             drop_database(service.database_url)
 
@@ -127,15 +124,13 @@ class System:
             command, env=service.environment, stdout=log, stderr=subprocess.STDOUT
         )
 
-    _gateway_server: object | None = None
+    _gateway: BackgroundGateway | None = None
 
     def _start_gateway(self) -> None:
         table = self.workdir / "services.toml"
         table.write_text(_service_table(self.running), encoding="utf-8")
-        server = make_server("127.0.0.1", 0, create_gateway(table), threaded=True)
-        self._gateway_server = server
-        self.gateway_url = f"http://127.0.0.1:{server.server_port}"
-        threading.Thread(target=server.serve_forever, daemon=True).start()
+        self._gateway = BackgroundGateway(table)
+        self.gateway_url = self._gateway.start()
 
     def _wait_until_ready(self) -> None:
         # Each service gets its own allowance: on a busy machine ten processes start slowly.

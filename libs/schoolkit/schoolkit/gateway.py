@@ -1,38 +1,44 @@
 """The gateway of a local run (DESIGN §7): one port in front of every service's web process.
 
 The docker-compose deployment puts nginx there (deploy/nginx.conf); on a developer's
-machine this small WSGI app does the same job without installing anything: it reads the
-one table of the deployment, deploy/services.toml, and forwards each request, path and
-query unchanged, to the web process whose route is the longest prefix of the path.
+machine this small asyncio proxy does the same job without installing anything: it reads
+the one table of the deployment, deploy/services.toml, and forwards each request, path
+and query unchanged, to the web process whose route is the longest prefix of the path.
 
-    schoolkit-gateway        gunicorn (gthread) on 127.0.0.1:<[gateway] port or GATEWAY_PORT>
+    schoolkit-gateway        gunicorn (aiohttp worker, uvloop) on 127.0.0.1:<[gateway] port>
 
-Benchmarks go through it, so it keeps one urllib3 connection pool per process and reads
-upstream answers as a stream. urllib3 rather than requests: requests' session machinery
-(merging settings, cookies, hooks) was half the gateway's own CPU per request (235 us
-above a bare urllib3 GET, now 114 us), and a proxy needs none of it. It logs service names and kinds of failure only: never a
-query string, a body or a header value, which may carry personal data or tokens.
+Benchmarks go through it, so its cost per request counts. A proxy mostly waits on a
+service, and one event loop per process waits on hundreds of requests for the price of
+none, with C parsers on both sides (aiohttp's HTTP parser, uvloop's sockets). The
+threaded WSGI gateway it replaced, a urllib3 pool under gunicorn's gthread workers, spent
+as much CPU on a diary week view as the diary did, and its threads fought the diary's
+for the two cores of a small machine.
+
+It logs service names and kinds of failure only: never a query string, a body or a
+header value, which may carry personal data or tokens.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import os
 import sys
+import threading
 import tomllib
 import uuid
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import AsyncIterator, Iterable, Mapping
 from dataclasses import dataclass
 from http import HTTPStatus
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
-from wsgiref.types import StartResponse, WSGIEnvironment
 
-import urllib3
-from urllib3.exceptions import HTTPError as UpstreamError
-from urllib3.exceptions import ProtocolError, ReadTimeoutError
+import aiohttp
+from aiohttp import web
+from multidict import CIMultiDict
+from yarl import URL
 
 from schoolkit.context import SANE_ID
 from schoolkit.logs import configure_logging
@@ -58,18 +64,31 @@ HOP_BY_HOP = frozenset(
 # Request headers the gateway sets itself: the body is re-sent whole (so its length is
 # recomputed and nothing waits for "100 Continue"), and the forwarding headers are ours.
 _REPLACED_REQUEST_HEADERS = frozenset(
-    {"content-length", "expect", "x-forwarded-proto", "x-forwarded-host", "x-request-id"}
+    {
+        "content-length",
+        "expect",
+        "x-forwarded-for",
+        "x-forwarded-proto",
+        "x-forwarded-host",
+        "x-request-id",
+    }
 )
-# Methods whose request may be sent twice with the effect of once (RFC 9110 §9.2.2).
-IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
+# Headers aiohttp's client would add on its own; a proxy sends only the client's.
+_NO_AUTO_HEADERS = ("Accept", "Accept-Encoding", "User-Agent", "Content-Type")
 # As nginx's client_max_body_size: the largest body a client may send through us.
 MAX_BODY_BYTES = 20 * 1024 * 1024
 CONNECT_TIMEOUT_SECONDS = 5.0
 READ_TIMEOUT_SECONDS = 60.0
 CHUNK_BYTES = 64 * 1024
-# Threads per gunicorn worker; also the connections each worker keeps per upstream.
-THREADS = 16
+# One process per core: each runs one event loop, which a proxy's waiting never fills.
 WORKERS = 2
+# Connections each process keeps open to one service. A gthread service parks idle kept
+# connections in its poller, so more of them than it has threads cost it nothing.
+CONNECTIONS_PER_SERVICE = 64
+# Shorter than the services' own keep-alive (gunicorn's default, 2 s), so the gateway
+# drops an idle connection before the service closes it under a request going out on it.
+# A GET that meets such a close anyway is asked again by aiohttp; a POST is never repeated.
+UPSTREAM_KEEPALIVE_SECONDS = 1.5
 # Characters left as they are when a raw request target is re-quoted: everything that
 # is legal in a path or a query, including existing %-escapes.
 _PATH_SAFE = "/%:@!$&'()*+,;=-._~"
@@ -124,263 +143,304 @@ def match_route(routes: Iterable[Route], path: str) -> Route | None:
     return next((route for route in routes if path.startswith(route.prefix)), None)
 
 
-def new_pool(pool_size: int = THREADS) -> urllib3.PoolManager:
-    """Connections to the upstreams, shared by the threads of one process.
+def new_session() -> aiohttp.ClientSession:
+    """Connections to the upstreams, shared by every request of one process.
 
-    Reuse is the point. urllib3 keeps no cookies (one user's never reach the next), reads
-    no proxy settings or credentials from the environment and adds no default headers;
-    it retries nothing and follows no redirect, so the client sees what the service said.
+    Reuse is the point. The session keeps no cookies (one user's never reach the next),
+    reads no proxy settings or credentials from the environment, adds no header of its
+    own and decodes no body: the service's bytes reach the client as they were sent.
     """
-    return urllib3.PoolManager(
-        num_pools=16,
-        maxsize=pool_size,
-        retries=False,
-        timeout=urllib3.Timeout(connect=CONNECT_TIMEOUT_SECONDS, read=READ_TIMEOUT_SECONDS),
+    return aiohttp.ClientSession(
+        connector=aiohttp.TCPConnector(
+            limit=0,
+            limit_per_host=CONNECTIONS_PER_SERVICE,
+            keepalive_timeout=UPSTREAM_KEEPALIVE_SECONDS,
+        ),
+        cookie_jar=aiohttp.DummyCookieJar(),
+        timeout=aiohttp.ClientTimeout(
+            total=None, sock_connect=CONNECT_TIMEOUT_SECONDS, sock_read=READ_TIMEOUT_SECONDS
+        ),
+        auto_decompress=False,
+        skip_auto_headers=_NO_AUTO_HEADERS,
+        trust_env=False,
     )
 
 
-def request_id_of(environ: WSGIEnvironment) -> str:
+def request_id_of(headers: Mapping[str, str]) -> str:
     """The caller's X-Request-ID when it is a sane id, otherwise a fresh one."""
-    incoming = environ.get("HTTP_X_REQUEST_ID", "")
+    incoming = headers.get("X-Request-ID", "")
     return incoming if SANE_ID.match(incoming) else str(uuid.uuid4())
 
 
-def request_target(environ: WSGIEnvironment) -> str:
+def request_target(raw_target: str) -> str:
     """Path and query exactly as the client sent them (escapes kept, nothing normalised).
 
-    PATH_INFO is already %-decoded, so re-quoting it would turn an escaped "/" into a real
-    one; the raw target is used when the server gives it (gunicorn and werkzeug do).
+    The decoded path would turn an escaped "/" into a real one, so the raw target is
+    re-quoted only where it holds characters that may not appear in one.
     """
-    raw = environ.get("RAW_URI") or environ.get("REQUEST_URI") or ""
-    if raw.startswith("/"):
-        path = raw.split("?", 1)[0]
-    else:
-        path = environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", "")
-    target = quote(path.encode("latin-1"), safe=_PATH_SAFE)
-    query = environ.get("QUERY_STRING", "")
-    if query:
-        target += "?" + quote(query.encode("latin-1"), safe=_QUERY_SAFE)
+    path, question, query = raw_target.partition("?")
+    target = quote(path.encode("utf-8", "surrogateescape"), safe=_PATH_SAFE)
+    if question and query:
+        target += "?" + quote(query.encode("utf-8", "surrogateescape"), safe=_QUERY_SAFE)
     return target
 
 
-def forwarded_headers(environ: WSGIEnvironment, request_id: str) -> dict[str, str]:
+def _connection_tokens(headers: Mapping[str, str]) -> set[str]:
+    """Header names a Connection header declares hop-by-hop for this one connection."""
+    return {
+        token.strip().lower() for token in headers.get("Connection", "").split(",") if token.strip()
+    }
+
+
+def forwarded_headers(request: web.BaseRequest, request_id: str) -> CIMultiDict[str]:
     """The client's headers minus hop-by-hop ones, plus X-Forwarded-* and X-Request-ID.
 
     The Host header is kept, so a service that builds absolute URLs builds the ones its
     clients use; nginx does the same in the compose deployment.
     """
-    connection_tokens = {
-        token.strip().lower()
-        for token in environ.get("HTTP_CONNECTION", "").split(",")
-        if token.strip()
-    }
-    dropped = HOP_BY_HOP | _REPLACED_REQUEST_HEADERS | connection_tokens
-    headers: dict[str, str] = {}
-    for key, value in environ.items():
-        if key.startswith("HTTP_"):
-            name = key[5:].replace("_", "-").title()
-        elif key == "CONTENT_TYPE" and value:
-            name = "Content-Type"
-        else:
-            continue
-        if name.lower() not in dropped:
-            headers[name] = value
-    client = environ.get("REMOTE_ADDR", "")
-    earlier = environ.get("HTTP_X_FORWARDED_FOR", "")
-    headers["X-Forwarded-For"] = f"{earlier}, {client}" if earlier else client
-    headers["X-Forwarded-Proto"] = environ.get("wsgi.url_scheme", "http")
-    headers["X-Forwarded-Host"] = environ.get("HTTP_HOST") or (
-        f"{environ.get('SERVER_NAME', '')}:{environ.get('SERVER_PORT', '')}"
+    client_headers = request.headers
+    dropped = HOP_BY_HOP | _REPLACED_REQUEST_HEADERS | _connection_tokens(client_headers)
+    headers: CIMultiDict[str] = CIMultiDict(
+        (name, value) for name, value in client_headers.items() if name.lower() not in dropped
     )
+    client = request.remote or ""
+    earlier = client_headers.get("X-Forwarded-For", "")
+    headers["X-Forwarded-For"] = f"{earlier}, {client}" if earlier else client
+    headers["X-Forwarded-Proto"] = request.scheme
+    headers["X-Forwarded-Host"] = request.host
     headers["X-Request-ID"] = request_id
     return headers
 
 
-def read_body(environ: WSGIEnvironment) -> bytes:
-    """The whole request body (bounded): JSON bodies are small, and a body with a known
-    length lets the upstream answer without chunked decoding."""
-    stream = environ["wsgi.input"]
-    length = environ.get("CONTENT_LENGTH") or ""
-    if length:
-        size = int(length)
+async def read_body(request: web.BaseRequest) -> bytes | None:
+    """The whole request body (bounded), or None when there is none: JSON bodies are
+    small, and a body with a known length lets the service answer without chunked
+    decoding."""
+    length = request.content_length
+    if length is not None and length > MAX_BODY_BYTES:
+        raise BodyTooLarge
+    if not request.body_exists:
+        return None
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.content.iter_any():
+        size += len(chunk)
         if size > MAX_BODY_BYTES:
             raise BodyTooLarge
-        return bytes(stream.read(size)) if size > 0 else b""
-    chunked = "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower()
-    if chunked or environ.get("wsgi.input_terminated"):
-        body = bytes(stream.read(MAX_BODY_BYTES + 1))
-        if len(body) > MAX_BODY_BYTES:
-            raise BodyTooLarge
-        return body
-    return b""
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
-def response_headers(upstream: urllib3.BaseHTTPResponse, request_id: str) -> list[tuple[str, str]]:
+def response_headers(upstream: aiohttp.ClientResponse, request_id: str) -> CIMultiDict[str]:
     """The upstream's header lines minus hop-by-hop ones, each duplicate kept (Set-Cookie)."""
-    raw_headers = upstream.headers
-    connection_tokens = {
-        token.strip().lower()
-        for token in raw_headers.get("Connection", "").split(",")
-        if token.strip()
-    }
-    dropped = HOP_BY_HOP | connection_tokens
-    lines = [
-        (name, value) for name, value in raw_headers.iteritems() if name.lower() not in dropped
-    ]
-    if "X-Request-ID" not in raw_headers:
-        lines.append(("X-Request-ID", request_id))
-    return lines
-
-
-def status_line(code: int, reason: str | None) -> str:
-    """A WSGI status line; an upstream may send a code without a reason phrase."""
-    if not reason:
-        try:
-            reason = HTTPStatus(code).phrase
-        except ValueError:
-            reason = "Unknown"
-    return f"{code} {reason}"
-
-
-class StreamedBody:
-    """The upstream body passed on in chunks as it arrives, neither decoded nor buffered.
-
-    close() is what the WSGI server calls when the client has the answer or went away.
-    A body read to the end has already given its connection back to the pool (urllib3
-    does so at the end of the stream), so closing keeps it there for the next request;
-    a body cut short leaves the connection mid-message, and closing drops it.
-    """
-
-    def __init__(self, upstream: urllib3.BaseHTTPResponse) -> None:
-        self._upstream = upstream
-
-    def __iter__(self) -> Iterator[bytes]:
-        return self._upstream.stream(CHUNK_BYTES, decode_content=False)
-
-    def close(self) -> None:
-        self._upstream.close()
-        self._upstream.release_conn()
-
-
-def json_answer(
-    start_response: StartResponse,
-    status: HTTPStatus,
-    payload: Mapping[str, Any],
-    request_id: str,
-) -> list[bytes]:
-    """An answer of the gateway itself, in the services' JSON shape."""
-    body = json.dumps(payload).encode()
-    start_response(
-        status_line(status.value, status.phrase),
-        [
-            ("Content-Type", "application/json"),
-            ("Content-Length", str(len(body))),
-            ("X-Request-ID", request_id),
-        ],
+    dropped = HOP_BY_HOP | _connection_tokens(upstream.headers)
+    headers: CIMultiDict[str] = CIMultiDict(
+        (name.decode("latin-1"), value.decode("latin-1"))
+        for name, value in upstream.raw_headers
+        if name.decode("latin-1").lower() not in dropped
     )
-    return [body]
+    if "X-Request-ID" not in headers:
+        headers["X-Request-ID"] = request_id
+    return headers
 
 
 def error_payload(code: str, message: str) -> dict[str, Any]:
     return {"error": {"code": code, "message": message}}
 
 
+def json_answer(status: HTTPStatus, payload: Mapping[str, Any], request_id: str) -> web.Response:
+    """An answer of the gateway itself, in the services' JSON shape."""
+    return web.Response(
+        status=status.value,
+        body=json.dumps(payload).encode(),
+        content_type="application/json",
+        headers={"X-Request-ID": request_id},
+    )
+
+
 class Gateway:
-    """The WSGI app: match a route, forward, stream the answer back."""
+    """The request handler: match a route, forward, stream the answer back."""
 
-    def __init__(self, routes: list[Route], pool: urllib3.PoolManager) -> None:
+    def __init__(self, routes: list[Route]) -> None:
         self.routes = routes
-        self.pool = pool
+        self._session: aiohttp.ClientSession | None = None
 
-    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
-        request_id = request_id_of(environ)
-        path = environ.get("PATH_INFO", "") or "/"
+    async def connections(self, _app: web.Application) -> AsyncIterator[None]:
+        """The upstream session lives as long as the app (aiohttp's cleanup context): it
+        must be made inside the running event loop, and closed before the loop ends."""
+        self._session = new_session()
+        yield
+        await self._session.close()
+
+    async def handle(self, request: web.Request) -> web.StreamResponse:
+        request_id = request_id_of(request.headers)
+        path = request.path
         if path == "/healthz":
-            return json_answer(start_response, HTTPStatus.OK, {"status": "ok"}, request_id)
+            return json_answer(HTTPStatus.OK, {"status": "ok"}, request_id)
         route = match_route(self.routes, path)
         if route is None:
             payload = error_payload("not_found", "no service serves this path")
-            return json_answer(start_response, HTTPStatus.NOT_FOUND, payload, request_id)
+            return json_answer(HTTPStatus.NOT_FOUND, payload, request_id)
         try:
-            body = read_body(environ)
+            body = await read_body(request)
         except BodyTooLarge:
             payload = error_payload(
                 "body_too_large", f"bodies are limited to {MAX_BODY_BYTES // 2**20} MiB"
             )
-            return json_answer(
-                start_response, HTTPStatus.REQUEST_ENTITY_TOO_LARGE, payload, request_id
-            )
-        except ValueError:
-            payload = error_payload("bad_request", "Content-Length is not a number")
-            return json_answer(start_response, HTTPStatus.BAD_REQUEST, payload, request_id)
-        return self.forward(route, environ, body, request_id, start_response)
+            return json_answer(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, payload, request_id)
+        return await self.forward(route, request, body, request_id)
 
-    def forward(
-        self,
-        route: Route,
-        environ: WSGIEnvironment,
-        body: bytes,
-        request_id: str,
-        start_response: StartResponse,
-    ) -> Iterable[bytes]:
-        """One upstream request; a service that does not answer becomes a JSON 502/504."""
+    async def forward(
+        self, route: Route, request: web.Request, body: bytes | None, request_id: str
+    ) -> web.StreamResponse:
+        """One upstream request; a service that does not answer becomes a JSON 502/504.
+
+        aiohttp itself asks once more for an idempotent request that met a kept-alive
+        connection closed under it (RFC 9112 §9.3.1), as nginx's proxy_next_upstream does;
+        a POST is never sent twice and gets the 502.
+        """
+        assert self._session is not None, "the app's cleanup context opens the session"
+        url = URL(route.upstream + request_target(request.raw_path), encoded=True)
         try:
-            upstream = self.send(
-                environ["REQUEST_METHOD"],
-                route.upstream + request_target(environ),
-                body,
-                forwarded_headers(environ, request_id),
+            upstream = await self._session.request(
+                request.method,
+                url,
+                data=body,
+                headers=forwarded_headers(request, request_id),
+                allow_redirects=False,
             )
-        except ReadTimeoutError:
+        except aiohttp.SocketTimeoutError:
             log.warning("upstream timed out", extra={"upstream_service": route.service})
             payload = error_payload("upstream_timeout", f"{route.service} took too long")
-            return json_answer(start_response, HTTPStatus.GATEWAY_TIMEOUT, payload, request_id)
-        except UpstreamError as error:
+            return json_answer(HTTPStatus.GATEWAY_TIMEOUT, payload, request_id)
+        except aiohttp.ClientError as error:
             log.warning(
                 "upstream unavailable",
                 extra={"upstream_service": route.service, "error_type": type(error).__name__},
             )
             payload = error_payload("upstream_unavailable", f"{route.service} is not answering")
-            return json_answer(start_response, HTTPStatus.BAD_GATEWAY, payload, request_id)
-        start_response(
-            status_line(upstream.status, upstream.reason),
-            response_headers(upstream, request_id),
-        )
-        return StreamedBody(upstream)
-
-    def send(
-        self, method: str, url: str, body: bytes, headers: dict[str, str]
-    ) -> urllib3.BaseHTTPResponse:
-        """The upstream's answer, asking once more for an idempotent request that met a
-        kept-alive connection closed under it.
-
-        gunicorn closes a connection that sat idle for its keep-alive time; when that
-        happens just as a request goes out on it, the connection ends with no answer
-        (ProtocolError). The benchmark's load met it about once in 13,000 requests, each a
-        502 for a client. Like nginx (proxy_next_upstream), only methods that may be
-        repeated are sent again, on another connection; a POST gets the 502.
-        """
+            return json_answer(HTTPStatus.BAD_GATEWAY, payload, request_id)
         try:
-            return self._send_once(method, url, body, headers)
-        except ProtocolError:
-            if method not in IDEMPOTENT_METHODS:
-                raise
-            log.info("upstream closed a kept-alive connection; asking again")
-            return self._send_once(method, url, body, headers)
+            return await self._pass_on(route, request, upstream, request_id)
+        finally:
+            # Read to the end, the connection goes back to the pool; cut short, it is closed.
+            upstream.release()
 
-    def _send_once(
-        self, method: str, url: str, body: bytes, headers: dict[str, str]
-    ) -> urllib3.BaseHTTPResponse:
-        return self.pool.urlopen(
-            method, url, body=body, headers=headers, preload_content=False, redirect=False
+    async def _pass_on(
+        self,
+        route: Route,
+        request: web.Request,
+        upstream: aiohttp.ClientResponse,
+        request_id: str,
+    ) -> web.StreamResponse:
+        """The upstream's status, headers and body, the body in chunks as it arrives.
+
+        A client that went away meanwhile is no error: its answer has nowhere to go, and
+        aiohttp ends the connection (writing to it raises a ConnectionError).
+        """
+        response = web.StreamResponse(
+            status=upstream.status,
+            reason=upstream.reason or _reason_phrase(upstream.status),
+            headers=response_headers(upstream, request_id),
         )
+        chunks = upstream.content.iter_chunked(CHUNK_BYTES)
+        try:
+            await response.prepare(request)
+            while True:
+                try:
+                    chunk = await anext(chunks)
+                except StopAsyncIteration:
+                    break
+                except (TimeoutError, aiohttp.ClientError) as error:
+                    self._break_off(route, request, error)
+                    return response
+                await response.write(chunk)
+            await response.write_eof()
+        except ConnectionError:
+            log.debug("client went away", extra={"upstream_service": route.service})
+        return response
+
+    @staticmethod
+    def _break_off(route: Route, request: web.Request, error: Exception) -> None:
+        """The service stopped in the middle of a body. The status line is out: all that
+        is left is to end the client's connection, so that it cannot take a cut-short
+        body for a whole one."""
+        log.warning(
+            "upstream broke off an answer",
+            extra={"upstream_service": route.service, "error_type": type(error).__name__},
+        )
+        if request.transport is not None:
+            request.transport.close()
 
 
-def create_app(table_path: Path | None = None) -> Gateway:
+def _reason_phrase(code: int) -> str:
+    """A reason phrase for a code the upstream sent without one."""
+    try:
+        return HTTPStatus(code).phrase
+    except ValueError:
+        return "Unknown"
+
+
+def create_app(table_path: Path | None = None) -> web.Application:
     """The gateway for the table at `table_path` (default: this checkout's services.toml)."""
     configure_logging("gateway", os.environ.get("LOG_LEVEL") or "INFO")
     table = read_table(table_path or default_table_path())
-    return Gateway(routes_from_table(table), new_pool())
+    gateway = Gateway(routes_from_table(table))
+    # Bodies are read by the handler under its own limit; aiohttp's would answer in text.
+    app = web.Application(client_max_size=MAX_BODY_BYTES)
+    app.cleanup_ctx.append(gateway.connections)
+    app.router.add_route("*", "/{path:.*}", gateway.handle)
+    return app
+
+
+class BackgroundGateway:
+    """The gateway on its own event loop in a thread of this process, on a port of
+    loopback: for the tests that put it in front of services they run themselves.
+
+        with BackgroundGateway(table) as url: ...
+    """
+
+    def __init__(self, table_path: Path) -> None:
+        self._app = create_app(table_path)
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
+        self._runner: web.AppRunner | None = None
+        self.url = ""
+
+    def start(self) -> str:
+        self._thread.start()
+        port = asyncio.run_coroutine_threadsafe(self._serve(), self._loop).result(timeout=30)
+        self.url = f"http://127.0.0.1:{port}"
+        return self.url
+
+    def stop(self) -> None:
+        asyncio.run_coroutine_threadsafe(self._shut_down(), self._loop).result(timeout=30)
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(timeout=30)
+        self._loop.close()
+
+    def __enter__(self) -> str:
+        return self.start()
+
+    def __exit__(self, *_exc_info: object) -> None:
+        self.stop()
+
+    async def _serve(self) -> int:
+        self._runner = web.AppRunner(self._app, access_log=None, shutdown_timeout=5)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        return int(self._runner.addresses[0][1])
+
+    async def _shut_down(self) -> None:
+        """Stop serving, then end what is left on the loop (a client's idle kept-alive
+        connection) rather than leave it pending when the loop closes."""
+        if self._runner is not None:
+            await self._runner.cleanup()
+        leftovers = [task for task in asyncio.all_tasks() if task is not asyncio.current_task()]
+        for task in leftovers:
+            task.cancel()
+        await asyncio.gather(*leftovers, return_exceptions=True)
 
 
 def gateway_port(table: Mapping[str, Any]) -> int:
@@ -389,8 +449,8 @@ def gateway_port(table: Mapping[str, Any]) -> int:
 
 
 def gunicorn_argv(port: int) -> list[str]:
-    """gthread: each thread mostly waits on an upstream, so threads are the cheap way to
-    keep many requests in flight; loopback only, since this is a developer's machine."""
+    """gunicorn for what it is good at (workers started, watched and restarted, signals),
+    aiohttp's worker for the serving; loopback only, since this is a developer's machine."""
     return [
         sys.executable,
         "-m",
@@ -398,11 +458,9 @@ def gunicorn_argv(port: int) -> list[str]:
         "--config",
         "python:schoolkit.heap",  # only its post_worker_init hook
         "--worker-class",
-        "gthread",
+        "aiohttp.GunicornUVLoopWebWorker",
         "--workers",
         str(WORKERS),
-        "--threads",
-        str(THREADS),
         "--bind",
         f"127.0.0.1:{port}",
         "--keep-alive",
@@ -411,6 +469,9 @@ def gunicorn_argv(port: int) -> list[str]:
         str(int(READ_TIMEOUT_SECONDS) + 30),
         "--graceful-timeout",
         "20",
+        # gunicorn's control socket sits at one path per user, which the services' own
+        # gunicorns would fight over; nothing of ours uses it.
+        "--no-control-socket",
         "schoolkit.gateway:create_app()",
     ]
 

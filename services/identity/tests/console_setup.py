@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import re
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import requests
-from werkzeug.serving import make_server
 
-from schoolkit.gateway import create_app as create_gateway
+from schoolkit.gateway import BackgroundGateway
 from schoolkit.testing import free_port
 
 from .conftest import Provider
@@ -30,13 +28,8 @@ def gateway_before(provider: Provider, folder: Path) -> Iterator[str]:
         f"worker_metrics_port = {free_port()}\n"
         'routes = ["/api/identity/", "/console"]\n'
     )
-    server = make_server("127.0.0.1", 0, create_gateway(table), threaded=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with BackgroundGateway(table) as url:
+        yield url
 
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
