@@ -5,6 +5,7 @@ from __future__ import annotations
 import http.client
 import threading
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
@@ -16,7 +17,7 @@ from werkzeug.serving import make_server
 from identity.app import create_app
 from identity.models import AuditEntry
 from identity.oauth.addresses import MAX_FAILURES, client_address
-from schoolkit.gateway import Gateway, new_pool, routes_from_table
+from schoolkit.gateway import BackgroundGateway
 from schoolkit.settings import Settings
 
 from .conftest import SCHOOL, Provider
@@ -92,17 +93,15 @@ def test_the_client_address_comes_from_a_trusted_proxy_only(provider: Provider) 
 
 
 @pytest.fixture
-def gateway(provider: Provider, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+def gateway(provider: Provider, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[str]:
     """The local gateway in front of identity; only it (127.0.0.1) is a trusted proxy, so
     clients on other loopback addresses stand for addresses on the internet."""
     monkeypatch.setenv("IDENTITY_TRUSTED_PROXIES", "127.0.0.1/32")
     port = int(provider.url.rsplit(":", 1)[1])
-    table = {"services": {"identity": {"web_port": port, "routes": ["/api/identity/"]}}}
-    server = make_server("127.0.0.1", 0, Gateway(routes_from_table(table), new_pool()))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"127.0.0.1:{server.server_port}"
-    server.shutdown()
+    table = tmp_path / "services.toml"
+    table.write_text(f'[services.identity]\nweb_port = {port}\nroutes = ["/api/identity/"]\n')
+    with BackgroundGateway(table) as url:
+        yield url.removeprefix("http://")
 
 
 def login_through(gateway: str, source: str, login: str, password: str, claimed: str) -> int:
