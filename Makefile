@@ -3,7 +3,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PACKAGE_FILES := requirements-dev.txt libs/schoolkit/pyproject.toml $(wildcard services/*/pyproject.toml)
 
-.PHONY: up down status test lint format install bench
+.PHONY: up down status test lint format install bench secrets
 
 up: install
 	$(BIN)/python scripts/localrun.py up
@@ -31,6 +31,10 @@ bench: install
 	$(BIN)/python bench/identity/run.py
 
 install: $(VENV)/.installed
+
+# The keys docker compose needs, into .env (fresh ones for any missing; none ever changed).
+secrets:
+	python3 scripts/secrets.py
 
 $(VENV)/.installed: $(PACKAGE_FILES) scripts/install.sh
 	scripts/install.sh

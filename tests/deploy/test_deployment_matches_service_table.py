@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
 TABLE: dict[str, Any] = tomllib.loads((DEPLOY / "services.toml").read_text())
 SERVICES: dict[str, dict[str, Any]] = TABLE["services"]
-INFRASTRUCTURE = {"rabbitmq", "postgres", "gateway", "prometheus", "grafana"}
+INFRASTRUCTURE = {"rabbitmq", "postgres", "gateway", "mail", "prometheus", "grafana"}
 
 # The metric names of DESIGN §7 and the conventions of the services.
 SERVICE_METRICS = (
@@ -332,6 +332,37 @@ def test_identity_web_gets_the_first_administrator(compose: dict[str, Any]) -> N
     assert "identity-bootstrap-admin" in command_of(compose["services"]["identity-web"])
 
 
+@pytest.mark.parametrize(
+    ("process", "key"),
+    [
+        ("identity-web", "IDENTITY_KEY_ENCRYPTION_KEY"),
+        ("archive-web", "ARCHIVE_MASTER_KEY"),
+        ("archive-worker", "ARCHIVE_MASTER_KEY"),
+    ],
+)
+def test_compose_refuses_to_start_a_process_without_its_key(
+    compose: dict[str, Any], process: str, key: str
+) -> None:
+    # ${NAME:?message}: compose stops with the message when NAME is unset or empty,
+    # rather than start a service that would refuse anyway (or, before, use a public key).
+    value = environment_of(compose["services"][process])[key]
+    assert re.fullmatch(rf"\$\{{{key}:\?[^}}]*make secrets[^}}]*\}}", value), value
+
+
+def test_notify_sends_to_the_mail_sink_until_the_school_names_its_relay(
+    compose: dict[str, Any],
+) -> None:
+    definitions = compose["services"]
+    environment = environment_of(definitions["notify-worker"])
+    assert environment["NOTIFY_SMTP_HOST"] == "${NOTIFY_SMTP_HOST:-mail}"
+    assert environment["NOTIFY_SMTP_PORT"] == "${NOTIFY_SMTP_PORT:-1025}"  # mailpit's SMTP
+    for setting in ("USER", "PASSWORD", "STARTTLS"):
+        assert environment[f"NOTIFY_SMTP_{setting}"].startswith(f"${{NOTIFY_SMTP_{setting}:-")
+    assert definitions["mail"]["image"].startswith("axllent/mailpit:")
+    assert "8025:8025" in definitions["mail"]["ports"]
+    assert "mail" in definitions["notify-worker"]["depends_on"]
+
+
 def test_postgres_creates_one_database_per_service(compose: dict[str, Any]) -> None:
     postgres = compose["services"]["postgres"]
     assert postgres["image"].startswith("postgres:15")
@@ -543,6 +574,8 @@ def test_each_dockerfile_installs_the_kit_and_its_service(service: str) -> None:
         for arguments in by_keyword["RUN"]
     )
     assert any("SCHOOL_ROOT=/app" in arguments for arguments in by_keyword["ENV"])
+    # A deployed image never falls back to a development key (schoolkit.keys).
+    assert any("SCHOOL_DEPLOYMENT=production" in arguments for arguments in by_keyword["ENV"])
     (user,) = by_keyword["USER"]
     assert user not in {"root", "0", "0:0"}
     (healthcheck,) = by_keyword["HEALTHCHECK"]

@@ -2,14 +2,12 @@
 
 The master key comes from ARCHIVE_MASTER_KEY (32 bytes, base64). A local run without it
 uses a development key derived from a fixed phrase and says so in the log: fine on a
-laptop, never in a school.
+laptop, never in a school, so a deployed image refuses to start without it
+(schoolkit.keys).
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import logging
 import os
 from collections.abc import Iterable
 
@@ -18,22 +16,15 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from archive.models import SubjectKey
-
-log = logging.getLogger(__name__)
+from schoolkit.keys import key_from_env
 
 NONCE_BYTES = 12
 DEVELOPMENT_PHRASE = b"school-archive development master key - not for production"
 
 
 def master_key_from_env() -> bytes:
-    configured = os.environ.get("ARCHIVE_MASTER_KEY")
-    if configured:
-        key = base64.b64decode(configured)
-        if len(key) != 32:
-            raise ValueError("ARCHIVE_MASTER_KEY must be 32 bytes, base64-encoded")
-        return key
-    log.warning("ARCHIVE_MASTER_KEY is not set: using the development master key")
-    return hashlib.sha256(DEVELOPMENT_PHRASE).digest()
+    """ARCHIVE_MASTER_KEY; a deployed archive refuses to start without it."""
+    return key_from_env("ARCHIVE_MASTER_KEY", DEVELOPMENT_PHRASE)
 
 
 def seal(key: bytes, plaintext: bytes, context: bytes) -> bytes:

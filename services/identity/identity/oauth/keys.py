@@ -4,13 +4,13 @@ A new key is published in the JWKS `PUBLISH_AHEAD` before it starts signing, so 
 verifier has fetched it by then; the old key stays published until every token it
 signed has expired. Private keys are sealed with AES-GCM under
 IDENTITY_KEY_ENCRYPTION_KEY (32 bytes, base64); a local run without it uses a
-development key and says so in the log.
+development key and says so in the log, and a deployed image refuses to start
+(schoolkit.keys).
 """
 
 from __future__ import annotations
 
 import base64
-import hashlib
 import itertools
 import json
 import logging
@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 from identity.models import SigningKey
 from schoolkit.auth import JsonWebKey
 from schoolkit.events import as_utc
+from schoolkit.keys import key_from_env
 
 log = logging.getLogger(__name__)
 
@@ -35,14 +36,8 @@ DEVELOPMENT_PHRASE = b"school-identity development key-encryption key - not for 
 
 
 def sealing_key_from_env() -> bytes:
-    configured = os.environ.get("IDENTITY_KEY_ENCRYPTION_KEY")
-    if configured:
-        key = base64.b64decode(configured)
-        if len(key) != 32:
-            raise ValueError("IDENTITY_KEY_ENCRYPTION_KEY must be 32 bytes, base64-encoded")
-        return key
-    log.warning("IDENTITY_KEY_ENCRYPTION_KEY is not set: using the development key")
-    return hashlib.sha256(DEVELOPMENT_PHRASE).digest()
+    """IDENTITY_KEY_ENCRYPTION_KEY; a deployed identity refuses to start without it."""
+    return key_from_env("IDENTITY_KEY_ENCRYPTION_KEY", DEVELOPMENT_PHRASE)
 
 
 class KeyRing:
