@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from consent.models import Erasure, ErasureLogEntry, ErasureParticipant
@@ -22,6 +22,46 @@ TRIGGERS = {
     "consent.agreement.terminated": "agreement_terminated",
     "journal.student.left": "student_left",
 }
+
+
+_PARTICIPANTS = ErasureParticipant.__table__
+_ERASURES = Erasure.__table__
+_LOG = ErasureLogEntry.__table__
+
+# A confirmation's statements, built once: the ORM's way (an ORM-enabled UPDATE built per
+# call, a log object flushed by the unit of work) cost the consent worker more CPU than
+# the database spent running them, and a year-end graduation brings six per student.
+_CONFIRM = (
+    update(_PARTICIPANTS)
+    .where(
+        _PARTICIPANTS.c.erasure_id == bindparam("b_erasure_id"),
+        _PARTICIPANTS.c.participant == bindparam("b_participant"),
+    )
+    .values(
+        confirmations=_PARTICIPANTS.c.confirmations + 1,
+        counts=bindparam("b_counts", type_=_PARTICIPANTS.c.counts.type),
+        retained=bindparam("b_retained", type_=_PARTICIPANTS.c.retained.type),
+        confirmed_at=func.coalesce(
+            _PARTICIPANTS.c.confirmed_at,
+            bindparam("b_completed_at", type_=_PARTICIPANTS.c.confirmed_at.type),
+        ),
+    )
+    .returning(_PARTICIPANTS.c.confirmations)
+)
+_LOG_CONFIRMATION = insert(_LOG).values(
+    erasure_id=bindparam("b_erasure_id"),
+    at=bindparam("b_at", type_=_LOG.c.at.type),
+    what="confirmed",
+    participant=bindparam("b_participant"),
+    event_id=bindparam("b_event_id"),
+    details=bindparam("b_details", type_=_LOG.c.details.type),
+)
+_COUNT_DOWN = (
+    update(_ERASURES)
+    .where(_ERASURES.c.id == bindparam("b_erasure_id"))
+    .values(waiting=_ERASURES.c.waiting - 1)
+    .returning(_ERASURES.c.waiting, _ERASURES.c.status)
+)
 
 
 @dataclass(frozen=True)
@@ -106,44 +146,37 @@ class Coordinator:
 
     def confirm(self, session: Session, event: Event) -> str | None:
         """A participant's confirmation, in three statements: the participant's row, the
-        erasure's counter (its row lock orders concurrent confirmations), the log entry.
+        log entry, the erasure's counter (its row lock orders concurrent confirmations).
         The consent worker applies six of these per erasure one after another, so each
-        round trip saved is time saved for every family of a year-end graduation."""
+        is a statement built once (see _CONFIRM and its neighbours)."""
         data = event.data
         erasure_id, participant = data["erasure_id"], data["participant"]
         completed_at = datetime.fromisoformat(data["completed_at"].replace("Z", "+00:00"))
         confirmed = session.execute(
-            update(ErasureParticipant)
-            .where(
-                ErasureParticipant.erasure_id == erasure_id,
-                ErasureParticipant.participant == participant,
-            )
-            .values(
-                confirmations=ErasureParticipant.confirmations + 1,
-                counts=data["counts"],
-                retained=data["retained"],
-                confirmed_at=func.coalesce(ErasureParticipant.confirmed_at, completed_at),
-            )
-            .returning(ErasureParticipant.confirmations)
+            _CONFIRM,
+            {
+                "b_erasure_id": erasure_id,
+                "b_participant": participant,
+                "b_counts": data["counts"],
+                "b_retained": data["retained"],
+                "b_completed_at": completed_at,
+            },
         ).first()
         if confirmed is None:
             return "ignored"  # an unknown erasure, or a participant not waited for here
-        log_entry(
-            session,
-            erasure_id,
-            "confirmed",
-            participant=participant,
-            event_id=event.id,
-            details={"counts": data["counts"]},
+        session.execute(
+            _LOG_CONFIRMATION,
+            {
+                "b_erasure_id": erasure_id,
+                "b_at": datetime.now(UTC),
+                "b_participant": participant,
+                "b_event_id": event.id,
+                "b_details": {"counts": data["counts"]},
+            },
         )
         if confirmed.confirmations > 1:
             return None  # asked again and answered again: counted once
-        remaining = session.execute(
-            update(Erasure)
-            .where(Erasure.id == erasure_id)
-            .values(waiting=Erasure.waiting - 1)
-            .returning(Erasure.waiting, Erasure.status)
-        ).one()
+        remaining = session.execute(_COUNT_DOWN, {"b_erasure_id": erasure_id}).one()
         if remaining.status == "open" and remaining.waiting == 0:
             erasure = session.get(Erasure, erasure_id, populate_existing=True)
             assert erasure is not None  # its row was just updated
