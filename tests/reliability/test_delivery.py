@@ -7,11 +7,22 @@ import uuid
 
 import pika
 import pytest
-from effects import written_marks
+from effects import HANDLERS, written_marks
 from sqlalchemy import func, select
 
-from conftest import CONTRACTS, Diary, Journal, mark_event, prepared_database, wait_until
+from conftest import (
+    CONTRACTS,
+    SCHOOL,
+    Diary,
+    Journal,
+    mark_event,
+    prepared_database,
+    start_worker,
+    wait_until,
+)
+from schoolkit.consumer import Consumer
 from schoolkit.contracts import ContractViolation
+from schoolkit.erasure import REQUESTED, ErasureOutcome, erasure_handler
 from schoolkit.events import Event
 from schoolkit.outbox import publish
 from schoolkit.testing import Bus
@@ -66,6 +77,42 @@ def test_a_late_event_about_an_erased_student_is_dropped(journal: Journal, diary
     wait_until(lambda: diary.applications(follower.data["mark_id"]) == 1)
     assert diary.applications(late.data["mark_id"]) == 0
     assert diary.inbox_size() == 2
+
+
+def test_an_event_right_behind_its_subjects_erasure_in_one_batch_is_dropped(
+    bus: Bus, diary_url: str
+) -> None:
+    """The consumer looks tombstones up once per batch; an erasure applied earlier in the
+    same batch must still stop the events about its subjects that come after it."""
+    student = str(uuid.uuid4())
+    request = CONTRACTS.example("consent.erasure.requested")
+    erasure = Event(
+        type=REQUESTED,
+        data={
+            **request["data"],
+            "erasure_id": str(uuid.uuid4()),
+            "subjects": [{"subject_id": student, "kind": "student"}],
+        },
+        school_id=SCHOOL,
+    )
+    late = mark_event(student=student)
+    follower = mark_event(student=str(uuid.uuid4()))
+    settings = bus.settings("diary", diary_url)
+    database = prepared_database(diary_url)
+    handlers = {**HANDLERS, REQUESTED: erasure_handler("diary", lambda _s, _r: ErasureOutcome())}
+    channel = bus.channel()
+    Consumer(settings, database, handlers, CONTRACTS).topology.declare(channel)
+    channel.connection.close()
+    # All three wait in the queue before the worker starts: its first batch holds them.
+    for event in (erasure, late, follower):
+        bus.publish(event)
+    running = start_worker(settings, handlers)
+    try:
+        wait_until(lambda: Diary(database, settings).applications(follower.data["mark_id"]) == 1)
+        assert Diary(database, settings).applications(late.data["mark_id"]) == 0
+    finally:
+        running.stop()
+        database.dispose()
 
 
 def test_an_event_that_breaks_its_contract_is_refused_and_nothing_commits(

@@ -233,7 +233,7 @@ class Consumer:
         outcomes: list[Outcome] = []
         with self._database.sessions() as session, session.begin():
             fresh, erased = _claim_and_find_erased(session, [event for _, event in decoded])
-            for delivery, event in decoded:
+            for position, (delivery, event) in enumerate(decoded):
                 started = time.perf_counter()
                 if event.id not in fresh:
                     result = "duplicate"
@@ -241,6 +241,11 @@ class Consumer:
                     result = "tombstoned"
                 else:
                     result = self._run_handler(session, event)
+                    if exempt_from_tombstones(event.type):
+                        # An erasure just buried its subjects: the events behind it in this
+                        # batch were checked before it, and must not bring them back.
+                        later = [following.subject for _, following in decoded[position + 1 :]]
+                        erased |= erased_among(session, later)
                 fresh.discard(event.id)
                 outcomes.append(
                     Outcome(delivery, event.type, result, seconds=time.perf_counter() - started)
