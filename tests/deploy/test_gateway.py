@@ -6,7 +6,6 @@ real HTTP server, and every check goes through it with `requests`, as a client w
 
 from __future__ import annotations
 
-import http.client
 import json
 import os
 import socket
@@ -249,19 +248,86 @@ def test_a_conditional_get_gets_the_services_304_with_no_body(setup: Setup) -> N
     assert again.headers["ETag"] == etag
 
 
-def test_a_body_over_the_limit_gets_a_json_413_and_is_not_forwarded(setup: Setup) -> None:
-    # Only the headers are sent: the gateway must refuse on the declared length alone.
+def send_raw(setup: Setup, request: bytes) -> tuple[str, bytes]:
+    """One request as bytes on its own connection: the first line of the answer (a
+    "100 Continue" included, which http.client would skip) and the rest of it."""
     port = int(setup.url.rsplit(":", 1)[1])
     with socket.create_connection(("127.0.0.1", port), timeout=30) as client:
-        client.sendall(
-            b"POST /api/alpha/v1/huge-import HTTP/1.1\r\nHost: gateway\r\n"
-            b"Content-Type: text/csv\r\nContent-Length: %d\r\n\r\n" % (MAX_BODY_BYTES + 1)
-        )
-        answer = http.client.HTTPResponse(client)
-        answer.begin()
-        assert answer.status == 413
-        assert json.loads(answer.read())["error"]["code"] == "body_too_large"
+        client.sendall(request)
+        received = b""
+        while b"\r\n\r\n" not in received and (chunk := client.recv(65536)):
+            received += chunk
+        client.settimeout(1.0)
+        try:
+            while chunk := client.recv(65536):
+                received += chunk
+        except TimeoutError:
+            pass  # a kept-alive connection: the answer is in
+    status_line, _, rest = received.partition(b"\r\n")
+    return status_line.decode("latin-1"), rest
+
+
+def test_a_body_over_the_limit_gets_a_json_413_and_is_not_forwarded(setup: Setup) -> None:
+    # Only the headers are sent: the gateway must refuse on the declared length alone.
+    status_line, rest = send_raw(
+        setup,
+        b"POST /api/alpha/v1/huge-import HTTP/1.1\r\nHost: gateway\r\n"
+        b"Content-Type: text/csv\r\nContent-Length: %d\r\n\r\n" % (MAX_BODY_BYTES + 1),
+    )
+    assert status_line.split()[1] == "413"
+    assert json.loads(rest.split(b"\r\n\r\n", 1)[1])["error"]["code"] == "body_too_large"
     assert not [path for path in setup.alpha.paths if path.endswith("/huge-import")]
+
+
+def test_a_client_that_asks_before_sending_too_much_gets_413_not_continue(setup: Setup) -> None:
+    status_line, _ = send_raw(
+        setup,
+        b"POST /api/alpha/v1/huge-upload HTTP/1.1\r\nHost: gateway\r\nExpect: 100-continue\r\n"
+        b"Content-Length: %d\r\n\r\n" % (MAX_BODY_BYTES + 1),
+    )
+    assert status_line.split()[1] == "413"  # not "100 Continue", then 413
+    status_line, rest = send_raw(
+        setup,
+        b"POST /api/alpha/v1/x HTTP/1.1\r\nHost: gateway\r\nExpect: 100-continue\r\n"
+        b"Connection: close\r\nContent-Length: 2\r\n\r\n{}",
+    )
+    assert status_line.split()[1] == "100"  # a small body is welcome
+    assert b"HTTP/1.1 200" in rest
+
+
+def test_an_absolute_form_target_goes_to_its_service_as_a_path(setup: Setup) -> None:
+    status_line, rest = send_raw(
+        setup,
+        b"GET http://gateway/api/alpha/v1/x?a=1 HTTP/1.1\r\nHost: gateway\r\n"
+        b"Connection: close\r\n\r\n",
+    )
+    assert status_line.split()[1] == "200"
+    assert json.loads(rest.split(b"\r\n\r\n", 1)[1])["target"] == "/api/alpha/v1/x?a=1"
+
+
+def test_every_forwarded_for_line_is_kept_in_order(setup: Setup) -> None:
+    _, rest = send_raw(
+        setup,
+        b"GET /api/alpha/v1/x HTTP/1.1\r\nHost: gateway\r\nX-Forwarded-For: 198.51.100.1\r\n"
+        b"X-Forwarded-For: 198.51.100.2\r\nConnection: close\r\n\r\n",
+    )
+    seen = json.loads(rest.split(b"\r\n\r\n", 1)[1])["headers"]
+    assert seen["X-Forwarded-For"] == "198.51.100.1, 198.51.100.2, 127.0.0.1"
+
+
+def test_a_request_it_cannot_parse_is_refused_without_logging_its_bytes(
+    setup: Setup, caplog: pytest.LogCaptureFixture
+) -> None:
+    secret = "session-of-a-guardian-5f1c"
+    status_line, _ = send_raw(
+        setup,
+        b"GET /api/alpha/v1/x?name=secret-query HTTP/1.1\r\nHost: gateway\r\n"
+        + f"Cookie: s={secret}; pad={'x' * 9000}\r\n\r\n".encode(),
+    )
+    assert status_line.split()[1] in {"400", "431"}
+    assert caplog.records, "the refusal is logged"  # its kind, never the request's bytes
+    assert secret not in caplog.text  # the records with their tracebacks
+    assert "secret-query" not in caplog.text
 
 
 def test_a_client_that_leaves_before_its_answer_is_no_error(

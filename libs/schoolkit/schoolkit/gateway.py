@@ -37,6 +37,8 @@ from urllib.parse import quote
 
 import aiohttp
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
+from aiohttp.web_urldispatcher import _default_expect_handler
 from multidict import CIMultiDict
 from yarl import URL
 
@@ -163,6 +165,9 @@ def new_session() -> aiohttp.ClientSession:
         auto_decompress=False,
         skip_auto_headers=_NO_AUTO_HEADERS,
         trust_env=False,
+        # A service's long header line (a large Set-Cookie) passes, as it did before.
+        max_line_size=65536,
+        max_field_size=65536,
     )
 
 
@@ -204,7 +209,7 @@ def forwarded_headers(request: web.BaseRequest, request_id: str) -> CIMultiDict[
         (name, value) for name, value in client_headers.items() if name.lower() not in dropped
     )
     client = request.remote or ""
-    earlier = client_headers.get("X-Forwarded-For", "")
+    earlier = ", ".join(client_headers.getall("X-Forwarded-For", ()))
     headers["X-Forwarded-For"] = f"{earlier}, {client}" if earlier else client
     headers["X-Forwarded-Proto"] = request.scheme
     headers["X-Forwarded-Host"] = request.host
@@ -300,7 +305,10 @@ class Gateway:
         a POST is never sent twice and gets the 502.
         """
         assert self._session is not None, "the app's cleanup context opens the session"
-        url = URL(route.upstream + request_target(request.raw_path), encoded=True)
+        raw_target = request.raw_path
+        if not raw_target.startswith("/"):  # absolute-form (RFC 9112 §3.2.2): path and query
+            raw_target = request.rel_url.raw_path_qs
+        url = URL(route.upstream + request_target(raw_target), encoded=True)
         try:
             upstream = await self._session.request(
                 request.method,
@@ -381,15 +389,49 @@ def _reason_phrase(code: int) -> str:
         return "Unknown"
 
 
+class _NoRequestBytes(logging.Filter):
+    """aiohttp logs a request it cannot parse (a header line too long, a byte out of place)
+    with a traceback that quotes the request's bytes: a cookie, a token, a query string.
+    Such a record names the kind of error only."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info and isinstance(record.exc_info[1], HttpProcessingError):
+            record.msg, record.args = "bad request (%s)", (type(record.exc_info[1]).__name__,)
+            record.exc_info = None
+        return True
+
+
+# The server's own logger; passed to aiohttp, it replaces gunicorn's in the worker too.
+_server_log = logging.getLogger("schoolkit.gateway.http")
+_server_log.addFilter(_NoRequestBytes())
+
+
+async def _refuse_large_bodies_before_continue(request: web.Request) -> web.StreamResponse | None:
+    """A client that asks before sending (Expect: 100-continue) a body over the limit gets
+    the 413 at once, as from nginx, instead of an invitation to upload it for nothing."""
+    if (request.content_length or 0) > MAX_BODY_BYTES:
+        payload = error_payload(
+            "body_too_large", f"bodies are limited to {MAX_BODY_BYTES // 2**20} MiB"
+        )
+        answer = json_answer(
+            HTTPStatus.REQUEST_ENTITY_TOO_LARGE, payload, request_id_of(request.headers)
+        )
+        answer.force_close()  # the body may follow anyway: nothing on this connection is read
+        return answer
+    return await _default_expect_handler(request)
+
+
 def create_app(table_path: Path | None = None) -> web.Application:
     """The gateway for the table at `table_path` (default: this checkout's services.toml)."""
     configure_logging("gateway", os.environ.get("LOG_LEVEL") or "INFO")
     table = read_table(table_path or default_table_path())
     gateway = Gateway(routes_from_table(table))
     # Bodies are read by the handler under its own limit; aiohttp's would answer in text.
-    app = web.Application(client_max_size=MAX_BODY_BYTES)
+    app = web.Application(client_max_size=MAX_BODY_BYTES, handler_args={"logger": _server_log})
     app.cleanup_ctx.append(gateway.connections)
-    app.router.add_route("*", "/{path:.*}", gateway.handle)
+    app.router.add_route(
+        "*", "/{path:.*}", gateway.handle, expect_handler=_refuse_large_bodies_before_continue
+    )
     return app
 
 
