@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import tomllib
 
 import pytest
 
@@ -44,3 +45,19 @@ def test_a_handler_table_with_a_type_the_contract_does_not_route_is_refused() ->
 
     with pytest.raises(ContractViolation, match="does not list diary as a receiver"):
         CONTRACTS.check_receiver("diary", ["identity.contact.changed"])
+
+
+PARTICIPANTS = tomllib.loads(
+    (project_root() / "services/consent/consent/data/participants.toml").read_text()
+)
+
+
+@pytest.mark.parametrize("service", ["identity", "journal", "notify", "archive", "consent"])
+def test_a_participant_buries_only_on_requests_covering_what_consent_says_it_holds(
+    service: str,
+) -> None:
+    # The kit buries a request's subjects only when it covers everything `holds` names: a
+    # list out of step with consent's would bury a student whose data still lives here
+    # (an ended diary agreement asks nothing of the journal) or never bury anyone.
+    holds = importlib.import_module(f"{service}.erasure").HOLDS
+    assert set(holds) == set(PARTICIPANTS[service]["holds"])

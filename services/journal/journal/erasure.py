@@ -29,6 +29,10 @@ from journal.models import (
 )
 from schoolkit.erasure import ErasureOutcome, ErasureRequest
 
+# What the journal holds (consent's participants.toml): only a request that covers all of
+# it buries the subjects. An ended diary agreement asks nothing of the journal, whose
+# marks and their audit values stay while the student is at school.
+HOLDS = frozenset({"enrolments", "marks", "attendance", "audit_values", "final_marks"})
 # The audit's author of an erasure: consent's coordinator, which orders every one.
 ERASURE_AUTHOR = "consent"
 
@@ -48,8 +52,9 @@ def erase(session: Session, request: ErasureRequest) -> ErasureOutcome:
             outcome.retained.append(retention)
         elif request.asks_for(category):
             outcome.count(category, destroy(session, school, students))
-    # The chain keeps only digests; the values of the subjects' entries go with their data.
-    outcome.count("audit_values", _erase_audit_values(session, students))
+    if request.asks_for("audit_values"):
+        # The chain keeps only digests; the values of the subjects' entries go with their data.
+        outcome.count("audit_values", _erase_audit_values(session, students))
     _audit_the_erasure(session, request, outcome)
     return outcome
 

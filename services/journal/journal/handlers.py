@@ -7,5 +7,5 @@ from schoolkit.erasure import erasure_handler
 
 HANDLERS: dict[str, Handler] = {
     **DENY_LIST_HANDLERS,
-    "consent.erasure.requested": erasure_handler("journal", erasure.erase),
+    "consent.erasure.requested": erasure_handler("journal", erasure.erase, erasure.HOLDS),
 }

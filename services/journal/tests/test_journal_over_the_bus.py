@@ -20,6 +20,7 @@ from schoolkit.db import Database
 from schoolkit.events import Event
 from schoolkit.migrate import upgrade
 from schoolkit.settings import Settings, project_root
+from schoolkit.tables import tombstones
 from schoolkit.testing import Bus, TokenIssuer
 from schoolkit.worker import Worker
 
@@ -187,7 +188,7 @@ def test_an_erasure_destroys_a_students_marks_attendance_and_enrolment_but_keeps
     request.update(
         erasure_id=new_id(),
         subjects=[{"subject_id": student, "kind": "student"}],
-        categories=["marks", "attendance", "enrolments", "final_marks"],
+        categories=["marks", "attendance", "enrolments", "final_marks", "audit_values"],
     )
     confirmations = bus.listen("journal.erasure.completed")
     try:
@@ -232,3 +233,53 @@ def test_an_erasure_destroys_a_students_marks_attendance_and_enrolment_but_keeps
     assert erased["retained"] == ["final_marks"] and erased["subjects"] == 1
     assert student not in str(erased)  # how much went, never whose
     assert finals_left == {student, classmate}
+
+
+def test_an_ended_diary_agreement_leaves_the_journal_and_its_audit_values_alone(
+    bus: Bus, journal: Journal, journal_worker: Worker
+) -> None:
+    student = new_id()
+    journal.post(
+        f"/classes/{journal.class_id}/enrolments",
+        {"student_id": student, "enrolled_on": "2025-09-01"},
+    )
+    journal.post(
+        "/marks",
+        {
+            "lesson_id": journal.lesson_id,
+            "student_id": student,
+            "work_type_id": journal.work_type_id,
+            "value": "5",
+        },
+        journal.teacher,
+    )
+    request = CONTRACTS.example("consent.erasure.requested")["data"]
+    request.update(
+        erasure_id=new_id(),
+        reason="agreement_terminated",
+        subjects=[{"subject_id": student, "kind": "student"}],
+        categories=["diary", "acknowledgements"],  # the policy's whole list for this trigger
+        retain=[],
+    )
+    confirmations = bus.listen("journal.erasure.completed")
+    try:
+        bus.publish(Event("consent.erasure.requested", request, SCHOOL))
+        confirmation = confirmations.wait_for(
+            lambda e: e["data"]["erasure_id"] == request["erasure_id"]
+        )
+    finally:
+        confirmations.close()
+    assert confirmation["data"]["counts"] == {}
+    engine = create_engine(journal.database_url)
+    with engine.connect() as connection:
+        marks = connection.scalars(select(Mark.value).where(Mark.student_id == student)).all()
+        values = connection.scalars(
+            select(AuditValues.entry_id).where(AuditValues.subject_id == student)
+        ).all()
+        buried = connection.scalars(
+            select(tombstones.c.subject_id).where(tombstones.c.subject_id == student)
+        ).all()
+    engine.dispose()
+    assert marks == ["5"]
+    assert len(values) == 2  # the enrolment's and the mark's
+    assert buried == []  # the student is still at school: the journal keeps listening
