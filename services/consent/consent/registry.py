@@ -303,9 +303,12 @@ def student_left(session: Session, coordinator: Coordinator, event: Event) -> No
     data = event.data
     student_id = data["student_id"]
     by = "graduation" if data["reason"] == "graduation" else "transfer"
-    for consent in session.scalars(
-        select(Consent).where(Consent.student_id == student_id, Consent.status == "given")
-    ):
+    ended = list(
+        session.scalars(
+            select(Consent).where(Consent.student_id == student_id, Consent.status == "given")
+        )
+    )
+    for consent in ended:
         consent.status = "ended"
         consent.withdrawal_reason = "purpose_ended"
         consent.version += 1
@@ -319,11 +322,19 @@ def student_left(session: Session, coordinator: Coordinator, event: Event) -> No
         agreement.erasure_trigger = event.id
         agreement.version += 1
         publish(session, _terminated_event(agreement))
+    # A guardian's data was held for this child: it goes too, unless another child of
+    # theirs is still under consent (as when a consent is withdrawn).
+    guardians = sorted(
+        {consent.guardian_id for consent in ended if not _other_consent_in_force(session, consent)}
+    )
     coordinator.start(
         session,
         school_id=event.school_id,
         reason="student_left",
-        subjects=[Subject(student_id, "student")],
+        subjects=[
+            Subject(student_id, "student"),
+            *(Subject(guardian_id, "guardian") for guardian_id in guardians),
+        ],
         trigger_event_id=event.id,
         received_at=datetime.fromisoformat(event.time.replace("Z", "+00:00")),
     )
