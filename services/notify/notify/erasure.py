@@ -64,7 +64,11 @@ def _remember_notices(session: Session, request: ErasureRequest, recipients: set
                     erasure_id=request.erasure_id,
                     recipient_id=recipient_id,
                     school_id=request.school_id,
-                    recipient_erased=recipient_id in request.subject_ids,
+                    # Told, then forgotten, only when the request takes their contact:
+                    # an ended diary agreement is told but leaves consent's contacts alone.
+                    recipient_erased=(
+                        recipient_id in request.subject_ids and request.asks_for("contacts")
+                    ),
                 )
             )
 

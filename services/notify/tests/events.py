@@ -55,13 +55,19 @@ def guardian_linked(guardian_id: str, student_id: str) -> Event:
 
 
 def erasure_requested(
-    erasure_id: str, subjects: list[tuple[str, str]], reason: str = "consent_revoked"
+    erasure_id: str,
+    subjects: list[tuple[str, str]],
+    reason: str = "consent_revoked",
+    categories: list[str] | None = None,
 ) -> Event:
+    """The request; `categories` defaults to the contract example's (a revocation's)."""
+    extra = {} if categories is None else {"categories": categories, "retain": []}
     return event(
         "consent.erasure.requested",
         erasure_id=erasure_id,
         reason=reason,
         subjects=[{"subject_id": subject_id, "kind": kind} for subject_id, kind in subjects],
+        **extra,
     )
 
 

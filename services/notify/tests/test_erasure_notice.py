@@ -90,6 +90,30 @@ def test_when_a_student_leaves_the_guardian_who_stays_is_told_and_keeps_their_co
         assert [c.person_id for c in session.scalars(select(Contact))] == [guardian]
 
 
+def test_an_ended_diary_agreement_is_told_and_takes_no_contact(
+    notify_database: Database, delivery_config: DeliveryConfig, mailbox: Mailbox
+) -> None:
+    guardian, student = a_family(notify_database, delivery_config)
+    erasure_id = new_id()
+    subjects = [(student, "student"), (guardian, "guardian")]
+    ended = "agreement_terminated"
+    diary_only = ["diary", "acknowledgements"]  # the policy's list for this trigger
+
+    apply(
+        notify_database,
+        delivery_config,
+        erasure_requested(erasure_id, subjects, ended, diary_only),
+        erasure_finished(erasure_id, subjects, ended),
+    )
+    Sender(delivery_config).send_due(notify_database)
+
+    assert len(mailbox.to("mother@example.org")) == 1
+    with notify_database.transaction() as session:
+        kept = {contact.person_id for contact in session.scalars(select(Contact))}
+    # Consent to processing still stands: the school may still write to the family.
+    assert kept == {guardian, student}
+
+
 def test_an_english_speaking_guardian_gets_the_notice_in_english(
     notify_database: Database, delivery_config: DeliveryConfig, mailbox: Mailbox
 ) -> None:
