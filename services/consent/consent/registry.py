@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from consent.coordinator import Coordinator, Subject
@@ -285,17 +285,37 @@ def start_due_agreement_erasures(
         if (effective if effective.tzinfo else effective.replace(tzinfo=UTC)) > now:
             continue
         agreement.erasure_trigger = agreement.id
+        subjects = _left_without_a_diary(session, agreement)
+        if not subjects:
+            continue  # the diary still serves both: the agreement's end closes only this link
         coordinator.start(
             session,
             school_id=agreement.school_id,
             reason="agreement_terminated",
-            subjects=[
-                Subject(agreement.student_id, "student"),
-                Subject(agreement.guardian_id, "guardian"),
-            ],
+            subjects=subjects,
             trigger_event_id=agreement.id,
             received_at=effective if effective.tzinfo else effective.replace(tzinfo=UTC),
         )
+
+
+def _left_without_a_diary(session: Session, agreement: Agreement) -> list[Subject]:
+    """Whose diary this termination ends: the student, unless another guardian's agreement
+    for them is in force (the diary serves that guardian still), and the guardian, unless
+    they have an agreement for another child (erased, the guardian would be buried in the
+    diary and lose that child's too)."""
+    others_in_force = select(Agreement.id).where(
+        Agreement.status == "in_force", Agreement.id != agreement.id
+    )
+    subjects = []
+    if _none(session, others_in_force.where(Agreement.student_id == agreement.student_id)):
+        subjects.append(Subject(agreement.student_id, "student"))
+    if _none(session, others_in_force.where(Agreement.guardian_id == agreement.guardian_id)):
+        subjects.append(Subject(agreement.guardian_id, "guardian"))
+    return subjects
+
+
+def _none(session: Session, query: Select[tuple[str]]) -> bool:
+    return session.scalars(query.limit(1)).first() is None
 
 
 def student_left(session: Session, coordinator: Coordinator, event: Event) -> None:

@@ -138,3 +138,33 @@ def test_the_school_must_say_when_its_termination_takes_effect(
         headers=as_role("deputy_director"),
     )
     assert (answer.status_code, answer.json["error"]["code"]) == (422, "effective_at_required")
+
+
+def terminate(client: FlaskClient, as_role: Headers, agreement: dict[str, Any]) -> None:
+    answer = client.post(
+        f"{API}/agreements/{agreement['id']}/termination",
+        json={"by": "guardian"},
+        headers=as_role("class_teacher"),
+    )
+    assert answer.status_code == 200, answer.json
+
+
+def test_an_ended_agreement_erases_only_whom_no_other_agreement_still_serves(
+    client: FlaskClient, as_role: Headers, published
+) -> None:
+    student, sibling = new_id(), new_id()
+    mother, father = new_id(), new_id()
+    mothers = an_agreement(client, as_role, guardian_id=mother, student_id=student)
+    an_agreement(client, as_role, guardian_id=father, student_id=student)
+    fathers_other = an_agreement(client, as_role, guardian_id=father, student_id=sibling)
+
+    # The mother ends hers: the father still reads the child's diary, so only she goes.
+    terminate(client, as_role, mothers)
+    [request] = published("consent.erasure.requested")
+    assert request["data"]["subjects"] == [{"subject_id": mother, "kind": "guardian"}]
+
+    # The father ends his for the sibling, but keeps the one for the first child: the
+    # sibling's diary goes, and he stays (erased, he would lose the first child's too).
+    terminate(client, as_role, fathers_other)
+    requests = published("consent.erasure.requested")
+    assert requests[1]["data"]["subjects"] == [{"subject_id": sibling, "kind": "student"}]
