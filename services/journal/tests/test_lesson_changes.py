@@ -287,7 +287,7 @@ def test_an_erasure_takes_the_student_out_of_groups_and_messages_addressed_to_th
         school_id=SCHOOL,
         subjects=(ErasureSubject(erased, "student"),),
         reason="consent_revoked",
-        categories=frozenset({"marks", "enrolments"}),
+        categories=frozenset({"marks", "enrolments", "audit_values"}),
         retain=(),
         attempt=1,
     )
