@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import Row, insert, select
+from sqlalchemy import Row, delete, insert, select
 from sqlalchemy.orm import Session
 
 from journal import audit, groups, plans
@@ -24,6 +24,7 @@ from journal.lesson_checks import (
 )
 from journal.models import (
     Attendance,
+    CorrectionRequest,
     Homework,
     Lesson,
     Mark,
@@ -227,6 +228,9 @@ def remove_mark(session: Session, caller: Principal, mark_id: str) -> None:
         "entity_version": mark.version + 1,
     }
     _audit_mark(session, caller, "removed", mark, before=_mark_values(mark), after=None)
+    # Requests to correct it go with it: they quote its values and a reason about the
+    # student, and with the mark gone an erasure could no longer find them.
+    session.execute(delete(CorrectionRequest).where(CorrectionRequest.mark_id == mark.mark_id))
     session.delete(mark)
     publish(session, _mark_event("journal.mark.removed", mark, data))
 

@@ -777,3 +777,18 @@ def test_a_mark_breaking_several_rules_names_the_teaching_load_first(
     answer = client.post(f"{API}/marks", json=body, headers=caller("subject_teacher"))
     assert answer.status_code == 403 and answer.json["error"]["code"] == "not_your_class"
     assert published("journal.mark.recorded") == []
+
+
+def test_a_removed_mark_takes_its_correction_requests_with_it(
+    client: FlaskClient, school: School
+) -> None:
+    lesson_id, _ = period_of_first_lesson(client, school)
+    mark_id = give_mark(client, school, lesson_id, "2")
+    ask = {"mark_id": mark_id, "value": "3", "reason": "Пересдал после болезни"}
+    asked = client.post(f"{API}/corrections", json=ask, headers=school.maths_teacher)
+    assert asked.status_code == 201
+    removed = client.delete(f"{API}/marks/{mark_id}", headers=school.maths_teacher)
+    assert removed.status_code == 204
+    # Nothing about the student is left where an erasure, finding them by their marks,
+    # would not look.
+    assert client.get(f"{API}/corrections", headers=school.maths_teacher).json == []
