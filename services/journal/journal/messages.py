@@ -42,7 +42,8 @@ def send(
     session.add(message)
     session.flush()
     publish(session, _message_sent(lesson, message))
-    # One link per addressed student, so an erasure finds each one's values.
+    # One link per addressed student, so an erasure finds each one's values; each names
+    # only its own student, or an erased one would stay named in a classmate's values.
     for subject_id in student_ids or [None]:
         audit.record(
             session,
@@ -53,7 +54,11 @@ def send(
             message.message_id,
             subject_id=subject_id,
             before=None,
-            after={"kind": message.kind, "text": message.text, "student_ids": student_ids},
+            after={
+                "kind": message.kind,
+                "text": message.text,
+                "student_ids": None if subject_id is None else [subject_id],
+            },
         )
     return message
 

@@ -299,6 +299,7 @@ def test_an_erasure_takes_the_student_out_of_groups_and_messages_addressed_to_th
         members = set(session.scalars(select(GroupMember.student_id)))
         addressed = [m.student_ids for m in session.scalars(select(LessonMessage))]
         values = session.scalars(select(AuditValues).where(AuditValues.subject_id == erased)).all()
+        everyones_values = [(row.before, row.after) for row in session.scalars(select(AuditValues))]
         verdict = audit.verify(session, SCHOOL)
     database.dispose()
 
@@ -306,6 +307,7 @@ def test_an_erasure_takes_the_student_out_of_groups_and_messages_addressed_to_th
     assert addressed == [[classmate]]
     assert outcome.counts["marks"] == 2  # no marks, two messages
     assert values == []
+    assert erased not in str(everyones_values)  # not in a classmate's values either
     assert verdict.intact
 
 
