@@ -52,7 +52,9 @@ PARTICIPANTS = tomllib.loads(
 )
 
 
-@pytest.mark.parametrize("service", ["identity", "journal", "notify", "archive", "consent"])
+@pytest.mark.parametrize(
+    "service", ["identity", "journal", "diary", "notify", "archive", "consent"]
+)
 def test_a_participant_buries_only_on_requests_covering_what_consent_says_it_holds(
     service: str,
 ) -> None:

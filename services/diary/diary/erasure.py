@@ -38,6 +38,11 @@ from schoolkit.erasure import ErasureOutcome, ErasureRequest
 DIARY = "diary"
 ACKNOWLEDGEMENTS = "acknowledgements"
 GUARDIANSHIPS = "guardianships"
+# Only a request covering all three buries its subjects here (a revocation, a student
+# leaving). An ended diary agreement asks for the first two: the diary is erased, and the
+# kept copy of the ended agreement stops it from filling again, yet a family that signs
+# a new agreement later gets a new diary instead of being dropped for good.
+HOLDS = frozenset({DIARY, ACKNOWLEDGEMENTS, GUARDIANSHIPS})
 
 
 def erase(session: Session, request: ErasureRequest) -> ErasureOutcome:

@@ -15,6 +15,7 @@ from sqlalchemy import delete, update
 from sqlalchemy.orm import Session
 
 from diary import changes, eventlog, gate, store
+from diary.erasure import HOLDS as ERASURE_HOLDS
 from diary.erasure import erase
 from diary.models import (
     Agreement,
@@ -568,7 +569,7 @@ HANDLERS: dict[str, Handler] = {
     "consent.agreement.concluded": apply_agreement_concluded,
     "consent.agreement.terminated": apply_agreement_terminated,
     "consent.revoked": apply_consent_revoked,
-    "consent.erasure.requested": erasure_handler("diary", erase),
+    "consent.erasure.requested": erasure_handler("diary", erase, ERASURE_HOLDS),
     **DENY_LIST_HANDLERS,
 }
 

@@ -403,14 +403,23 @@ class SchoolEvents:
             entity_version=2,
         )
 
-    def erasure(self, students: list[str] = (), guardians: list[str] = ()) -> Event:
+    def erasure(
+        self,
+        students: list[str] = (),
+        guardians: list[str] = (),
+        reason: str = "consent_revoked",
+        categories: list[str] | None = None,
+    ) -> Event:
+        """The request; `categories` defaults to the contract example's (a revocation's)."""
         subjects = [{"subject_id": s, "kind": "student"} for s in students]
         subjects += [{"subject_id": g, "kind": "guardian"} for g in guardians]
+        extra = {} if categories is None else {"categories": categories, "retain": []}
         return self.event(
             "consent.erasure.requested",
             erasure_id=new_id(),
             subjects=subjects,
-            reason="consent_revoked",
+            reason=reason,
+            **extra,
         )
 
 

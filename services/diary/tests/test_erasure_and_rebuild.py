@@ -105,3 +105,41 @@ def test_individual_homework_set_for_an_erased_student_alone_goes_with_them(
     )
     with database.sessions() as session:
         assert session.scalars(select(Homework.text)).all() == []
+
+
+def test_a_family_that_signs_again_after_ending_the_agreement_gets_a_new_diary(
+    school: SchoolEvents, apply: Apply, caller: Caller, scene: Scene
+) -> None:
+    family = scene.family
+    concluded = next(e for e in family.events if e.type == "consent.agreement.concluded")
+    apply(
+        school.termination(concluded),
+        school.erasure(
+            students=[family.student_id],
+            guardians=[family.guardian_id],
+            reason="agreement_terminated",
+            categories=["diary", "acknowledgements"],  # the policy's list for this trigger
+        ),
+    )
+    week = f"/students/{family.student_id}/week?date={MONDAY.isoformat()}"
+    assert caller.get(week, family.guardian_id, GUARDIAN).status_code == 404
+    # A late mark under the ended agreement brings nothing back.
+    assert apply(school.mark(family.student_id, scene.maths, 2)) == ["ignored"]
+
+    # Months later the guardian signs a new agreement: the diary starts again, empty of
+    # what was erased, with what the journal sends from now on.
+    outcomes = apply(
+        school.agreement(family.guardian_id, family.student_id),
+        school.enrol(family.student_id, family.class_id, MONDAY - timedelta(days=1)),
+        school.mark(family.student_id, scene.maths, 5),
+    )
+    assert "tombstoned" not in outcomes
+    answer = caller.get(week, family.guardian_id, GUARDIAN)
+    assert answer.status_code == 200
+    values = [
+        m["value"]
+        for day in answer.json["days"]
+        for lesson in day["lessons"]
+        for m in lesson["marks"]
+    ]
+    assert values == ["5"]
