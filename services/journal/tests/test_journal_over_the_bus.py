@@ -56,6 +56,21 @@ class Journal:
     period_id: str
     database_url: str
 
+    def enrol(self, student_id: str) -> None:
+        self.post(
+            f"/classes/{self.class_id}/enrolments",
+            {"student_id": student_id, "enrolled_on": "2025-09-01"},
+        )
+
+    def give_mark(self, student_id: str, value: str) -> None:
+        mark = {
+            "lesson_id": self.lesson_id,
+            "student_id": student_id,
+            "work_type_id": self.work_type_id,
+            "value": value,
+        }
+        self.post("/marks", mark, self.teacher)
+
 
 @pytest.fixture
 def journal(bus: Bus, postgres_url: str, token_issuer: TokenIssuer) -> Journal:
@@ -127,23 +142,11 @@ def test_a_mark_given_on_postgres_is_relayed_to_the_diary_over_rabbitmq(
     bus: Bus, journal: Journal, journal_worker: Worker
 ) -> None:
     student = new_id()
-    journal.post(
-        f"/classes/{journal.class_id}/enrolments",
-        {"student_id": student, "enrolled_on": "2025-09-01"},
-    )
+    journal.enrol(student)
     marks = bus.listen("journal.mark.recorded")
     try:
         time.sleep(0.5)  # the listener's queue is bound before the mark is given
-        journal.post(
-            "/marks",
-            {
-                "lesson_id": journal.lesson_id,
-                "student_id": student,
-                "work_type_id": journal.work_type_id,
-                "value": "5",
-            },
-            journal.teacher,
-        )
+        journal.give_mark(student, "5")
         delivered = marks.wait_for(lambda envelope: envelope["data"]["student_id"] == student)
     finally:
         marks.close()
@@ -157,20 +160,8 @@ def test_an_erasure_destroys_a_students_marks_attendance_and_enrolment_but_keeps
 ) -> None:
     student, classmate = new_id(), new_id()
     for someone in (student, classmate):
-        journal.post(
-            f"/classes/{journal.class_id}/enrolments",
-            {"student_id": someone, "enrolled_on": "2025-09-01"},
-        )
-        journal.post(
-            "/marks",
-            {
-                "lesson_id": journal.lesson_id,
-                "student_id": someone,
-                "work_type_id": journal.work_type_id,
-                "value": "4",
-            },
-            journal.teacher,
-        )
+        journal.enrol(someone)
+        journal.give_mark(someone, "4")
     journal.post(
         "/finals",
         {
@@ -239,20 +230,8 @@ def test_an_ended_diary_agreement_leaves_the_journal_and_its_audit_values_alone(
     bus: Bus, journal: Journal, journal_worker: Worker
 ) -> None:
     student = new_id()
-    journal.post(
-        f"/classes/{journal.class_id}/enrolments",
-        {"student_id": student, "enrolled_on": "2025-09-01"},
-    )
-    journal.post(
-        "/marks",
-        {
-            "lesson_id": journal.lesson_id,
-            "student_id": student,
-            "work_type_id": journal.work_type_id,
-            "value": "5",
-        },
-        journal.teacher,
-    )
+    journal.enrol(student)
+    journal.give_mark(student, "5")
     request = CONTRACTS.example("consent.erasure.requested")["data"]
     request.update(
         erasure_id=new_id(),
