@@ -72,6 +72,16 @@ class Journal:
         self.post("/marks", mark, self.teacher)
 
 
+def erase_over_the_bus(bus: Bus, request: dict[str, Any]) -> dict[str, Any]:
+    """Consent's request as the journal's worker receives it; its confirmation."""
+    confirmations = bus.listen("journal.erasure.completed")
+    try:
+        bus.publish(Event("consent.erasure.requested", request, SCHOOL))
+        return confirmations.wait_for(lambda e: e["data"]["erasure_id"] == request["erasure_id"])
+    finally:
+        confirmations.close()
+
+
 @pytest.fixture
 def journal(bus: Bus, postgres_url: str, token_issuer: TokenIssuer) -> Journal:
     upgrade("journal", postgres_url)
@@ -181,14 +191,7 @@ def test_an_erasure_destroys_a_students_marks_attendance_and_enrolment_but_keeps
         subjects=[{"subject_id": student, "kind": "student"}],
         categories=["marks", "attendance", "enrolments", "final_marks", "audit_values"],
     )
-    confirmations = bus.listen("journal.erasure.completed")
-    try:
-        bus.publish(Event("consent.erasure.requested", request, SCHOOL))
-        confirmation = confirmations.wait_for(
-            lambda e: e["data"]["erasure_id"] == request["erasure_id"]
-        )
-    finally:
-        confirmations.close()
+    confirmation = erase_over_the_bus(bus, request)
     assert confirmation["data"]["counts"] == {
         "marks": 1,
         "attendance": 0,
@@ -240,14 +243,7 @@ def test_an_ended_diary_agreement_leaves_the_journal_and_its_audit_values_alone(
         categories=["diary", "acknowledgements"],  # the policy's whole list for this trigger
         retain=[],
     )
-    confirmations = bus.listen("journal.erasure.completed")
-    try:
-        bus.publish(Event("consent.erasure.requested", request, SCHOOL))
-        confirmation = confirmations.wait_for(
-            lambda e: e["data"]["erasure_id"] == request["erasure_id"]
-        )
-    finally:
-        confirmations.close()
+    confirmation = erase_over_the_bus(bus, request)
     assert confirmation["data"]["counts"] == {}
     engine = create_engine(journal.database_url)
     with engine.connect() as connection:
