@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from typing import Any, NoReturn
 
 from flask import Flask, Request, Response, jsonify, request
+from flask.json.provider import DefaultJSONProvider
 from marshmallow import Schema, ValidationError
 from werkzeug.exceptions import HTTPException
 
@@ -37,6 +38,46 @@ class ApiError(Exception):
         self.headers = dict(headers or {})
 
 
+class UnusableJson(ValueError):
+    """JSON that parses, or nearly, but that no handler could store: said in its message."""
+
+
+class StrictJsonProvider(DefaultJSONProvider):
+    """Request bodies a handler can use, or a ValueError before any handler runs.
+
+    Two kinds of body get past a JSON parser and then fail deep inside: nesting thousands
+    of levels deep (Python's parser raises RecursionError, not ValueError) and a lone
+    UTF-16 surrogate ("\\ud800" is valid JSON, but no database or password hash takes it).
+    Both would be a 500 in whatever handler met them first; here they are a 400.
+    """
+
+    def loads(self, s: str | bytes, **kwargs: Any) -> Any:
+        try:
+            value = super().loads(s, **kwargs)
+        except RecursionError:
+            raise UnusableJson("The request body nests too deeply.") from None
+        _refuse_lone_surrogates(value)
+        return value
+
+
+def _refuse_lone_surrogates(value: Any) -> None:
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, dict):
+            pending.extend(item.keys())
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+        elif isinstance(item, str):
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                raise UnusableJson(
+                    "The request body holds text that is not valid Unicode (a lone surrogate)."
+                ) from None
+
+
 class StrictJsonRequest(Request):
     """Tells a body that is not JSON (400 `invalid_json`) from a request that is not JSON (415)."""
 
@@ -45,7 +86,8 @@ class StrictJsonRequest(Request):
             raise ApiError(
                 415, "unsupported_media_type", "The request body must be sent as application/json."
             )
-        raise ApiError(400, "invalid_json", "The request body is not valid JSON.")
+        message = str(e) if isinstance(e, UnusableJson) else "The request body is not valid JSON."
+        raise ApiError(400, "invalid_json", message)
 
 
 def load_json(schema: Schema) -> dict[str, Any]:
@@ -119,8 +161,10 @@ def _on_unexpected(error: Exception) -> Response:
 
 
 def register_error_handlers(app: Flask) -> None:
-    """JSON for every error; also installs the request class that tells 400 from 415."""
+    """JSON for every error; also installs the request class that tells 400 from 415 and
+    the JSON provider that refuses bodies no handler could use."""
     app.request_class = StrictJsonRequest
+    app.json = StrictJsonProvider(app)
     app.register_error_handler(ApiError, _on_api_error)
     app.register_error_handler(HTTPException, _on_http_exception)
     app.register_error_handler(ValidationError, _on_validation_error)

@@ -37,6 +37,26 @@ def test_a_body_that_is_not_json_is_a_400_invalid_json(app: Flask) -> None:
     assert error_of(answer)["code"] == "invalid_json"
 
 
+@pytest.mark.parametrize(
+    ("body", "said"),
+    [
+        ("[" * 100_000 + "]" * 100_000, "nests too deeply"),
+        ('{"title": "\\ud800 Линейка"}', "not valid Unicode"),
+        ('{"title": "Ruler", "tags": [{"\\udfff": 1}]}', "not valid Unicode"),
+    ],
+)
+def test_a_body_no_handler_could_store_is_a_400_before_any_handler_runs(
+    app: Flask, body: str, said: str
+) -> None:
+    answer = app.test_client().post(
+        "/api/demo/v1/items", data=body, content_type="application/json"
+    )
+    assert answer.status_code == 400
+    error = error_of(answer)
+    assert error["code"] == "invalid_json"
+    assert said in error["message"]
+
+
 def test_a_body_sent_as_form_data_is_a_415(app: Flask) -> None:
     answer = app.test_client().post("/api/demo/v1/items", data={"title": "Ruler"})
     assert answer.status_code == 415

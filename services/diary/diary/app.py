@@ -9,12 +9,14 @@ from flask.json.provider import DefaultJSONProvider
 from diary import api
 from diary.bodycache import BodyCache
 from diary.schemas import SCHEMAS
+from schoolkit.errors import StrictJsonProvider
 from schoolkit.settings import Settings
 from schoolkit.web import create_service_app
 
 
-class IsoDatesJSONProvider(DefaultJSONProvider):
-    """Dates and instants as ISO 8601 (Flask's default would write RFC 822 HTTP dates)."""
+class IsoDatesJSONProvider(StrictJsonProvider):
+    """Dates and instants as ISO 8601 (Flask's default would write RFC 822 HTTP dates);
+    request bodies read as every service reads them (schoolkit.errors)."""
 
     @staticmethod
     def default(o: Any) -> Any:
