@@ -8,17 +8,24 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 LONGEST_RANGE = timedelta(days=366)  # a school year, leap day included
+# Days a diary can be asked about: far wider than any school's, narrow enough that a week
+# or a range around them stays within Python's dates (9999-12-31's week would not).
+SCHOOL_DATES = validate.Range(
+    min=date(1900, 1, 1), max=date(2199, 12, 31), error="Must be between 1900 and 2199."
+)
 
 
 class WeekQuery(Schema):
-    date = fields.Date(load_default=None, metadata={"description": "Any day of the week."})
+    date = fields.Date(
+        load_default=None, validate=SCHOOL_DATES, metadata={"description": "Any day of the week."}
+    )
 
 
 class RangeQuery(Schema):
     """An inclusive date range no longer than a school year (bad input is a 422)."""
 
-    from_ = fields.Date(data_key="from", load_default=None)
-    to = fields.Date(load_default=None)
+    from_ = fields.Date(data_key="from", load_default=None, validate=SCHOOL_DATES)
+    to = fields.Date(load_default=None, validate=SCHOOL_DATES)
 
     @validates_schema
     def _sane_range(self, data: dict[str, Any], **_: Any) -> None:
@@ -34,7 +41,9 @@ class MarksQuery(Schema):
 
 
 class ClassAcknowledgementsQuery(Schema):
-    up_to = fields.Date(load_default=None, metadata={"description": "Default: yesterday."})
+    up_to = fields.Date(
+        load_default=None, validate=SCHOOL_DATES, metadata={"description": "Default: yesterday."}
+    )
 
 
 class ItemSchema(Schema):
@@ -46,7 +55,9 @@ class ItemSchema(Schema):
 
 class AcknowledgementRequest(Schema):
     scope = fields.String(required=True, validate=validate.OneOf(["diary", "item"]))
-    until = fields.Date(metadata={"description": "Read up to this day (scope diary)."})
+    until = fields.Date(
+        validate=SCHOOL_DATES, metadata={"description": "Read up to this day (scope diary)."}
+    )
     item = fields.Nested(ItemSchema, metadata={"description": "The item read (scope item)."})
 
     @validates_schema

@@ -190,6 +190,15 @@ def test_a_bad_date_range_is_refused_with_the_field_named(
     assert field in answer.get_json()["error"]["fields"]
 
 
+@pytest.mark.parametrize("path", ["/week?date=9999-12-31", "/timetable?date=9999-12-31"])
+def test_a_day_beyond_any_school_year_is_a_422_naming_it(
+    caller: Caller, scene: Scene, path: str
+) -> None:
+    answer = as_guardian(caller, scene, path)
+    assert answer.status_code == 422
+    assert "date" in answer.get_json()["error"]["fields"]
+
+
 def test_an_unknown_period_is_a_clear_404(caller: Caller, scene: Scene) -> None:
     answer = as_guardian(caller, scene, f"/marks?period_id={new_id()}")
     assert answer.status_code == 404
