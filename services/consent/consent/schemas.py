@@ -4,6 +4,9 @@ from datetime import UTC
 
 from marshmallow import Schema, fields, validate
 
+# A template's versions are counted from 1; a number past any database integer is a 422.
+TEMPLATE_VERSIONS = 1_000_000
+
 
 def UtcDateTime(**options: object) -> fields.AwareDateTime:  # noqa: N802 - reads as a field
     """SQLite keeps no offset: the coordinator stores UTC, so say so on the way out."""
@@ -38,7 +41,9 @@ class ConsentInSchema(Schema):
     decision = fields.String(required=True, validate=validate.OneOf(["given", "refused"]))
     signed_on = fields.Date(required=True)
     method = fields.String(load_default="paper", validate=validate.OneOf(["paper", "electronic"]))
-    template_version = fields.Integer(load_default=None, validate=validate.Range(min=1))
+    template_version = fields.Integer(
+        load_default=None, validate=validate.Range(min=1, max=TEMPLATE_VERSIONS)
+    )
     purposes = fields.List(fields.String(), load_default=None)
 
 
@@ -75,7 +80,9 @@ class AgreementInSchema(Schema):
     guardian_id = fields.UUID(required=True)
     student_id = fields.UUID(required=True)
     applied_on = fields.Date(required=True)
-    template_version = fields.Integer(load_default=None, validate=validate.Range(min=1))
+    template_version = fields.Integer(
+        load_default=None, validate=validate.Range(min=1, max=TEMPLATE_VERSIONS)
+    )
 
 
 class AgreementSchema(Schema):

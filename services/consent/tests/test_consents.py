@@ -146,13 +146,23 @@ def test_a_consent_form_with_missing_or_wrong_fields_is_refused_field_by_field(
 ) -> None:
     answer = client.post(
         f"{API}/consents",
-        json={"guardian_id": "not-an-id", "decision": "maybe", "purposes": ["selling_data"]},
+        json={
+            "guardian_id": "not-an-id",
+            "decision": "maybe",
+            "purposes": ["selling_data"],
+            "template_version": 10**30,  # past any database integer
+        },
         headers=as_role("class_teacher"),
     )
     assert answer.status_code == 422
-    assert {"guardian_id", "student_id", "decision", "signed_on", "representation"} <= set(
-        answer.json["error"]["fields"]
-    )
+    assert {
+        "guardian_id",
+        "student_id",
+        "decision",
+        "signed_on",
+        "representation",
+        "template_version",
+    } <= set(answer.json["error"]["fields"])
 
 
 def test_a_purpose_the_template_does_not_have_is_refused(
