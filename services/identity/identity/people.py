@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from marshmallow import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -17,6 +18,7 @@ from identity import audit
 from identity.models import Account, Guardianship, Person
 from identity.oauth.sessions import revoke_all_sessions
 from identity.passwords import check_policy, hash_password
+from identity.schemas import BIRTH_DATE_FOR_STUDENTS_ONLY
 from schoolkit import denylist
 from schoolkit.errors import ApiError
 from schoolkit.events import Event, iso_utc
@@ -73,6 +75,8 @@ def update_person(
     session: Session, person: Person, actor_id: str, changes: dict[str, Any]
 ) -> list[str]:
     """Edit a profile, contacts or a staff member's roles; returns the fields that changed."""
+    if changes.get("birth_date") and person.kind != "student":
+        raise ValidationError(BIRTH_DATE_FOR_STUDENTS_ONLY, "birth_date")
     changed = [
         name
         for name in (*PROFILE_FIELDS, *CONTACT_FIELDS)
@@ -184,7 +188,7 @@ def person_changed(person: Person, change: str) -> Event:
     }
     if person.middle_name:
         data["middle_name"] = person.middle_name
-    if person.birth_date:
+    if person.birth_date and person.kind == "student":
         data["birth_date"] = person.birth_date.isoformat()
     return Event("identity.person.changed", data, person.school_id, subject=person.id)
 

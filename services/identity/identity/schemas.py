@@ -1,6 +1,12 @@
 """What the identity API accepts and returns (marshmallow); listed in its OpenAPI document."""
 
-from marshmallow import Schema, fields, validate
+from typing import Any
+
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+# Data minimisation (and identity.person.changed's contract): only a student's birth date
+# is needed, for the journal's age-based lists; no one else's is asked or kept.
+BIRTH_DATE_FOR_STUDENTS_ONLY = "Kept for students only: the school needs no other birth date."
 
 
 class PersonInSchema(Schema):
@@ -15,6 +21,11 @@ class PersonInSchema(Schema):
     language = fields.String(load_default="ru", validate=validate.OneOf(["ru", "en"]))
     login = fields.String(load_default=None, validate=validate.Regexp(r"^[A-Za-z0-9._-]{3,60}$"))
     password = fields.String(load_default=None, load_only=True)
+
+    @validates_schema
+    def _birth_date_of_a_student_only(self, data: dict[str, Any], **_: Any) -> None:
+        if data.get("birth_date") and data.get("kind") != "student":
+            raise ValidationError(BIRTH_DATE_FOR_STUDENTS_ONLY, "birth_date")
 
 
 class PersonSchema(Schema):

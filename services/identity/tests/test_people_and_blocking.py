@@ -76,6 +76,34 @@ def test_a_duplicate_login_is_a_409_and_a_weak_password_a_422_naming_the_rule(
         assert password not in weak.text
 
 
+def test_only_a_students_birth_date_is_asked_or_kept(
+    provider: Provider, admin: dict, make_person: Callable
+) -> None:
+    body = {"last_name": "Петрова", "first_name": "Анна", "birth_date": "1985-05-01"}
+    for kind in ("guardian", "staff"):
+        refused = requests.post(
+            provider.api("/v1/people"), json={**body, "kind": kind}, headers=admin, timeout=10
+        )
+        assert refused.status_code == 422
+        assert "birth_date" in refused.json()["error"]["fields"]
+    student = requests.post(
+        provider.api("/v1/people"),
+        json={**body, "kind": "student", "birth_date": "2014-05-01"},
+        headers=admin,
+        timeout=10,
+    )
+    assert student.status_code == 201
+    teacher = make_person(kind="staff")
+    edited = requests.patch(
+        provider.api(f"/v1/people/{teacher['id']}"),
+        json={"birth_date": "1980-01-01"},
+        headers=admin,
+        timeout=10,
+    )
+    assert edited.status_code == 422
+    assert "birth_date" in edited.json()["error"]["fields"]
+
+
 def test_another_schools_people_are_invisible(provider: Provider, make_person: Callable) -> None:
     student = make_person("student")
     other_admin = provider.bearer("admin", ADMIN_PASSWORD, school="school-2")
