@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from journal import audit
-from journal.models import Holiday, Period, Year
+from journal.models import Finalization, Holiday, Lesson, Period, ThematicPlan, Year
 from schoolkit.auth import Principal
 from schoolkit.errors import ApiError
 from schoolkit.events import Event
@@ -70,11 +70,38 @@ def remove_period(session: Session, caller: Principal, period_id: str) -> None:
     period = session.get(Period, period_id)
     if period is None or period.school_id != caller.school_id:
         raise ApiError(404, "period_not_found", "No such study period.")
+    _refuse_a_period_in_use(session, period_id)
     year = year_of(session, caller.school_id, period.year_id)
     before = _period_values(period)
     audit.record_by(session, caller, "removed", "period", period_id, before=before, after=None)
     session.delete(period)
     _calendar_changed(session, year)
+
+
+# What hangs on a study period, and how a deputy reads it in the refusal.
+_PERIOD_USERS = (
+    (Lesson, "lessons"),
+    (ThematicPlan, "thematic plans"),
+    (Finalization, "final marks"),
+)
+
+
+def _refuse_a_period_in_use(session: Session, period_id: str) -> None:
+    """A period with lessons, plans or finals cannot go: the journal's record stands on it."""
+    used_by = [
+        name
+        for table, name in _PERIOD_USERS
+        if session.scalars(
+            select(table.period_id).where(table.period_id == period_id).limit(1)
+        ).first()
+        is not None
+    ]
+    if used_by:
+        raise ApiError(
+            409,
+            "period_in_use",
+            f"The period still has {', '.join(used_by)}; it cannot be removed.",
+        )
 
 
 def remove_holiday(session: Session, caller: Principal, holiday_id: str) -> None:

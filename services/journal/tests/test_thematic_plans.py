@@ -171,3 +171,15 @@ def test_a_group_teacher_plans_their_group_and_sees_only_its_lessons_held(
     rows = tt.client.get(f"{API}/plans/{plan.json['plan_id']}", headers=teacher).json["rows"]
     held = [row["held"]["lesson_id"] for row in rows if row["held"]]
     assert held[0] == group_one_lesson and len(held) == 7  # the group's Mondays of the quarter
+
+
+def test_a_period_with_a_plan_cannot_be_removed_and_stays(
+    client: FlaskClient, school: School, caller: Caller
+) -> None:
+    deputy = caller("deputy_director")
+    plan = make_plan(client, school, deputy)
+    answer = client.delete(f"{API}/periods/{plan['period_id']}", headers=deputy)
+    assert answer.status_code == 409
+    assert answer.json["error"]["code"] == "period_in_use"
+    assert "thematic plans" in answer.json["error"]["message"]
+    assert period_of(client, deputy) == plan["period_id"]
