@@ -7,7 +7,7 @@ from typing import Any
 from flask import Blueprint, request
 from sqlalchemy import select
 
-from notify.models import Delivery, Preference
+from notify.models import Contact, Delivery, Preference
 from notify.schemas import DeliveryPageSchema, PreferenceSchema
 from schoolkit.auth import (
     ADMINISTRATOR,
@@ -101,13 +101,23 @@ def write_preferences(person_id: str) -> Any:
 
 
 def _preference_of(person_id: str) -> Preference | None:
-    """Only the person or an administrator of their school; anyone else gets a 404."""
+    """Only the person or an administrator of their school; anyone else gets a 404.
+
+    An administrator names a person of their own school: one notify knows there (a
+    preference, or the contact identity sent). Another school's person, or one never
+    heard of, is a 404, so no one can silence someone else's e-mail and SMS.
+    """
     principal = current_principal()
     if principal.user_id != person_id and not principal.has_any_role(ADMINISTRATOR):
         raise ApiError(404, "not_found", "No such person.")
-    preference = db_session().get(Preference, person_id)
+    session = db_session()
+    preference = session.get(Preference, person_id)
     if preference is not None and preference.school_id != principal.school_id:
         raise ApiError(404, "not_found", "No such person.")
+    if preference is None and principal.user_id != person_id:
+        contact = session.get(Contact, person_id)
+        if contact is None or contact.school_id != principal.school_id:
+            raise ApiError(404, "not_found", "No such person.")
     return preference
 
 

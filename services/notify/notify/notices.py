@@ -62,6 +62,8 @@ def _channels(
     if contact is None:
         return []
     wanted = session.get(Preference, contact.person_id)
+    if wanted is not None and wanted.school_id != contact.school_id:
+        wanted = None  # a choice made in another school's name is no choice of theirs
     legal = notice in LEGAL_NOTICES
     channels: list[tuple[str, str]] = []
     if contact.email and (legal or wanted is None or wanted.email):

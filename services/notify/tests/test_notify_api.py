@@ -70,6 +70,25 @@ def test_another_family_cannot_even_see_that_a_guardian_has_preferences(
     assert put.status_code == 404
 
 
+def test_an_administrator_sets_channels_only_for_people_of_their_own_school(
+    client: FlaskClient, token_issuer: TokenIssuer, database_url: str
+) -> None:
+    queue_a_block_notice(database_url, GUARDIAN)  # notify knows GUARDIAN, of SCHOOL
+    silence = {"email": False, "sms": False}
+    other_admin = as_person(token_issuer, new_id(), "administrator", school="school-other")
+    for person_id in (GUARDIAN, new_id()):  # another school's person; one never heard of
+        answer = client.put(
+            f"/api/notify/v1/preferences/{person_id}", json=silence, headers=other_admin
+        )
+        assert answer.status_code == 404
+    own_admin = as_person(token_issuer, new_id(), "administrator")
+    untouched = client.get(f"/api/notify/v1/preferences/{GUARDIAN}", headers=own_admin)
+    assert (untouched.json["email"], untouched.json["sms"]) == (True, True)
+
+    answer = client.put(f"/api/notify/v1/preferences/{GUARDIAN}", json=silence, headers=own_admin)
+    assert answer.status_code == 200
+
+
 def test_preferences_need_both_choices(client: FlaskClient, token_issuer: TokenIssuer) -> None:
     me = as_person(token_issuer, GUARDIAN, "guardian")
     answer = client.put(
