@@ -523,14 +523,24 @@ def enrol(class_id: str) -> Any:
 @blueprint.get("/classes/<class_id>/enrolments")
 @require_roles(*STAFF)
 def list_enrolments(class_id: str) -> Any:
-    """The class's current students.
+    """The class's current students: for the deputy and the director, the class's own class
+    teacher and its teachers (R-PD-1: staff involved in the students' education).
     ---
     get:
       responses:
         200: {content: {application/json: {schema: {type: array, items: Enrolment}}}}
+        403: Forbidden
     """
     session = db_session()
+    caller = current_principal()
     school_class = roster.class_of(session, _school(), class_id)
+    involved = (
+        caller.has_any_role(DIRECTOR, DEPUTY_DIRECTOR)
+        or school_class.class_teacher_id == caller.user_id
+        or roster.teaches(session, caller.user_id, school_class.class_id)
+    )
+    if not involved:
+        raise ApiError(403, "not_your_class", "Only staff who teach or lead the class see it.")
     query = select(Enrolment).where(
         Enrolment.class_id == school_class.class_id, Enrolment.left_on.is_(None)
     )

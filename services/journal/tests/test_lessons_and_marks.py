@@ -792,3 +792,15 @@ def test_a_removed_mark_takes_its_correction_requests_with_it(
     # Nothing about the student is left where an erasure, finding them by their marks,
     # would not look.
     assert client.get(f"{API}/corrections", headers=school.maths_teacher).json == []
+
+
+def test_a_class_roster_is_for_staff_who_teach_or_lead_the_class(
+    client: FlaskClient, school: School, caller: Caller
+) -> None:
+    roster = f"{API}/classes/{school.class_id}/enrolments"
+    for involved in (school.maths_teacher, caller("deputy_director")):
+        assert client.get(roster, headers=involved).status_code == 200
+    for stranger in (caller("subject_teacher"), caller("class_teacher"), caller("administrator")):
+        answer = client.get(roster, headers=stranger)
+        assert answer.status_code == 403
+        assert answer.json["error"]["code"] == "not_your_class"
