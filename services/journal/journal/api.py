@@ -589,8 +589,12 @@ def student_history(student_id: str) -> Any:
     get:
       responses:
         200: {content: {application/json: {schema: {type: array, items: Move}}}}
+        404: NotFound
     """
-    return MoveSchema(many=True).dump(contingent.history(db_session(), _school(), student_id))
+    moves = contingent.history(db_session(), _school(), student_id)
+    if not moves:  # never in this school: as for every other id of another school
+        raise ApiError(404, "student_not_found", "No such student in this school.")
+    return MoveSchema(many=True).dump(moves)
 
 
 def _dump_enrolment(enrolment: Enrolment) -> dict[str, Any]:

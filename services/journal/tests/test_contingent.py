@@ -128,3 +128,5 @@ def test_another_school_cannot_transfer_or_expel_this_schools_student(
         == 404
     )
     assert len(client.get(f"{API}/classes/{classes['5А']}/enrolments", headers=deputy).json) == 1
+    history = client.get(f"{API}/students/{student}/history", headers=stranger)
+    assert (history.status_code, history.json["error"]["code"]) == (404, "student_not_found")
