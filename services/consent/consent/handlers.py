@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from consent import erasure, registry
+from consent import copies, erasure, registry
 from consent.coordinator import Coordinator
 from consent.settings import ErasureSettings
 from schoolkit.consumer import Handler
@@ -15,8 +15,21 @@ from schoolkit.events import Event
 PARTICIPANTS = ("identity", "journal", "diary", "notify", "archive", "consent")
 
 
+# Consent's copies of who may be named in a consent and which class teacher reaches whom.
+COPIES: dict[str, Handler] = {
+    "identity.person.changed": copies.on_person_changed,
+    "identity.guardian.linked": copies.on_guardian_linked,
+    "identity.guardian.unlinked": copies.on_guardian_unlinked,
+    "journal.class.changed": copies.on_class_changed,
+    "journal.student.enrolled": copies.on_student_placed,
+    "journal.student.transferred": copies.on_student_placed,
+}
+
+
 def build_handlers(coordinator: Coordinator) -> dict[str, Handler]:
     def on_student_left(session: Session, event: Event) -> None:
+        # The class copy follows the versions; the erasure is opened once per event anyway.
+        copies.on_student_left(session, event)
         registry.student_left(session, coordinator, event)
 
     confirmations: dict[str, Handler] = {
@@ -24,6 +37,7 @@ def build_handlers(coordinator: Coordinator) -> dict[str, Handler]:
     }
     return {
         **DENY_LIST_HANDLERS,
+        **COPIES,
         "journal.student.left": on_student_left,
         "consent.erasure.requested": erasure_handler("consent", erasure.erase, erasure.HOLDS),
         **confirmations,

@@ -63,6 +63,8 @@ class Consent(Base):
     registered_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     registered_by: Mapped[str] = mapped_column(String(36), nullable=False)
     withdrawn_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The staff member who registered the withdrawal (the audit names who did it).
+    withdrawn_by: Mapped[str | None] = mapped_column(String(36))
     withdrawal_reason: Mapped[str | None] = mapped_column(String(30))
     version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
 
@@ -82,7 +84,9 @@ class Agreement(Base):
     applied_on: Mapped[date] = mapped_column(Date, nullable=False)
     concluded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     registered_by: Mapped[str] = mapped_column(String(36), nullable=False)
-    terminated_by: Mapped[str | None] = mapped_column(String(12))
+    terminated_by: Mapped[str | None] = mapped_column(String(12))  # which party ended it
+    # The staff member who registered the termination (none when a student's leaving ended it).
+    termination_registered_by: Mapped[str | None] = mapped_column(String(36))
     effective_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     # What opened the erasure of this agreement's data, once it did.
     erasure_trigger: Mapped[str | None] = mapped_column(String(36))
@@ -137,3 +141,49 @@ class ErasureLogEntry(Base):
     participant: Mapped[str | None] = mapped_column(String(20))
     event_id: Mapped[str | None] = mapped_column(String(36))
     details: Mapped[dict[str, object]] = mapped_column(JSON, nullable=False, default=dict)
+
+
+# --- consent's own copies of other services' data (DESIGN §2), erased like the rest ---------
+
+
+class PersonCopy(Base):
+    """Who a person is to a school, from `identity.person.changed`: only what deciding
+    whether a consent may name them needs — no names, no contacts."""
+
+    __tablename__ = "person_copies"
+
+    person_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    school_id: Mapped[str] = mapped_column(String(64), nullable=False)
+    kind: Mapped[str] = mapped_column(String(12), nullable=False)  # staff | guardian | student
+
+
+class GuardianshipCopy(Base):
+    """A guardian-student link in force, from `identity.guardian.linked` (removed when
+    `identity.guardian.unlinked` arrives)."""
+
+    __tablename__ = "guardianship_copies"
+
+    guardianship_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    school_id: Mapped[str] = mapped_column(String(64), nullable=False)
+    guardian_id: Mapped[str] = mapped_column(String(36), nullable=False, index=True)
+    student_id: Mapped[str] = mapped_column(String(36), nullable=False, index=True)
+
+
+class ClassCopy(Base):
+    """The journal's class and its class teacher, from `journal.class.changed` (R-ROLE-3)."""
+
+    __tablename__ = "class_copies"
+
+    class_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    school_id: Mapped[str] = mapped_column(String(64), nullable=False)
+    class_teacher_id: Mapped[str | None] = mapped_column(String(36), index=True)
+
+
+class ClassMembership(Base):
+    """Which class a student is in now, from the journal's enrolment events."""
+
+    __tablename__ = "class_memberships"
+
+    student_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    school_id: Mapped[str] = mapped_column(String(64), nullable=False)
+    class_id: Mapped[str] = mapped_column(String(36), nullable=False, index=True)

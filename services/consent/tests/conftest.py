@@ -18,6 +18,8 @@ from schoolkit.settings import Settings
 from schoolkit.tables import outbox
 from schoolkit.testing import TokenIssuer
 
+from .families import World
+
 SCHOOL = "school-254"
 API = "/api/consent/v1"
 
@@ -66,3 +68,9 @@ def published(database_url: str) -> Callable[[str], list[dict[str, Any]]]:
 
 def new_id() -> str:
     return str(uuid.uuid4())
+
+
+@pytest.fixture
+def world(database_url: str) -> World:
+    """Consent's copies of identity and the journal, fed through its handlers."""
+    return World(database_url)
