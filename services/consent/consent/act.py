@@ -8,11 +8,13 @@ it proves destroyed; the school matches the id to its paper file.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from consent.coordinator import duration_text, late_by
 from consent.models import Erasure, ErasureLogEntry, ErasureParticipant
 from consent.settings import ErasureSettings
 from schoolkit.events import iso_utc
@@ -48,6 +50,8 @@ def act_of(session: Session, erasure: Erasure, settings: ErasureSettings) -> dic
         .where(ErasureLogEntry.erasure_id == erasure.id)
         .order_by(ErasureLogEntry.id)
     ).all()
+    overrun = late_by(erasure, datetime.now(UTC))
+    requested = next((e for e in entries if e.what == "requested"), None)
     return {
         "erasure_id": erasure.id,
         "operator": settings.operator,
@@ -72,6 +76,11 @@ def act_of(session: Session, erasure: Erasure, settings: ErasureSettings) -> dic
         "deadline": iso_utc(erasure.deadline),
         "destroyed_at": iso_utc(erasure.finished_at) if erasure.finished_at else None,
         "status": erasure.status,
+        # R-PD-2: a missed legal term is stated in the act, not left for the reader to compute.
+        "deadline_missed": overrun is not None,
+        "late_by_seconds": int(overrun.total_seconds()) if overrun else 0,
+        "late_by": duration_text(overrun) if overrun else None,
+        "registered_by": requested.details.get("registered_by") if requested else None,
         "responsible": settings.responsible,
         "log": [
             {
@@ -109,6 +118,16 @@ def act_pdf(act: dict[str, Any]) -> bytes:
         rows.append([system["system"], counts, system["confirmed_at"] or "нет"])
     table(document, rows, (60, 75, 40))
     paragraph(document, f"Дата уничтожения: {act['destroyed_at'] or 'не завершено'}.")
+    if act["deadline_missed"]:
+        paragraph(
+            document,
+            f"СРОК УНИЧТОЖЕНИЯ НАРУШЕН: уничтожено позже срока на {act['late_by']}.",
+        )
+    if act["registered_by"]:
+        paragraph(
+            document,
+            f"Основание зарегистрировал сотрудник (идентификатор): {act['registered_by']}.",
+        )
     paragraph(document, f"Ответственный: {act['responsible']}  ____________ (подпись)")
     heading(document, "Выгрузка из журнала событий", size=11)
     log_rows = [["Время", "Событие", "Участник"]]

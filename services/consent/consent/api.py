@@ -8,10 +8,10 @@ from typing import Any
 from flask import Blueprint, Response, current_app, request
 from sqlalchemy import select
 
-from consent import registry
+from consent import access, registry
 from consent.act import act_of, act_pdf
 from consent.application import application_pdf
-from consent.coordinator import Coordinator
+from consent.coordinator import Coordinator, late_by
 from consent.models import Agreement, Consent, Erasure, ErasureParticipant, Template
 from consent.schemas import (
     AgreementInSchema,
@@ -24,6 +24,7 @@ from consent.schemas import (
     TerminationSchema,
     VersionDecisionSchema,
     WithdrawalSchema,
+    WithdrawnSchema,
 )
 from schoolkit.auth import (
     ADMINISTRATOR,
@@ -35,12 +36,14 @@ from schoolkit.auth import (
     require_roles,
 )
 from schoolkit.errors import ApiError, load_json
+from schoolkit.events import iso_utc
 from schoolkit.web import db_session
 
 blueprint = Blueprint("consent", __name__, url_prefix="/v1")
 
-# R-ROLE-2, R-ROLE-3, R-CON-5: class teachers register consents and applications; the
-# school's leadership controls them; administrators run the registry.
+# R-ROLE-2, R-ROLE-3, R-CON-5: class teachers register consents and applications for
+# their own class's families (consent/access.py); the school's leadership controls them;
+# administrators run the registry.
 REGISTRARS = (CLASS_TEACHER, DEPUTY_DIRECTOR, DIRECTOR, ADMINISTRATOR)
 ERASURE_READERS = (DEPUTY_DIRECTOR, DIRECTOR, ADMINISTRATOR)
 
@@ -49,15 +52,24 @@ def _coordinator() -> Coordinator:
     return current_app.extensions["consent_coordinator"]  # type: ignore[no-any-return]
 
 
-def _staff() -> registry.Staff:
+def _staff() -> access.Staff:
     principal = current_principal()
-    return registry.Staff(principal.user_id, principal.school_id)
+    return access.Staff(principal.user_id, principal.school_id, principal.roles)
 
 
 def _own(model: type[Any], entity_id: str, what: str) -> Any:
     """The school's own record, or 404 (another school's looks like none at all)."""
     found = db_session().get(model, entity_id)
     if found is None or found.school_id != current_principal().school_id:
+        raise ApiError(404, "not_found", f"No such {what}.")
+    return found
+
+
+def _reached(model: type[Consent] | type[Agreement], entity_id: str, what: str) -> Any:
+    """A family's record the caller reaches, or the same 404 as for none at all: a class
+    teacher does not learn that another class's family has a consent (R-ROLE-3)."""
+    found = _own(model, entity_id, what)
+    if not access.reaches(db_session(), _staff(), found.student_id):
         raise ApiError(404, "not_found", f"No such {what}.")
     return found
 
@@ -142,6 +154,7 @@ def list_consents() -> Any:
               schema: {type: array, items: Consent}
     """
     query = select(Consent).where(Consent.school_id == current_principal().school_id)
+    query = access.reachable(query, _staff(), Consent.student_id)
     for name in ("student_id", "guardian_id", "status"):
         if value := request.args.get(name):
             query = query.where(getattr(Consent, name) == value)
@@ -162,7 +175,7 @@ def read_consent(consent_id: str) -> Any:
               schema: Consent
         404: NotFound
     """
-    return ConsentSchema().dump(_own(Consent, consent_id, "consent"))
+    return ConsentSchema().dump(_reached(Consent, consent_id, "consent"))
 
 
 @blueprint.post("/consents/<consent_id>/withdrawal")
@@ -177,12 +190,17 @@ def withdraw_consent(consent_id: str) -> Any:
             schema: Withdrawal
       responses:
         200:
-          description: The consent as withdrawn, and the erasure request it opened.
+          description: The consent as withdrawn, the erasure request it opened, and warnings
+            when the revocation was registered late.
+          content:
+            application/json:
+              schema: Withdrawn
         404: NotFound
         409:
           description: The consent is not in force (refused, withdrawn or ended).
+        422: ValidationFailed
     """
-    consent = _own(Consent, consent_id, "consent")
+    consent = _reached(Consent, consent_id, "consent")
     form = load_json(WithdrawalSchema())
     session = db_session()
     erasure = registry.withdraw_consent(
@@ -194,7 +212,10 @@ def withdraw_consent(consent_id: str) -> Any:
         reason=form["reason"],
     )
     session.commit()
-    return {"consent": ConsentSchema().dump(consent), "erasure_id": erasure.id}
+    warnings = [warning.to_dict() for warning in _coordinator().warnings(erasure)]
+    return WithdrawnSchema().dump(
+        {"consent": consent, "erasure_id": erasure.id, "warnings": warnings}
+    )
 
 
 @blueprint.post("/agreements")
@@ -239,6 +260,7 @@ def list_agreements() -> Any:
               schema: {type: array, items: Agreement}
     """
     query = select(Agreement).where(Agreement.school_id == current_principal().school_id)
+    query = access.reachable(query, _staff(), Agreement.student_id)
     for name in ("student_id", "guardian_id", "status"):
         if value := request.args.get(name):
             query = query.where(getattr(Agreement, name) == value)
@@ -259,7 +281,7 @@ def read_agreement(agreement_id: str) -> Any:
               schema: Agreement
         404: NotFound
     """
-    return AgreementSchema().dump(_own(Agreement, agreement_id, "agreement"))
+    return AgreementSchema().dump(_reached(Agreement, agreement_id, "agreement"))
 
 
 @blueprint.get("/agreements/<agreement_id>/application.pdf")
@@ -275,7 +297,7 @@ def agreement_application(agreement_id: str) -> Any:
             application/pdf: {}
         404: NotFound
     """
-    agreement = _own(Agreement, agreement_id, "agreement")
+    agreement = _reached(Agreement, agreement_id, "agreement")
     template = db_session().get(Template, agreement.template_id)
     return Response(application_pdf(agreement, template), mimetype="application/pdf")
 
@@ -298,7 +320,7 @@ def decide_on_new_version(agreement_id: str) -> Any:
         409:
           description: The agreement has ended.
     """
-    agreement = _own(Agreement, agreement_id, "agreement")
+    agreement = _reached(Agreement, agreement_id, "agreement")
     accepted = load_json(VersionDecisionSchema())["accepted"]
     session = db_session()
     registry.accept_new_version(session, agreement, accepted)
@@ -325,7 +347,7 @@ def terminate_agreement(agreement_id: str) -> Any:
           description: The agreement has already ended.
         422: ValidationFailed
     """
-    agreement = _own(Agreement, agreement_id, "agreement")
+    agreement = _reached(Agreement, agreement_id, "agreement")
     form = load_json(TerminationSchema())
     now = datetime.now(UTC)
     if form["by"] == "school" and form["effective_at"] is None:
@@ -337,7 +359,9 @@ def terminate_agreement(agreement_id: str) -> Any:
         )
     effective_at = now if form["by"] == "guardian" else form["effective_at"]
     session = db_session()
-    registry.terminate_agreement(session, _coordinator(), agreement, form["by"], effective_at)
+    registry.terminate_agreement(
+        session, _coordinator(), _staff(), agreement, by=form["by"], effective_at=effective_at
+    )
     session.commit()
     return AgreementSchema().dump(agreement)
 
@@ -348,12 +372,17 @@ def _erasure_view(erasure: Erasure) -> dict[str, Any]:
         .where(ErasureParticipant.erasure_id == erasure.id)
         .order_by(ErasureParticipant.participant)
     )
-    view = ErasureSchema(exclude=("participants",)).dump(erasure)
+    view = ErasureSchema(exclude=("participants", "deadline_missed", "late_by_seconds")).dump(
+        erasure
+    )
+    overrun = late_by(erasure, datetime.now(UTC))
+    view["deadline_missed"] = overrun is not None
+    view["late_by_seconds"] = int(overrun.total_seconds()) if overrun else 0
     view["participants"] = [
         {
             "participant": p.participant,
             "state": "confirmed" if p.confirmed_at else "waiting",
-            "confirmed_at": p.confirmed_at.isoformat() if p.confirmed_at else None,
+            "confirmed_at": iso_utc(p.confirmed_at) if p.confirmed_at else None,
             "confirmations": p.confirmations,
             "counts": p.counts,
             "retained": p.retained,

@@ -7,7 +7,7 @@ written to the erasure's own log, which the act of destruction extracts (R-PD-4)
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
@@ -70,6 +70,44 @@ class Subject:
     kind: str
 
 
+@dataclass(frozen=True)
+class RegistrationWarning:
+    """What the registrar is told when the registration itself came late (issue 14 §2)."""
+
+    code: str
+    message: str
+
+    def to_dict(self) -> dict[str, str]:
+        return {"code": self.code, "message": self.message}
+
+
+def years_after(day: date, years: int) -> date:
+    """The same day `years` later; 29 February becomes 28 February: a term in years ends
+    on the matching day of its last year, or on the last day of that month when the month
+    has no such day (Civil Code of the RF, art. 192 p. 3), and 1 March would keep the
+    data a day longer than the law asks."""
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February into a common year
+        return day.replace(year=day.year + years, day=28)
+
+
+def late_by(erasure: Erasure, now: datetime) -> timedelta | None:
+    """How far past its deadline the erasure finished (or, still open, already is)."""
+    end = as_utc(erasure.finished_at) if erasure.finished_at else now
+    overrun = end - as_utc(erasure.deadline)
+    return overrun if overrun > timedelta(0) else None
+
+
+def duration_text(span: timedelta) -> str:
+    """`5 дн. 3 ч. 12 мин.`: how an act states an overrun."""
+    minutes = int(span.total_seconds() // 60)
+    days, rest = divmod(minutes, 24 * 60)
+    hours, minutes = divmod(rest, 60)
+    parts = [f"{days} дн." if days else "", f"{hours} ч." if hours else "", f"{minutes} мин."]
+    return " ".join(part for part in parts if part)
+
+
 class Coordinator:
     def __init__(self, settings: ErasureSettings) -> None:
         self.settings = settings
@@ -85,8 +123,12 @@ class Coordinator:
         subjects: list[Subject],
         trigger_event_id: str,
         received_at: datetime,
+        registered_by: str | None = None,
     ) -> Erasure:
-        """Open the request once per trigger event; a repeated trigger returns the same one."""
+        """Open the request once per trigger event; a repeated trigger returns the same one.
+
+        `registered_by` is the staff member who registered the trigger (none for a student's
+        leaving, which the journal reports): the act names who did it."""
         existing = session.scalars(
             select(Erasure).where(Erasure.trigger_event_id == trigger_event_id)
         ).first()
@@ -114,14 +156,50 @@ class Coordinator:
         session.flush()
         for participant in policy.participants:
             session.add(ErasureParticipant(erasure_id=erasure.id, participant=participant))
-        log(session, erasure, "requested", details={"attempt": 1, "trigger": trigger_event_id})
+        details: dict[str, object] = {"attempt": 1, "trigger": trigger_event_id}
+        if registered_by:
+            details["registered_by"] = registered_by
+        log(session, erasure, "requested", details=details)
         publish(session, self._request_event(erasure))
+        self._raise_if_registered_late(session, erasure)
         return erasure
+
+    def _raise_if_registered_late(self, session: Session, erasure: Erasure) -> None:
+        """A request registered past its warning point is overdue from its first moment:
+        the sweep may never see it open (it can finish in seconds, still too late)."""
+        now = datetime.now(UTC)
+        if now >= self.warning_point(erasure):
+            waiting = sorted(self.settings.policy.participants)
+            self._raise_overdue(session, erasure, waiting, now)
+
+    def warnings(self, erasure: Erasure, now: datetime | None = None) -> list[RegistrationWarning]:
+        """What the registrar must hear at once when the paper reached them late."""
+        now = now or datetime.now(UTC)
+        overrun = late_by(erasure, now)
+        if overrun is not None:
+            return [
+                RegistrationWarning(
+                    "deadline_missed",
+                    f"The legal term ended at {iso_utc(erasure.deadline)}: the erasure is "
+                    f"already {duration_text(overrun)} late. Inform the person responsible.",
+                )
+            ]
+        received = as_utc(erasure.received_at)
+        one_day = self.settings.calendar.deadline(received, 1)
+        if now > one_day or now >= self.warning_point(erasure):
+            return [
+                RegistrationWarning(
+                    "registered_late",
+                    f"Registered more than a working day after receipt; the legal term ends "
+                    f"at {iso_utc(erasure.deadline)}.",
+                )
+            ]
+        return []
 
     def _retained(self, reason: str, received_at: datetime) -> list[dict[str, str]]:
         kept = []
         for category in self.settings.policy.to_retain(reason):
-            until = received_at.date().replace(year=received_at.year + (category.retain_years or 0))
+            until = years_after(received_at.date(), category.retain_years or 0)
             kept.append(
                 {"category": category.name, "basis": category.law or "", "until": until.isoformat()}
             )
@@ -187,6 +265,10 @@ class Coordinator:
         erasure.status = "finished"
         erasure.finished_at = datetime.now(UTC)
         log(session, erasure, "finished")
+        overrun = late_by(erasure, erasure.finished_at)
+        if overrun is not None:
+            late = {"late_by_seconds": int(overrun.total_seconds())}
+            log(session, erasure, "deadline_missed", details=late)
         participants = sorted(self.settings.policy.participants)
         publish(
             session,

@@ -6,14 +6,15 @@ when processing must stop — opens the erasure, all in the caller's transaction
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
+from consent.access import CLOCK_SKEW, Staff, check_day, check_family, check_received_at
 from consent.coordinator import Coordinator, Subject
 from consent.models import Agreement, Consent, Erasure, Template
+from consent.workdays import WorkingCalendar
 from schoolkit.errors import ApiError
 from schoolkit.events import Event, iso_utc
 from schoolkit.outbox import publish
@@ -21,11 +22,12 @@ from schoolkit.outbox import publish
 # The legal basis of processing that a consent of annex 1 gives (152-FZ art. 6 p. 1 subp. 1).
 CONSENT_BASIS = "Согласие субъекта, ст. 6 ч. 1 п. 1 Федерального закона № 152-ФЗ"
 
+# A school announces its termination ahead (R-CON-4); a year is as far as a notice sensibly goes.
+LONGEST_NOTICE = timedelta(days=366)
 
-@dataclass(frozen=True)
-class Staff:
-    user_id: str
-    school_id: str
+
+def school_today() -> date:
+    return datetime.now(WorkingCalendar().timezone).date()
 
 
 def template_of(session: Session, kind: str, version: int | None) -> Template:
@@ -49,6 +51,8 @@ def template_of(session: Session, kind: str, version: int | None) -> Template:
 def register_consent(session: Session, staff: Staff, form: dict) -> Consent:
     """A signed paper consent, or a refusal: both are recorded (R-CON-5)."""
     template = template_of(session, "processing", form.get("template_version"))
+    check_day("signed_on", form["signed_on"], template.effective_from, school_today())
+    check_family(session, staff, form["guardian_id"], form["student_id"])
     purposes = form.get("purposes") or template.purposes
     unknown = sorted(set(purposes) - set(template.purposes))
     if unknown:
@@ -116,8 +120,11 @@ def withdraw_consent(
         raise ApiError(
             409, "consent_not_in_force", f"The consent is {consent.status}, not in force."
         )
+    timezone = coordinator.settings.calendar.timezone
+    check_received_at(received_at, consent.signed_on, datetime.now(UTC), timezone)
     consent.status = "withdrawn" if reason == "withdrawn_by_guardian" else "ended"
     consent.withdrawn_at = received_at
+    consent.withdrawn_by = staff.user_id
     consent.withdrawal_reason = reason
     consent.version += 1
     revoked = Event(
@@ -145,6 +152,7 @@ def withdraw_consent(
         subjects=subjects,
         trigger_event_id=revoked.id,
         received_at=received_at,
+        registered_by=staff.user_id,
     )
 
 
@@ -161,7 +169,11 @@ def _other_consent_in_force(session: Session, consent: Consent) -> bool:
 def conclude_agreement(session: Session, staff: Staff, form: dict) -> Agreement:
     """R-CON-2: the guardian's application is registered; the agreement is concluded."""
     template = template_of(session, "diary_agreement", form.get("template_version"))
+    check_day("applied_on", form["applied_on"], template.effective_from, school_today())
+    # Checked before the duplicate: a 409 must not tell another school that a family exists.
+    check_family(session, staff, form["guardian_id"], form["student_id"])
     in_force = select(Agreement.id).where(
+        Agreement.school_id == staff.school_id,
         Agreement.guardian_id == form["guardian_id"],
         Agreement.student_id == form["student_id"],
         Agreement.status == "in_force",
@@ -235,20 +247,40 @@ def accept_new_version(session: Session, agreement: Agreement, accepted: bool) -
 def terminate_agreement(
     session: Session,
     coordinator: Coordinator,
+    staff: Staff,
     agreement: Agreement,
+    *,
     by: str,
     effective_at: datetime,
 ) -> Agreement:
     """R-CON-4: by the guardian (at once), by the school (at the stated time), on leaving."""
     if agreement.status != "in_force":
         raise ApiError(409, "agreement_not_in_force", "The agreement has already ended.")
+    if by == "school":
+        _check_notice(effective_at, datetime.now(UTC))
     agreement.status = "terminated"
     agreement.terminated_by = by
+    agreement.termination_registered_by = staff.user_id
     agreement.effective_at = effective_at
     agreement.version += 1
     publish(session, _terminated_event(agreement))
     start_due_agreement_erasures(session, coordinator)
     return agreement
+
+
+def _check_notice(effective_at: datetime, now: datetime) -> None:
+    """The school's termination takes effect at a stated time from now on, not in the past."""
+    if effective_at < now - CLOCK_SKEW:
+        raise ApiError(
+            422, "date_in_past", "effective_at has passed.", {"effective_at": "in the past"}
+        )
+    if effective_at > now + LONGEST_NOTICE:
+        raise ApiError(
+            422,
+            "date_too_late",
+            "effective_at is more than a year ahead.",
+            {"effective_at": "more than a year ahead"},
+        )
 
 
 def _terminated_event(agreement: Agreement) -> Event:
@@ -295,6 +327,7 @@ def start_due_agreement_erasures(
             subjects=subjects,
             trigger_event_id=agreement.id,
             received_at=effective if effective.tzinfo else effective.replace(tzinfo=UTC),
+            registered_by=agreement.termination_registered_by,
         )
 
 

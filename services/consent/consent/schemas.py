@@ -60,9 +60,14 @@ class ConsentSchema(Schema):
     method = fields.String()
     status = fields.String(metadata={"description": "given, refused, withdrawn or ended"})
     signed_on = fields.Date()
-    registered_at = fields.DateTime()
-    registered_by = fields.String()
-    withdrawn_at = fields.DateTime(allow_none=True)
+    registered_at = UtcDateTime()
+    registered_by = fields.String(metadata={"description": "The staff member who registered it."})
+    withdrawn_at = UtcDateTime(
+        allow_none=True, metadata={"description": "When the written revocation arrived."}
+    )
+    withdrawn_by = fields.String(
+        allow_none=True, metadata={"description": "The staff member who registered the revocation."}
+    )
     withdrawal_reason = fields.String(allow_none=True)
 
 
@@ -93,9 +98,16 @@ class AgreementSchema(Schema):
     registration_number = fields.String()
     status = fields.String(metadata={"description": "in_force or terminated"})
     applied_on = fields.Date()
-    concluded_at = fields.DateTime()
-    terminated_by = fields.String(allow_none=True)
-    effective_at = fields.DateTime(allow_none=True)
+    concluded_at = UtcDateTime()
+    registered_by = fields.String(metadata={"description": "The staff member who registered it."})
+    terminated_by = fields.String(
+        allow_none=True, metadata={"description": "guardian, school, graduation or transfer"}
+    )
+    termination_registered_by = fields.String(
+        allow_none=True,
+        metadata={"description": "The staff member who registered the termination."},
+    )
+    effective_at = UtcDateTime(allow_none=True)
 
 
 class VersionDecisionSchema(Schema):
@@ -105,6 +117,17 @@ class VersionDecisionSchema(Schema):
 class TerminationSchema(Schema):
     by = fields.String(required=True, validate=validate.OneOf(["guardian", "school"]))
     effective_at = fields.AwareDateTime(load_default=None)
+
+
+class WarningSchema(Schema):
+    code = fields.String(metadata={"description": "registered_late or deadline_missed"})
+    message = fields.String()
+
+
+class WithdrawnSchema(Schema):
+    consent = fields.Nested(ConsentSchema)
+    erasure_id = fields.String()
+    warnings = fields.List(fields.Nested(WarningSchema))
 
 
 class ParticipantStateSchema(Schema):
@@ -128,6 +151,10 @@ class ErasureSchema(Schema):
     attempt = fields.Integer()
     overdue_raised_at = UtcDateTime(allow_none=True)
     finished_at = UtcDateTime(allow_none=True)
+    deadline_missed = fields.Boolean(
+        metadata={"description": "Finished (or, open, still running) past the deadline."}
+    )
+    late_by_seconds = fields.Integer(metadata={"description": "By how much; 0 when in time."})
     participants = fields.List(fields.Nested(ParticipantStateSchema))
 
 
@@ -137,6 +164,7 @@ SCHEMAS = {
     "ConsentIn": ConsentInSchema,
     "Consent": ConsentSchema,
     "Withdrawal": WithdrawalSchema,
+    "Withdrawn": WithdrawnSchema,
     "AgreementIn": AgreementInSchema,
     "Agreement": AgreementSchema,
     "VersionDecision": VersionDecisionSchema,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -71,6 +71,8 @@ def new_id() -> str:
 
 
 @pytest.fixture
-def world(database_url: str) -> World:
+def world(database_url: str) -> Iterator[World]:
     """Consent's copies of identity and the journal, fed through its handlers."""
-    return World(database_url)
+    found = World(database_url)
+    yield found
+    found.close()

@@ -48,24 +48,24 @@ class World:
 
     def __init__(self, database_url: str) -> None:
         self.database_url = database_url
+        self._database = Database(database_url)
         self._versions: dict[str, int] = {}
         self._teachers: dict[str, str] = {}
 
     def apply(self, *events: Event) -> list[str]:
         """Each event in its own transaction, as the consumer would; returns the outcomes."""
         outcomes = []
-        database = Database(self.database_url)
-        try:
-            for event in events:
-                CONTRACTS.validate(event.to_dict())
-                with database.transaction() as session:
-                    if is_erased(session, event.subject):
-                        outcomes.append("tombstoned")
-                        continue
-                    outcomes.append(HANDLERS[event.type](session, event) or "applied")
-        finally:
-            database.dispose()
+        for event in events:
+            CONTRACTS.validate(event.to_dict())
+            with self._database.transaction() as session:
+                if is_erased(session, event.subject):
+                    outcomes.append("tombstoned")
+                    continue
+                outcomes.append(HANDLERS[event.type](session, event) or "applied")
         return outcomes
+
+    def close(self) -> None:
+        self._database.dispose()
 
     def _next(self, key: str) -> int:
         self._versions[key] = self._versions.get(key, 0) + 1

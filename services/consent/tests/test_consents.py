@@ -8,31 +8,46 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 
-from .conftest import API, new_id
+from .conftest import API, SCHOOL, new_id
+from .families import Family, World
 
 Headers = Callable[..., dict[str, str]]
 
 
+def teacher_of(as_role: Headers, family: Family) -> dict[str, str]:
+    return as_role("class_teacher", user=family.class_teacher_id, school=family.school_id)
+
+
 def a_consent(
-    client: FlaskClient, as_role: Headers, decision: str = "given", **fields: Any
+    client: FlaskClient,
+    as_role: Headers,
+    world: World,
+    decision: str = "given",
+    family: Family | None = None,
+    **fields: Any,
 ) -> dict[str, Any]:
+    """A consent registered by the family's class teacher (a new family unless given)."""
+    family = family or world.a_family(SCHOOL)
     form = {
-        "guardian_id": new_id(),
-        "student_id": new_id(),
+        "guardian_id": family.guardian_id,
+        "student_id": family.student_id,
         "representation": "parent",
         "decision": decision,
         "signed_on": "2025-09-01",
         **fields,
     }
-    answer = client.post(f"{API}/consents", json=form, headers=as_role("class_teacher"))
+    answer = client.post(f"{API}/consents", json=form, headers=teacher_of(as_role, family))
     assert answer.status_code == 201, answer.json
     return answer.json
 
 
+DEPUTY = "deputy_director"
+
+
 def test_a_class_teacher_registers_a_signed_consent_and_the_others_learn_of_it(
-    client: FlaskClient, as_role: Headers, published
+    client: FlaskClient, as_role: Headers, world: World, published
 ) -> None:
-    consent = a_consent(client, as_role)
+    consent = a_consent(client, as_role, world)
     assert consent["status"] == "given"
     assert consent["legal_basis"].startswith("Согласие субъекта")
     assert "electronic_diary" in consent["purposes"]
@@ -42,25 +57,27 @@ def test_a_class_teacher_registers_a_signed_consent_and_the_others_learn_of_it(
 
 
 def test_a_refusal_is_recorded_too_but_announces_nothing(
-    client: FlaskClient, as_role: Headers, published
+    client: FlaskClient, as_role: Headers, world: World, published
 ) -> None:
-    refusal = a_consent(client, as_role, decision="refused")  # R-CON-5
-    listed = client.get(f"{API}/consents?status=refused", headers=as_role("deputy_director")).json
+    refusal = a_consent(client, as_role, world, decision="refused")  # R-CON-5
+    listed = client.get(f"{API}/consents?status=refused", headers=as_role(DEPUTY)).json
     assert [c["id"] for c in listed] == [refusal["id"]]
     assert published("consent.given") == []
 
 
 def test_a_revocation_opens_an_erasure_due_in_three_working_days(
-    client: FlaskClient, as_role: Headers, published
+    client: FlaskClient, as_role: Headers, world: World, published
 ) -> None:
-    consent = a_consent(client, as_role)
+    family = world.a_family(SCHOOL)
+    consent = a_consent(client, as_role, world, family=family)
     answer = client.post(
         f"{API}/consents/{consent['id']}/withdrawal",
         json={"received_at": "2025-11-14T18:30:00+00:00"},  # a Friday evening in Moscow
-        headers=as_role("class_teacher"),
+        headers=teacher_of(as_role, family),
     )
     assert answer.status_code == 200
     assert answer.json["consent"]["status"] == "withdrawn"
+    assert answer.json["consent"]["withdrawn_by"] == family.class_teacher_id
     [revoked] = published("consent.revoked")
     [request] = published("consent.erasure.requested")
     assert revoked["data"]["reason"] == "withdrawn_by_guardian"
@@ -75,34 +92,33 @@ def test_a_revocation_opens_an_erasure_due_in_three_working_days(
 
 
 def test_a_guardian_with_another_child_under_consent_keeps_their_own_data(
-    client: FlaskClient, as_role: Headers, published
+    client: FlaskClient, as_role: Headers, world: World, published
 ) -> None:
-    guardian = new_id()
-    first = a_consent(client, as_role, guardian_id=guardian)
-    a_consent(client, as_role, guardian_id=guardian)
+    first_child = world.a_family(SCHOOL)
+    second_child = world.a_family(SCHOOL, guardian_id=first_child.guardian_id)
+    first = a_consent(client, as_role, world, family=first_child)
+    a_consent(client, as_role, world, family=second_child)
     client.post(
         f"{API}/consents/{first['id']}/withdrawal",
         json={"received_at": "2025-11-14T10:00:00+00:00"},
-        headers=as_role("class_teacher"),
+        headers=as_role(DEPUTY),
     )
     [request] = published("consent.erasure.requested")
     assert request["data"]["subjects"] == [{"subject_id": first["student_id"], "kind": "student"}]
 
 
 def test_revoking_twice_or_revoking_a_refusal_is_a_clear_409_and_changes_nothing(
-    client: FlaskClient, as_role: Headers, published
+    client: FlaskClient, as_role: Headers, world: World, published
 ) -> None:
-    consent = a_consent(client, as_role)
-    refusal = a_consent(client, as_role, decision="refused")
+    consent = a_consent(client, as_role, world)
+    refusal = a_consent(client, as_role, world, decision="refused")
     body = {"received_at": "2025-11-14T10:00:00+00:00"}
-    client.post(
-        f"{API}/consents/{consent['id']}/withdrawal", json=body, headers=as_role("class_teacher")
-    )
+    client.post(f"{API}/consents/{consent['id']}/withdrawal", json=body, headers=as_role(DEPUTY))
     again = client.post(
-        f"{API}/consents/{consent['id']}/withdrawal", json=body, headers=as_role("class_teacher")
+        f"{API}/consents/{consent['id']}/withdrawal", json=body, headers=as_role(DEPUTY)
     )
     refused = client.post(
-        f"{API}/consents/{refusal['id']}/withdrawal", json=body, headers=as_role("class_teacher")
+        f"{API}/consents/{refusal['id']}/withdrawal", json=body, headers=as_role(DEPUTY)
     )
     assert (again.status_code, again.json["error"]["code"]) == (409, "consent_not_in_force")
     assert refused.status_code == 409
@@ -120,8 +136,10 @@ def test_revoking_a_consent_that_does_not_exist_is_a_404(
     assert answer.status_code == 404
 
 
-def test_another_schools_consent_is_invisible(client: FlaskClient, as_role: Headers) -> None:
-    consent = a_consent(client, as_role)
+def test_another_schools_consent_is_invisible(
+    client: FlaskClient, as_role: Headers, world: World
+) -> None:
+    consent = a_consent(client, as_role, world)
     stranger = as_role("administrator", school="school-other")
     assert client.get(f"{API}/consents/{consent['id']}", headers=stranger).status_code == 404
     assert client.get(f"{API}/consents", headers=stranger).json == []
@@ -129,11 +147,12 @@ def test_another_schools_consent_is_invisible(client: FlaskClient, as_role: Head
 
 @pytest.mark.parametrize("role", ["guardian", "student", "subject_teacher", "operations"])
 def test_only_class_teachers_and_the_schools_leadership_register_consents(
-    client: FlaskClient, as_role: Headers, role: str
+    client: FlaskClient, as_role: Headers, world: World, role: str
 ) -> None:
+    family = world.a_family(SCHOOL)
     form = {
-        "guardian_id": new_id(),
-        "student_id": new_id(),
+        "guardian_id": family.guardian_id,
+        "student_id": family.student_id,
         "representation": "parent",
         "decision": "given",
         "signed_on": "2025-09-01",
@@ -166,17 +185,18 @@ def test_a_consent_form_with_missing_or_wrong_fields_is_refused_field_by_field(
 
 
 def test_a_purpose_the_template_does_not_have_is_refused(
-    client: FlaskClient, as_role: Headers
+    client: FlaskClient, as_role: Headers, world: World
 ) -> None:
+    family = world.a_family(SCHOOL)
     form = {
-        "guardian_id": new_id(),
-        "student_id": new_id(),
+        "guardian_id": family.guardian_id,
+        "student_id": family.student_id,
         "representation": "parent",
         "decision": "given",
         "signed_on": "2025-09-01",
         "purposes": ["selling_data"],
     }
-    answer = client.post(f"{API}/consents", json=form, headers=as_role("class_teacher"))
+    answer = client.post(f"{API}/consents", json=form, headers=teacher_of(as_role, family))
     assert (answer.status_code, answer.json["error"]["code"]) == (422, "unknown_purpose")
 
 

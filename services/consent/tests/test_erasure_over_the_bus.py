@@ -34,6 +34,8 @@ from schoolkit.tables import kit_metadata
 from schoolkit.testing import Bus
 from schoolkit.worker import PeriodicTask, Worker
 
+from .families import World
+
 PARTICIPANTS = ["identity", "journal", "notify", "consent"]
 SCHOOL = "school-254"
 
@@ -57,6 +59,7 @@ class Harness:
     database: Database
     coordinator: Coordinator
     tmp_path: Path
+    database_url: str
     running: dict[str, tuple[Worker, threading.Thread]] = field(default_factory=dict)
 
     def start_participant(self, name: str) -> None:
@@ -81,10 +84,13 @@ class Harness:
         thread.join(timeout=15)
 
     def revoke_a_consent(self) -> str:
-        staff = registry.Staff(str(uuid.uuid4()), SCHOOL)
+        world = World(self.database_url)
+        family = world.a_family(SCHOOL)
+        world.close()
+        staff = registry.Staff(family.class_teacher_id, SCHOOL, frozenset({"class_teacher"}))
         form = {
-            "guardian_id": str(uuid.uuid4()),
-            "student_id": str(uuid.uuid4()),
+            "guardian_id": family.guardian_id,
+            "student_id": family.student_id,
             "representation": "parent",
             "decision": "given",
             "signed_on": date(2025, 9, 1),
@@ -126,7 +132,7 @@ def harness(bus: Bus, postgres_url: str, tmp_path: Path) -> Iterator[Harness]:
     consent_worker = Worker(
         bus.settings("consent", postgres_url), build_handlers(coordinator), [sweep]
     )
-    test = Harness(bus, Database(postgres_url), coordinator, tmp_path)
+    test = Harness(bus, Database(postgres_url), coordinator, tmp_path, postgres_url)
     test.running["consent"] = (consent_worker, start(consent_worker))
     eventually(lambda: bus.is_consuming(f"{bus.namespace}.consent.journal.erasure.completed"))
     yield test
@@ -150,7 +156,14 @@ def test_a_revocation_is_erased_everywhere_confirmed_and_proven_by_an_act(
     act = harness.act(erasure_id)
     counts = {system["participant"]: system["counts"] for system in act["systems"]}
     assert counts["journal"] == {"records": 2}  # the student and the guardian
-    assert counts["consent"] == {"agreements": 0, "consents": 1}
+    # consent's own records, and its copies of who the two are and of their link and class
+    assert counts["consent"] == {
+        "agreements": 0,
+        "consents": 1,
+        "enrolments": 1,
+        "guardianships": 1,
+        "profile": 2,
+    }
     assert act["log"][0]["what"] == "requested"
     assert act["log"][-1]["what"] == "finished"
     assert act["destroyed_at"] is not None

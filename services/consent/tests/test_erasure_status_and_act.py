@@ -14,24 +14,31 @@ from consent.settings import ErasureSettings
 from schoolkit.db import Database
 from schoolkit.events import Event
 
-from .conftest import API, SCHOOL, new_id
+from .conftest import API, SCHOOL
+from .families import World
 
 Headers = Callable[..., dict[str, str]]
 
 
-def an_open_erasure(client: FlaskClient, as_role: Headers) -> str:
+def an_open_erasure(
+    client: FlaskClient,
+    as_role: Headers,
+    world: World,
+    received_at: str = "2025-11-14T10:00:00+00:00",
+) -> str:
+    family = world.a_family(SCHOOL)
     form = {
-        "guardian_id": new_id(),
-        "student_id": new_id(),
+        "guardian_id": family.guardian_id,
+        "student_id": family.student_id,
         "representation": "parent",
         "decision": "given",
         "signed_on": "2025-09-01",
     }
-    consent = client.post(f"{API}/consents", json=form, headers=as_role("class_teacher")).json
-    body = {"received_at": "2025-11-14T10:00:00+00:00"}
-    answer = client.post(
-        f"{API}/consents/{consent['id']}/withdrawal", json=body, headers=as_role("class_teacher")
-    )
+    teacher = as_role("class_teacher", user=family.class_teacher_id)
+    consent = client.post(f"{API}/consents", json=form, headers=teacher).json
+    body = {"received_at": received_at}
+    answer = client.post(f"{API}/consents/{consent['id']}/withdrawal", json=body, headers=teacher)
+    assert answer.status_code == 200, answer.json
     return answer.json["erasure_id"]
 
 
@@ -52,9 +59,9 @@ def confirm_all(database_url: str, erasure_id: str) -> None:
 
 
 def test_staff_see_which_participants_are_still_waiting(
-    client: FlaskClient, as_role: Headers
+    client: FlaskClient, as_role: Headers, world: World
 ) -> None:
-    erasure_id = an_open_erasure(client, as_role)
+    erasure_id = an_open_erasure(client, as_role, world)
     status = client.get(f"{API}/erasures/{erasure_id}", headers=as_role("deputy_director")).json
     assert status["status"] == "open"
     assert {p["participant"] for p in status["participants"]} == {
@@ -73,9 +80,9 @@ def test_staff_see_which_participants_are_still_waiting(
 
 
 def test_the_act_names_every_system_its_counts_the_method_and_the_log(
-    client: FlaskClient, as_role: Headers, database_url: str
+    client: FlaskClient, as_role: Headers, world: World, database_url: str
 ) -> None:
-    erasure_id = an_open_erasure(client, as_role)
+    erasure_id = an_open_erasure(client, as_role, world)
     confirm_all(database_url, erasure_id)
     act = client.get(f"{API}/erasures/{erasure_id}/act.json", headers=as_role("director")).json
     assert act["status"] == "finished"
@@ -93,18 +100,18 @@ def test_the_act_names_every_system_its_counts_the_method_and_the_log(
 
 
 def test_a_confirmation_arriving_twice_counts_once_toward_finishing(
-    client: FlaskClient, as_role: Headers, database_url: str, published
+    client: FlaskClient, as_role: Headers, world: World, database_url: str, published
 ) -> None:
-    erasure_id = an_open_erasure(client, as_role)
+    erasure_id = an_open_erasure(client, as_role, world)
     confirm_all(database_url, erasure_id)
     confirm_all(database_url, erasure_id)
     assert len(published("consent.erasure.finished")) == 1
 
 
 def test_teachers_and_other_schools_do_not_read_erasures(
-    client: FlaskClient, as_role: Headers
+    client: FlaskClient, as_role: Headers, world: World
 ) -> None:
-    erasure_id = an_open_erasure(client, as_role)
+    erasure_id = an_open_erasure(client, as_role, world)
     assert (
         client.get(f"{API}/erasures/{erasure_id}", headers=as_role("class_teacher")).status_code
         == 403

@@ -15,18 +15,20 @@ from schoolkit.db import Database
 from schoolkit.events import Event
 
 from .conftest import SCHOOL, new_id
+from .families import Family, World
 
 
-def give_consent(database: Database, guardian_id: str, student_id: str) -> None:
+def give_consent(database: Database, family: Family) -> None:
     form = {
-        "guardian_id": guardian_id,
-        "student_id": student_id,
+        "guardian_id": family.guardian_id,
+        "student_id": family.student_id,
         "representation": "parent",
         "decision": "given",
         "signed_on": date(2025, 9, 1),
     }
+    staff = registry.Staff(family.class_teacher_id, SCHOOL, frozenset({"class_teacher"}))
     with database.transaction() as session:
-        registry.register_consent(session, registry.Staff(new_id(), SCHOOL), form)
+        registry.register_consent(session, staff, form)
 
 
 def leave(database: Database, student_id: str) -> list[dict[str, str]]:
@@ -49,14 +51,18 @@ def leave(database: Database, student_id: str) -> list[dict[str, str]]:
 
 
 def test_a_leaving_students_guardians_are_erased_unless_another_child_is_under_consent(
-    database_url: str,
+    database_url: str, world: World
 ) -> None:
     database = Database(database_url)
-    student, sibling = new_id(), new_id()
-    mother, father = new_id(), new_id()
-    give_consent(database, mother, student)
-    give_consent(database, father, student)
-    give_consent(database, father, sibling)  # the father's other child stays at school
+    with_mother = world.a_family(SCHOOL)
+    student, mother = with_mother.student_id, with_mother.guardian_id
+    with_father = world.a_family(SCHOOL, class_id=with_mother.class_id, student_id=student)
+    father = with_father.guardian_id
+    other_child = world.a_family(SCHOOL, guardian_id=father)
+    sibling = other_child.student_id
+    give_consent(database, with_mother)
+    give_consent(database, with_father)
+    give_consent(database, other_child)  # the father's other child stays at school
 
     subjects = leave(database, student)
 
