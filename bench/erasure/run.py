@@ -27,7 +27,9 @@ import uuid
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from consent import registry
+from sqlalchemy.orm import Session
+
+from consent import copies, registry
 from consent.coordinator import Coordinator
 from consent.policy import load_policy
 from consent.settings import ErasureSettings
@@ -138,7 +140,7 @@ def one_person(bench: Bench, runs: int) -> list[float]:
 def _revoke(
     database: Database, coordinator: Coordinator, guardian: str, student: str
 ) -> tuple[str, float]:
-    staff = registry.Staff(str(uuid.uuid4()), SCHOOL)
+    staff = registry.Staff(str(uuid.uuid4()), SCHOOL, frozenset({"administrator"}))
     form = {
         "guardian_id": guardian,
         "student_id": student,
@@ -147,6 +149,7 @@ def _revoke(
         "signed_on": date(2025, 9, 1),
     }
     with database.transaction() as session:
+        _identity_told_consent(session, guardian, student)
         consent = registry.register_consent(session, staff, form)
     with database.transaction() as session:
         consent = session.merge(consent)
@@ -160,6 +163,32 @@ def _revoke(
         )
         erasure_id = erasure.id
     return erasure_id, time.perf_counter()
+
+
+def _identity_told_consent(session: Session, guardian: str, student: str) -> None:
+    """Consent registers only for a family identity links in the school (issue 14): what
+    identity's events would have brought its worker, applied by consent's own handlers."""
+    for person, kind in ((guardian, "guardian"), (student, "student")):
+        person_data = {
+            **CONTRACTS.example("identity.person.changed")["data"],
+            "person_id": person,
+            "kind": kind,
+            "roles": [kind],
+            "entity_version": 1,
+        }
+        person_data.pop("birth_date", None)
+        event = Event("identity.person.changed", person_data, SCHOOL, subject=person)
+        copies.on_person_changed(session, event)
+    link = {
+        **CONTRACTS.example("identity.guardian.linked")["data"],
+        "guardianship_id": str(uuid.uuid4()),
+        "guardian_id": guardian,
+        "student_id": student,
+        "entity_version": 1,
+    }
+    copies.on_guardian_linked(
+        session, Event("identity.guardian.linked", link, SCHOOL, subject=student)
+    )
 
 
 def graduation(bench: Bench, students: int) -> float:

@@ -81,7 +81,7 @@ def a_family_with_consent(system: System, admin: dict[str, str]) -> tuple[str, s
         {"guardian_id": guardian["id"], "student_id": student["id"]},
         admin,
     )
-    consent = post(
+    consent = post_once_consent_knows_the_family(
         system,
         "/api/consent/v1/consents",
         {
@@ -100,6 +100,27 @@ def a_family_with_consent(system: System, admin: dict[str, str]) -> tuple[str, s
         admin,
     )
     return guardian["id"], student["id"], consent["id"]
+
+
+# What consent answers while identity's events about a family are still on their way.
+NOT_YET_KNOWN = {"unknown_student", "unknown_guardian", "not_linked"}
+
+
+def post_once_consent_knows_the_family(
+    system: System, path: str, body: dict[str, Any], headers: dict[str, str], timeout: float = 30.0
+) -> dict[str, Any]:
+    """Consent registers only for a family that identity links in the school; identity's
+    people and the link reach it over the bus a moment after identity answered, so the
+    registrar asks again until they have (a refusal changes nothing)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        answer = requests.post(system.url(path), json=body, headers=headers, timeout=15)
+        waiting = answer.status_code == 422 and answer.json()["error"]["code"] in NOT_YET_KNOWN
+        if not waiting:
+            assert answer.status_code in (200, 201), (path, answer.text)
+            return answer.json()
+        assert time.monotonic() < deadline, f"consent never learnt the family: {answer.text}"
+        time.sleep(0.2)
 
 
 def wait_until_finished(
