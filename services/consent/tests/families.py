@@ -111,12 +111,14 @@ class World:
 
     # --- journal ----------------------------------------------------------------------
 
-    def class_event(self, school: str, class_id: str, teacher_id: str | None) -> Event:
+    def class_event(
+        self, school: str, class_id: str, teacher_id: str | None, change: str = "created"
+    ) -> Event:
         data: dict[str, Any] = {
             "class_id": class_id,
             "year_id": new_id(),
             "name": "5А",
-            "change": "created",
+            "change": change,
             "changed_at": now_iso(),
             "entity_version": self._next(f"class:{class_id}"),
         }

@@ -190,3 +190,14 @@ def test_an_agreement_names_who_registered_it_and_who_registered_its_end(
         "guardian",
         family.class_teacher_id,
     )
+
+
+def test_a_removed_class_leads_nobody(client: FlaskClient, as_role: Headers, world: World) -> None:
+    family = world.a_family(SCHOOL)
+    consent = register(client, teacher(as_role, family), family)
+    world.apply(
+        world.class_event(SCHOOL, family.class_id, family.class_teacher_id, change="removed")
+    )
+    url = f"{API}/consents/{consent['id']}"
+    assert client.get(url, headers=teacher(as_role, family)).status_code == 404
+    assert client.get(url, headers=as_role("deputy_director")).status_code == 200

@@ -249,3 +249,29 @@ def test_an_erasure_takes_consents_copies_and_a_late_event_does_not_bring_them_b
     )
     assert late == ["tombstoned", "tombstoned"]
     assert_linked(client, as_role, family, expected=422)
+
+
+def test_another_school_cannot_withdraw_or_end_this_schools_records(
+    client: FlaskClient, as_role: Headers, world: World, published
+) -> None:
+    family = world.a_family(SCHOOL)
+    admin = as_role("administrator")
+    consent = client.post(
+        f"{API}/consents", json=consent_form(family.guardian_id, family.student_id), headers=admin
+    ).json
+    agreement = client.post(
+        f"{API}/agreements",
+        json=agreement_form(family.guardian_id, family.student_id),
+        headers=admin,
+    ).json
+    stranger = as_role("director", school=OTHER)
+    withdrawn = client.post(
+        f"{API}/consents/{consent['id']}/withdrawal",
+        json={"received_at": "2025-11-14T10:00:00+00:00"},
+        headers=stranger,
+    )
+    ended = client.post(
+        f"{API}/agreements/{agreement['id']}/termination", json={"by": "guardian"}, headers=stranger
+    )
+    assert (withdrawn.status_code, ended.status_code) == (404, 404)
+    assert published("consent.erasure.requested") == []
