@@ -1,6 +1,7 @@
 """What the consent API accepts and returns (marshmallow); listed in its OpenAPI document."""
 
-from datetime import UTC
+from datetime import UTC, datetime
+from typing import Any
 
 from marshmallow import Schema, fields, validate
 
@@ -8,9 +9,17 @@ from marshmallow import Schema, fields, validate
 TEMPLATE_VERSIONS = 1_000_000
 
 
-def UtcDateTime(**options: object) -> fields.AwareDateTime:  # noqa: N802 - reads as a field
-    """SQLite keeps no offset: the coordinator stores UTC, so say so on the way out."""
-    return fields.AwareDateTime(default_timezone=UTC, **options)  # type: ignore[arg-type]
+class UtcDateTime(fields.AwareDateTime):
+    """SQLite keeps no offset: consent stores UTC, so say so on the way out (a naive
+    value dumped as is would carry no offset at all)."""
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(default_timezone=UTC, **options)
+
+    def _serialize(self, value: datetime | None, attr: str | None, obj: Any, **kwargs: Any) -> Any:
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return super()._serialize(value, attr, obj, **kwargs)
 
 
 class TemplateSchema(Schema):

@@ -6,6 +6,7 @@ names who registered, withdrew and ended each record."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -201,3 +202,37 @@ def test_a_removed_class_leads_nobody(client: FlaskClient, as_role: Headers, wor
     url = f"{API}/consents/{consent['id']}"
     assert client.get(url, headers=teacher(as_role, family)).status_code == 404
     assert client.get(url, headers=as_role("deputy_director")).status_code == 200
+
+
+def has_offset(moment: str) -> bool:
+    return datetime.fromisoformat(moment.replace("Z", "+00:00")).utcoffset() is not None
+
+
+def test_every_date_time_in_the_answers_carries_its_offset(
+    client: FlaskClient, as_role: Headers, world: World
+) -> None:
+    family = world.a_family(SCHOOL)
+    consent = register(client, teacher(as_role, family), family)
+    agreement = conclude(client, teacher(as_role, family), family)
+    withdrawn = client.post(
+        f"{API}/consents/{consent['id']}/withdrawal",
+        json=RECEIVED,
+        headers=teacher(as_role, family),
+    ).json
+    ended = client.post(
+        f"{API}/agreements/{agreement['id']}/termination",
+        json={"by": "guardian"},
+        headers=teacher(as_role, family),
+    ).json
+    erasure = client.get(
+        f"{API}/erasures/{withdrawn['erasure_id']}", headers=as_role("director")
+    ).json
+    moments = [
+        withdrawn["consent"]["registered_at"],
+        withdrawn["consent"]["withdrawn_at"],
+        ended["concluded_at"],
+        ended["effective_at"],
+        erasure["received_at"],
+        erasure["deadline"],
+    ]
+    assert all(has_offset(moment) for moment in moments), moments
