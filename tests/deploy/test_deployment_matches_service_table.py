@@ -9,6 +9,7 @@ does not have.
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import re
 import shlex
@@ -330,6 +331,18 @@ def test_identity_web_gets_the_first_administrator(compose: dict[str, Any]) -> N
     environment = environment_of(compose["services"]["identity-web"])
     assert {"BOOTSTRAP_ADMIN_LOGIN", "BOOTSTRAP_ADMIN_PASSWORD"} <= set(environment)
     assert "identity-bootstrap-admin" in command_of(compose["services"]["identity-web"])
+
+
+def test_identity_believes_x_forwarded_for_from_the_gateway_alone(compose: dict[str, Any]) -> None:
+    """A client on the school's network must not pass for another address (issue 14 §10):
+    identity trusts exactly the gateway's fixed address, which no other container can get."""
+    trusted = environment_of(compose["services"]["identity-web"])["IDENTITY_TRUSTED_PROXIES"]
+    gateway_address = compose["services"]["gateway"]["networks"]["default"]["ipv4_address"]
+    assert trusted == f"{gateway_address}/32"
+    (pool,) = compose["networks"]["default"]["ipam"]["config"]
+    address = ipaddress.ip_address(gateway_address)
+    assert address in ipaddress.ip_network(pool["subnet"])
+    assert address not in ipaddress.ip_network(pool["ip_range"])
 
 
 @pytest.mark.parametrize(
