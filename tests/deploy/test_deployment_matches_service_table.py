@@ -245,6 +245,28 @@ def test_nginx_answers_unknown_paths_with_json_404(nginx_server: Directive) -> N
     assert json.loads(answer.args[1])["error"]["code"] == "not_found"
 
 
+def test_nginx_refuses_every_service_metrics_as_an_unknown_path(nginx_server: Directive) -> None:
+    """R-PLT-3: /api/<service>/metrics is a JSON 404 from the gateway itself; Prometheus
+    scrapes the processes directly. A regex location is chosen over the prefix ones."""
+    regexes = [d for d in nginx_server.children("location") if d.args[:1] == ["~"]]
+    refusing = [d for d in regexes if not d.children("proxy_pass")]
+    assert refusing, "no regex location refuses the services' metrics"
+
+    def refused(path: str) -> bool:
+        for location in refusing:
+            if re.search(location.args[1], path):
+                (answer,) = location.children("return")
+                assert json.loads(answer.args[1])["error"]["code"] == "not_found"
+                return answer.args[0] == "404"
+        return False
+
+    for service in SERVICES:
+        for path in ("metrics", "metrics/", "./metrics", "metrics/x"):
+            assert refused(f"/api/{service}/{path}"), path
+        assert not refused(f"/api/{service}/v1/metrics")
+        assert not refused(f"/api/{service}/healthz")
+
+
 def test_nginx_sets_timeouts_and_a_body_limit(nginx_server: Directive) -> None:
     names = {d.name for d in nginx_server.block or []}
     assert {"proxy_connect_timeout", "proxy_read_timeout", "client_max_body_size"} <= names
