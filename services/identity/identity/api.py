@@ -7,7 +7,7 @@ from typing import Any
 from flask import Blueprint, request
 from sqlalchemy import select
 
-from identity import credentials, people
+from identity import credentials, people, reach
 from identity.models import Account, Guardianship, Person
 from identity.schemas import (
     BlockSchema,
@@ -36,14 +36,16 @@ from schoolkit.web import db_session
 blueprint = Blueprint("identity", __name__, url_prefix="/v1")
 
 # R-ROLE-1: administrators manage people and accounts; R-ROLE-2/3: the leadership and
-# class teachers look people up (class teachers hand out credentials).
+# class teachers look people up (class teachers only their own classes' students and
+# guardians, to hand out credentials: identity/reach.py).
 READERS = (ADMINISTRATOR, DIRECTOR, DEPUTY_DIRECTOR, CLASS_TEACHER)
 PAGE = 200
 
 
 def _own_person(person_id: str) -> Person:
-    person = db_session().get(Person, person_id)
-    if person is None or person.school_id != current_principal().school_id:
+    """A person the caller may reach (identity/reach.py); anyone else is a plain 404."""
+    person = reach.person_in_reach(db_session(), current_principal(), person_id)
+    if person is None:
         raise ApiError(404, "not_found", "No such person.")
     return person
 
@@ -104,7 +106,10 @@ def create_person() -> Any:
 @blueprint.get("/people")
 @require_roles(*READERS)
 def list_people() -> Any:
-    """People of the school, by kind and by the start of the last name.
+    """People of the school the caller may reach, by kind and by the start of the last name.
+
+    Administrators, the director and deputies see everyone of the school; a class teacher
+    the students of their own classes and those students' guardians.
     ---
     get:
       parameters:
@@ -116,7 +121,7 @@ def list_people() -> Any:
             application/json:
               schema: {type: array, items: Person}
     """
-    query = select(Person).where(Person.school_id == current_principal().school_id)
+    query = select(Person).where(reach.reachable(current_principal()))
     if kind := request.args.get("kind"):
         query = query.where(Person.kind == kind)
     if text := request.args.get("q"):
