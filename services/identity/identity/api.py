@@ -31,6 +31,7 @@ from schoolkit.auth import (
     require_roles,
 )
 from schoolkit.errors import ApiError, load_json
+from schoolkit.paging import keyset_page, link_header, page_request
 from schoolkit.web import db_session
 
 blueprint = Blueprint("identity", __name__, url_prefix="/v1")
@@ -40,6 +41,7 @@ blueprint = Blueprint("identity", __name__, url_prefix="/v1")
 # guardians, to hand out credentials: identity/reach.py).
 READERS = (ADMINISTRATOR, DIRECTOR, DEPUTY_DIRECTOR, CLASS_TEACHER)
 PAGE = 200
+MAX_PAGE = 500
 
 
 def _own_person(person_id: str) -> Person:
@@ -106,7 +108,8 @@ def create_person() -> Any:
 @blueprint.get("/people")
 @require_roles(*READERS)
 def list_people() -> Any:
-    """People of the school the caller may reach, by kind and by the start of the last name.
+    """People of the school the caller may reach, by kind and by the start of the last name,
+    in order of last name, first name and id, a page at a time.
 
     Administrators, the director and deputies see everyone of the school; a class teacher
     the students of their own classes and those students' guardians.
@@ -115,19 +118,34 @@ def list_people() -> Any:
       parameters:
       - {in: query, name: kind, schema: {type: string, enum: [staff, guardian, student]}}
       - {in: query, name: q, schema: {type: string}}
+      - {in: query, name: limit, schema: {type: integer, minimum: 1, maximum: 500, default: 200}}
+      - in: query
+        name: cursor
+        description: From the previous page's `Link` header; absent for the first page.
+        schema: {type: string}
       responses:
         200:
+          description: >-
+            One page. When more follow, a `Link: <…&cursor=…>; rel="next"` header gives
+            the next page's address (RFC 8288); the last page has none.
+          headers:
+            Link: {schema: {type: string}, description: 'The next page, rel="next".'}
           content:
             application/json:
               schema: {type: array, items: Person}
+        422:
+          description: A limit outside 1..500 (invalid_limit) or a cursor not given by us
+            (invalid_cursor).
     """
+    paging = page_request(default=PAGE, maximum=MAX_PAGE)
     query = select(Person).where(reach.reachable(current_principal()))
     if kind := request.args.get("kind"):
         query = query.where(Person.kind == kind)
     if text := request.args.get("q"):
         query = query.where(Person.last_name.startswith(text, autoescape=True))
-    found = db_session().scalars(query.order_by(Person.last_name, Person.first_name).limit(PAGE))
-    return PersonSchema(many=True).dump(list(found))
+    order = (Person.last_name, Person.first_name, Person.id)
+    found, next_cursor = keyset_page(db_session(), query, order, paging)
+    return PersonSchema(many=True).dump(found), 200, link_header(next_cursor)
 
 
 @blueprint.get("/people/<person_id>")

@@ -31,6 +31,9 @@ class DeliverySchema(Schema):
 
 class DeliveryPageSchema(Schema):
     items = fields.List(fields.Nested(DeliverySchema))
+    next = fields.String(
+        allow_none=True, metadata={"description": "The next page's cursor; null on the last."}
+    )
 
 
 SCHEMAS: dict[str, type[Schema]] = {
