@@ -5,6 +5,8 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from schoolkit import times
+
 # Data minimisation (and identity.person.changed's contract): only a student's birth date
 # is needed, for the journal's age-based lists; no one else's is asked or kept.
 BIRTH_DATE_FOR_STUDENTS_ONLY = "Kept for students only: the school needs no other birth date."
@@ -82,7 +84,7 @@ class GuardianshipSchema(Schema):
     guardian_id = fields.String()
     student_id = fields.String()
     via = fields.String()
-    linked_at = fields.DateTime()
+    linked_at = times.DateTime()
 
 
 class BlockSchema(Schema):
@@ -135,10 +137,10 @@ class InvitationSchema(Schema):
     student_id = fields.String()
     guardian_id = fields.String(allow_none=True)
     registers = fields.String()
-    issued_at = fields.DateTime()
-    expires_at = fields.DateTime()
-    used_at = fields.DateTime(allow_none=True)
-    revoked_at = fields.DateTime(allow_none=True)
+    issued_at = times.DateTime()
+    expires_at = times.DateTime()
+    used_at = times.DateTime(allow_none=True)
+    revoked_at = times.DateTime(allow_none=True)
     code = fields.String(metadata={"description": "Only in the answer that issues it."})
 
 
