@@ -9,6 +9,7 @@ does not have.
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import re
 import shlex
@@ -244,6 +245,28 @@ def test_nginx_answers_unknown_paths_with_json_404(nginx_server: Directive) -> N
     assert json.loads(answer.args[1])["error"]["code"] == "not_found"
 
 
+def test_nginx_refuses_every_service_metrics_as_an_unknown_path(nginx_server: Directive) -> None:
+    """R-PLT-3: /api/<service>/metrics is a JSON 404 from the gateway itself; Prometheus
+    scrapes the processes directly. A regex location is chosen over the prefix ones."""
+    regexes = [d for d in nginx_server.children("location") if d.args[:1] == ["~"]]
+    refusing = [d for d in regexes if not d.children("proxy_pass")]
+    assert refusing, "no regex location refuses the services' metrics"
+
+    def refused(path: str) -> bool:
+        for location in refusing:
+            if re.search(location.args[1], path):
+                (answer,) = location.children("return")
+                assert json.loads(answer.args[1])["error"]["code"] == "not_found"
+                return answer.args[0] == "404"
+        return False
+
+    for service in SERVICES:
+        for path in ("metrics", "metrics/", "./metrics", "metrics/x"):
+            assert refused(f"/api/{service}/{path}"), path
+        assert not refused(f"/api/{service}/v1/metrics")
+        assert not refused(f"/api/{service}/healthz")
+
+
 def test_nginx_sets_timeouts_and_a_body_limit(nginx_server: Directive) -> None:
     names = {d.name for d in nginx_server.block or []}
     assert {"proxy_connect_timeout", "proxy_read_timeout", "client_max_body_size"} <= names
@@ -330,6 +353,18 @@ def test_identity_web_gets_the_first_administrator(compose: dict[str, Any]) -> N
     environment = environment_of(compose["services"]["identity-web"])
     assert {"BOOTSTRAP_ADMIN_LOGIN", "BOOTSTRAP_ADMIN_PASSWORD"} <= set(environment)
     assert "identity-bootstrap-admin" in command_of(compose["services"]["identity-web"])
+
+
+def test_identity_believes_x_forwarded_for_from_the_gateway_alone(compose: dict[str, Any]) -> None:
+    """A client on the school's network must not pass for another address (issue 14 §10):
+    identity trusts exactly the gateway's fixed address, which no other container can get."""
+    trusted = environment_of(compose["services"]["identity-web"])["IDENTITY_TRUSTED_PROXIES"]
+    gateway_address = compose["services"]["gateway"]["networks"]["default"]["ipv4_address"]
+    assert trusted == f"{gateway_address}/32"
+    (pool,) = compose["networks"]["default"]["ipam"]["config"]
+    address = ipaddress.ip_address(gateway_address)
+    assert address in ipaddress.ip_network(pool["subnet"])
+    assert address not in ipaddress.ip_network(pool["ip_range"])
 
 
 @pytest.mark.parametrize(

@@ -358,6 +358,29 @@ def test_unknown_paths_get_a_json_404(setup: Setup) -> None:
         assert answer.json()["error"]["code"] == "not_found"
 
 
+def test_metrics_of_a_service_are_not_reachable_through_the_gateway(setup: Setup) -> None:
+    """R-PLT-3: Prometheus scrapes each process directly; from outside, a service's metrics
+    are a path nobody serves, however the path is spelled."""
+    before = list(setup.alpha.paths)
+    for path in (
+        "/api/alpha/metrics",
+        "/api/alpha/metrics/",
+        "/api/alpha//metrics",
+        "/api/alpha/./metrics",
+        "/api/alpha/%6Detrics",
+        "/api/alpha/metrics?name=up",
+        "/api/beta/metrics",
+        "/console/metrics",
+    ):
+        answer = call("GET", setup.url + path)
+        assert answer.status_code == 404, path
+        assert answer.headers["Content-Type"] == "application/json"
+        assert answer.json()["error"]["code"] == "not_found", path
+    assert setup.alpha.paths == before  # nothing reached the service
+    # A service's own path that merely contains the word still passes.
+    assert call("GET", f"{setup.url}/api/alpha/v1/metrics").json()["service"] == "alpha"
+
+
 def test_a_service_that_is_down_gets_a_json_502_naming_it(setup: Setup) -> None:
     answer = call("POST", f"{setup.url}/api/gamma/v1/x", json={"a": 1})
     assert answer.status_code == 502

@@ -5,12 +5,15 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Mapping
+from datetime import date, datetime
 from typing import Any, NoReturn
 
 from flask import Flask, Request, Response, jsonify, request
 from flask.json.provider import DefaultJSONProvider
 from marshmallow import Schema, ValidationError
 from werkzeug.exceptions import HTTPException
+
+from schoolkit.times import instant_iso
 
 log = logging.getLogger(__name__)
 
@@ -43,13 +46,23 @@ class UnusableJson(ValueError):
 
 
 class StrictJsonProvider(DefaultJSONProvider):
-    """Request bodies a handler can use, or a ValueError before any handler runs.
+    """Request bodies a handler can use, or a ValueError before any handler runs; and
+    answers whose dates are ISO 8601, an instant always with its offset (schoolkit.times),
+    where Flask's default would write RFC 822 HTTP dates and lose the offset's form.
 
     Two kinds of body get past a JSON parser and then fail deep inside: nesting thousands
     of levels deep (Python's parser raises RecursionError, not ValueError) and a lone
     UTF-16 surrogate ("\\ud800" is valid JSON, but no database or password hash takes it).
     Both would be a 500 in whatever handler met them first; here they are a 400.
     """
+
+    @staticmethod
+    def default(o: Any) -> Any:
+        if isinstance(o, datetime):
+            return instant_iso(o)
+        if isinstance(o, date):
+            return o.isoformat()
+        return DefaultJSONProvider.default(o)
 
     def loads(self, s: str | bytes, **kwargs: Any) -> Any:
         try:

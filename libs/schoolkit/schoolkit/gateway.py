@@ -95,6 +95,9 @@ UPSTREAM_KEEPALIVE_SECONDS = 1.5
 # is legal in a path or a query, including existing %-escapes.
 _PATH_SAFE = "/%:@!$&'()*+,;=-._~"
 _QUERY_SAFE = _PATH_SAFE + "?"
+# What every service serves right under its prefix for operations only (R-PLT-3, R-ROLE-7):
+# Prometheus scrapes each process directly, so from outside it is a path nobody serves.
+OPS_ONLY = frozenset({"metrics"})
 
 
 @dataclass(frozen=True)
@@ -143,6 +146,13 @@ def routes_from_table(table: Mapping[str, Any], host: str = "127.0.0.1") -> list
 def match_route(routes: Iterable[Route], path: str) -> Route | None:
     """The route whose prefix is the longest one of `path` (routes come longest first)."""
     return next((route for route in routes if path.startswith(route.prefix)), None)
+
+
+def is_ops_only(route: Route, path: str) -> bool:
+    """Whether `path` (decoded) names an operations-only path of the route's service, however
+    it is spelled: `/api/x/metrics`, `/api/x//metrics/`, `/api/x/./metrics`."""
+    segments = [part for part in path[len(route.prefix) :].split("/") if part not in ("", ".")]
+    return bool(segments) and segments[0] in OPS_ONLY
 
 
 def new_session() -> aiohttp.ClientSession:
@@ -283,7 +293,7 @@ class Gateway:
         if path == "/healthz":
             return json_answer(HTTPStatus.OK, {"status": "ok"}, request_id)
         route = match_route(self.routes, path)
-        if route is None:
+        if route is None or is_ops_only(route, path):
             payload = error_payload("not_found", "no service serves this path")
             return json_answer(HTTPStatus.NOT_FOUND, payload, request_id)
         try:

@@ -246,7 +246,9 @@ def _register_kit_routes(app: Flask, service: str) -> None:
     for name, prefix in (("kit", ""), ("kit_api", f"/api/{service}")):
         app.add_url_rule(f"{prefix}/healthz", f"{name}_healthz", _healthz)
         app.add_url_rule(f"{prefix}/readyz", f"{name}_readyz", _readyz)
-        app.add_url_rule(f"{prefix}/metrics", f"{name}_metrics", _metrics)
+    # At the root only, which no gateway route reaches: metrics are for Prometheus on the
+    # ops network, not for the public (R-PLT-3). The gateways refuse the prefixed path too.
+    app.add_url_rule("/metrics", "kit_metrics", _metrics)
     app.add_url_rule(f"/api/{service}/openapi.json", "kit_openapi", _openapi)
 
 

@@ -108,11 +108,16 @@ def test_metrics_label_http_durations_with_the_route_rule_not_the_raw_path(app: 
     assert "/items/98765" not in exposition
 
 
-def test_metrics_are_served_behind_the_gateway_prefix_too(app: Flask) -> None:
-    answer = app.test_client().get(f"{SERVICE_PREFIX}/metrics")
+def test_metrics_are_served_at_the_root_only_never_under_the_gateway_prefix(app: Flask) -> None:
+    """The gateway routes /api/<service>/…, so metrics under it would be public (R-PLT-3)."""
+    client = app.test_client()
+    answer = client.get("/metrics")
     assert answer.status_code == 200
     assert answer.content_type.startswith("text/plain")
     assert "http_request_duration_seconds_bucket" in answer.get_data(as_text=True)
+    hidden = client.get(f"{SERVICE_PREFIX}/metrics")
+    assert hidden.status_code == 404
+    assert hidden.get_json()["error"]["code"] == "not_found"
 
 
 def test_a_view_that_does_not_commit_leaves_nothing_behind(app: Flask) -> None:

@@ -2,13 +2,15 @@
 
 from marshmallow import Schema, fields
 
+from schoolkit import times
+
 
 class BackupSchema(Schema):
     id = fields.String()
     kind = fields.String()
     status = fields.String(metadata={"description": "running, completed or failed"})
-    started_at = fields.DateTime()
-    finished_at = fields.DateTime(allow_none=True)
+    started_at = times.DateTime()
+    finished_at = times.DateTime(allow_none=True)
     sha256 = fields.String(allow_none=True)
     size_bytes = fields.Integer(allow_none=True)
     records = fields.Integer(allow_none=True)

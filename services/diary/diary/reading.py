@@ -35,6 +35,7 @@ from diary.models import (
     SchoolYear,
     Subject,
 )
+from schoolkit.times import school_iso
 
 FAR_FUTURE = date(9999, 12, 31)
 
@@ -204,8 +205,9 @@ def _lesson_entry(row: Any, with_student_data: bool) -> dict[str, Any]:
         "lesson_id": row.lesson_id,
         "date": row.lesson_date,
         "slot": row.slot,
-        "starts_at": row.starts_at,
-        "ends_at": row.ends_at,
+        # The school's wall clock: a 09:15 lesson reads 09:15+03:00 on every client.
+        "starts_at": school_iso(row.starts_at),
+        "ends_at": school_iso(row.ends_at),
         "status": row.status,
         "subject_id": row.subject_id,
         "subject": row.subject_name,

@@ -7,6 +7,10 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from schoolkit import times
+
+SCHOOL_TIME = "The school's local time with its offset (SCHOOL_TIMEZONE)."
+LESSON_START = "2025-09-01T09:15:00+03:00"
 LONGEST_RANGE = timedelta(days=366)  # a school year, leap day included
 # Days a diary can be asked about: far wider than any school's, narrow enough that a week
 # or a range around them stays within Python's dates (9999-12-31's week would not).
@@ -76,7 +80,7 @@ class AcknowledgementSchema(Schema):
     until = fields.Date(allow_none=True)
     item_type = fields.String(allow_none=True)
     item_id = fields.String(allow_none=True)
-    acknowledged_at = fields.DateTime()
+    acknowledged_at = times.DateTime()
 
 
 class MarkSchema(Schema):
@@ -112,8 +116,11 @@ class LessonSchema(Schema):
     lesson_id = fields.String()
     date = fields.Date()
     slot = fields.Integer()
-    starts_at = fields.DateTime()
-    ends_at = fields.DateTime()
+    # Formatted once by diary.reading (school_iso): the school's wall clock and offset.
+    starts_at = fields.String(
+        metadata={"format": "date-time", "description": SCHOOL_TIME, "example": LESSON_START}
+    )
+    ends_at = fields.String(metadata={"format": "date-time", "description": SCHOOL_TIME})
     status = fields.String()
     subject_id = fields.String()
     subject = fields.String(allow_none=True)
@@ -217,7 +224,7 @@ class MessageSchema(Schema):
     message_id = fields.String()
     kind = fields.String()
     text = fields.String()
-    sent_at = fields.DateTime()
+    sent_at = times.DateTime()
     teacher_id = fields.String()
     teacher = fields.String(allow_none=True)
     lesson_id = fields.String(allow_none=True)
@@ -230,7 +237,7 @@ class GuardianAcknowledgementSchema(Schema):
     guardian = fields.String(allow_none=True)
     acknowledged = fields.Boolean()
     acknowledged_until = fields.Date(allow_none=True)
-    acknowledged_at = fields.DateTime(allow_none=True)
+    acknowledged_at = times.DateTime(allow_none=True)
 
 
 class StudentAcknowledgementSchema(Schema):

@@ -92,6 +92,23 @@ def test_the_timetable_shows_a_substitute_teacher(
     assert (lesson["teacher"], lesson["substitution"]) == ("Кузнецова Елена", True)
 
 
+def test_lesson_times_read_on_the_schools_clock_with_its_offset(
+    caller: Caller, scene: Scene
+) -> None:
+    """Issue 14 §12: lesson times came out as UTC without an offset, so a lesson at 11:00
+    in Moscow (08:00 UTC, as the journal announces it) read 08:00 on a guardian's phone."""
+    week = as_guardian(caller, scene, f"/week?date={MONDAY}").get_json()
+    [maths] = [lesson for day in week["days"] for lesson in day["lessons"]]
+    timetable = as_guardian(caller, scene, f"/timetable?date={MONDAY}").get_json()
+    [listed] = timetable["lessons"]
+
+    for lesson in (maths, listed):
+        assert (lesson["starts_at"], lesson["ends_at"]) == (
+            f"{MONDAY}T11:00:00+03:00",
+            f"{MONDAY}T11:45:00+03:00",
+        )
+
+
 def test_teachers_list_the_class_teacher_first_and_who_teaches_what(
     caller: Caller, scene: Scene
 ) -> None:

@@ -7,7 +7,7 @@ from typing import Any
 from flask import Blueprint, request
 from sqlalchemy import select
 
-from identity import credentials, people
+from identity import credentials, people, reach
 from identity.models import Account, Guardianship, Person
 from identity.schemas import (
     BlockSchema,
@@ -31,19 +31,23 @@ from schoolkit.auth import (
     require_roles,
 )
 from schoolkit.errors import ApiError, load_json
+from schoolkit.paging import keyset_page, link_header, page_request
 from schoolkit.web import db_session
 
 blueprint = Blueprint("identity", __name__, url_prefix="/v1")
 
 # R-ROLE-1: administrators manage people and accounts; R-ROLE-2/3: the leadership and
-# class teachers look people up (class teachers hand out credentials).
+# class teachers look people up (class teachers only their own classes' students and
+# guardians, to hand out credentials: identity/reach.py).
 READERS = (ADMINISTRATOR, DIRECTOR, DEPUTY_DIRECTOR, CLASS_TEACHER)
 PAGE = 200
+MAX_PAGE = 500
 
 
 def _own_person(person_id: str) -> Person:
-    person = db_session().get(Person, person_id)
-    if person is None or person.school_id != current_principal().school_id:
+    """A person the caller may reach (identity/reach.py); anyone else is a plain 404."""
+    person = reach.person_in_reach(db_session(), current_principal(), person_id)
+    if person is None:
         raise ApiError(404, "not_found", "No such person.")
     return person
 
@@ -104,25 +108,44 @@ def create_person() -> Any:
 @blueprint.get("/people")
 @require_roles(*READERS)
 def list_people() -> Any:
-    """People of the school, by kind and by the start of the last name.
+    """People of the school the caller may reach, by kind and by the start of the last name,
+    in order of last name, first name and id, a page at a time.
+
+    Administrators, the director and deputies see everyone of the school; a class teacher
+    the students of their own classes and those students' guardians.
     ---
     get:
       parameters:
       - {in: query, name: kind, schema: {type: string, enum: [staff, guardian, student]}}
       - {in: query, name: q, schema: {type: string}}
+      - {in: query, name: limit, schema: {type: integer, minimum: 1, maximum: 500, default: 200}}
+      - in: query
+        name: cursor
+        description: From the previous page's `Link` header; absent for the first page.
+        schema: {type: string}
       responses:
         200:
+          description: >-
+            One page. When more follow, a `Link: <…&cursor=…>; rel="next"` header gives
+            the next page's address (RFC 8288); the last page has none.
+          headers:
+            Link: {schema: {type: string}, description: 'The next page, rel="next".'}
           content:
             application/json:
               schema: {type: array, items: Person}
+        422:
+          description: A limit outside 1..500 (invalid_limit) or a cursor not given by us
+            (invalid_cursor).
     """
-    query = select(Person).where(Person.school_id == current_principal().school_id)
+    paging = page_request(default=PAGE, maximum=MAX_PAGE)
+    query = select(Person).where(reach.reachable(current_principal()))
     if kind := request.args.get("kind"):
         query = query.where(Person.kind == kind)
     if text := request.args.get("q"):
         query = query.where(Person.last_name.startswith(text, autoescape=True))
-    found = db_session().scalars(query.order_by(Person.last_name, Person.first_name).limit(PAGE))
-    return PersonSchema(many=True).dump(list(found))
+    order = (Person.last_name, Person.first_name, Person.id)
+    found, next_cursor = keyset_page(db_session(), query, order, paging)
+    return PersonSchema(many=True).dump(found), 200, link_header(next_cursor)
 
 
 @blueprint.get("/people/<person_id>")

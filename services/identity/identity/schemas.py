@@ -1,12 +1,37 @@
 """What the identity API accepts and returns (marshmallow); listed in its OpenAPI document."""
 
+import re
 from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from schoolkit import times
+
 # Data minimisation (and identity.person.changed's contract): only a student's birth date
 # is needed, for the journal's age-based lists; no one else's is asked or kept.
 BIRTH_DATE_FOR_STUDENTS_ONLY = "Kept for students only: the school needs no other birth date."
+
+# E.164, as identity.contact.changed requires: what is kept is what notify will dial.
+E164 = r"^\+[1-9][0-9]{6,14}$"
+_SEPARATORS = re.compile(r"[\s()\-.]")
+PHONE_HELP = "A phone number in international form, e.g. +7 916 123-45-67."
+
+
+class Phone(fields.String):
+    """A phone number, kept in E.164. Spaces, brackets, dashes and dots are dropped, and a
+    Russian number as people write it is completed: 8XXXXXXXXXX and 7XXXXXXXXXX become
+    +7XXXXXXXXXX, a ten-digit 9XXXXXXXXX (a mobile without the trunk prefix) +79XXXXXXXXX.
+    Anything else that is not E.164 is a 422."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        text = _SEPARATORS.sub("", super()._deserialize(value, attr, data, **kwargs))
+        if re.fullmatch(r"[78][0-9]{10}", text):
+            text = "+7" + text[1:]
+        elif re.fullmatch(r"9[0-9]{9}", text):
+            text = "+7" + text
+        if not re.fullmatch(E164, text):
+            raise ValidationError(PHONE_HELP)
+        return text
 
 
 class PersonInSchema(Schema):
@@ -17,7 +42,7 @@ class PersonInSchema(Schema):
     birth_date = fields.Date(load_default=None)
     roles = fields.List(fields.String(), load_default=list)
     email = fields.Email(load_default=None)
-    phone = fields.String(load_default=None, validate=validate.Regexp(r"^\+?[0-9]{7,15}$"))
+    phone = Phone(load_default=None, metadata={"description": PHONE_HELP})
     language = fields.String(load_default="ru", validate=validate.OneOf(["ru", "en"]))
     login = fields.String(load_default=None, validate=validate.Regexp(r"^[A-Za-z0-9._-]{3,60}$"))
     password = fields.String(load_default=None, load_only=True)
@@ -59,7 +84,7 @@ class GuardianshipSchema(Schema):
     guardian_id = fields.String()
     student_id = fields.String()
     via = fields.String()
-    linked_at = fields.DateTime()
+    linked_at = times.DateTime()
 
 
 class BlockSchema(Schema):
@@ -84,7 +109,7 @@ class PersonUpdateSchema(Schema):
     birth_date = fields.Date(allow_none=True)
     roles = fields.List(fields.String())
     email = fields.Email(allow_none=True)
-    phone = fields.String(allow_none=True, validate=validate.Regexp(r"^\+?[0-9]{7,15}$"))
+    phone = Phone(allow_none=True, metadata={"description": PHONE_HELP})
     language = fields.String(validate=validate.OneOf(["ru", "en"]))
 
 
@@ -112,10 +137,10 @@ class InvitationSchema(Schema):
     student_id = fields.String()
     guardian_id = fields.String(allow_none=True)
     registers = fields.String()
-    issued_at = fields.DateTime()
-    expires_at = fields.DateTime()
-    used_at = fields.DateTime(allow_none=True)
-    revoked_at = fields.DateTime(allow_none=True)
+    issued_at = times.DateTime()
+    expires_at = times.DateTime()
+    used_at = times.DateTime(allow_none=True)
+    revoked_at = times.DateTime(allow_none=True)
     code = fields.String(metadata={"description": "Only in the answer that issues it."})
 
 
@@ -127,7 +152,7 @@ class RegistrationInSchema(Schema):
     first_name = fields.String(load_default=None, validate=validate.Length(min=1, max=100))
     middle_name = fields.String(load_default=None, validate=validate.Length(max=100))
     email = fields.Email(load_default=None)
-    phone = fields.String(load_default=None, validate=validate.Regexp(r"^\+?[0-9]{7,15}$"))
+    phone = Phone(load_default=None, metadata={"description": PHONE_HELP})
     language = fields.String(load_default="ru", validate=validate.OneOf(["ru", "en"]))
 
 

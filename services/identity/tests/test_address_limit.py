@@ -144,3 +144,31 @@ def test_behind_a_proxy_fix_the_address_it_names_is_used_and_not_walked_again(
             select(AuditEntry.ip).where(AuditEntry.outcome == "unknown_login")
         ).all()
     assert ips == ["10.0.0.7"]
+
+
+def test_by_default_a_client_on_the_school_network_is_limited_by_its_own_address(
+    provider: Provider, make_person: Callable, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A laptop on the school's LAN (a private address) writes a new X-Forwarded-For each
+    time: only the gateway's address is trusted by default, so its lies are not believed."""
+    monkeypatch.delenv("IDENTITY_TRUSTED_PROXIES", raising=False)
+    make_person(login="pupil")
+    app = create_app(Settings.from_env("identity", database_url=str(provider.database.engine.url)))
+    client = app.test_client()
+
+    def login(password: str, claimed: str) -> int:
+        form = {"grant_type": "password", "username": "pupil", "password": password}
+        answer = client.post(
+            "/api/identity/oauth/token",
+            data={**form, "client_id": "web", "school_id": SCHOOL},
+            headers={"X-Forwarded-For": claimed},
+            environ_base={"REMOTE_ADDR": "10.0.0.7"},
+        )
+        return answer.status_code
+
+    for attempt in range(MAX_FAILURES):
+        assert login("wrong one", f"192.0.2.{attempt + 1}") == 400
+    assert login(PASSWORD, "192.0.2.200") == 400  # the real address is refused now
+    with provider.database.transaction() as session:
+        ips = set(session.scalars(select(AuditEntry.ip).where(AuditEntry.outcome != "ok")))
+    assert ips == {"10.0.0.7"}

@@ -283,6 +283,27 @@ def test_a_confidential_application_must_present_its_secret_with_the_code(
     assert with_secret.status_code == 200, with_secret.text
 
 
+def test_a_line_break_in_the_request_is_a_json_400_and_never_a_redirect(
+    provider: Provider, application: str
+) -> None:
+    """Issue 14 §11c: a newline in redirect_uri made Authlib raise a ValueError: a 500."""
+    _, challenge = pkce()
+    for redirect in (REDIRECT + "\n", "https://timetable.example/cb\r\nSet-Cookie: x=1"):
+        params = authorize_params(challenge, redirect_uri=redirect)
+        shown = requests.get(
+            provider.api("/oauth/authorize"), params=params, allow_redirects=False, timeout=10
+        )
+        posted = requests.post(
+            provider.api("/oauth/authorize"), data=params, allow_redirects=False, timeout=10
+        )
+        for answer in (shown, posted):
+            assert answer.status_code == 400
+            assert "Location" not in answer.headers
+            error = answer.json()["error"]
+            assert error["code"] == "invalid_request"
+            assert set(error["fields"]) == {"redirect_uri"}
+
+
 def test_discovery_names_the_authorization_endpoint_and_s256(provider: Provider) -> None:
     document = requests.get(provider.api("/.well-known/openid-configuration"), timeout=10).json()
     assert document["authorization_endpoint"].endswith("/api/identity/oauth/authorize")

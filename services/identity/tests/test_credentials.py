@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
+from pathlib import Path
 
 import requests
 
+from identity.schemas import E164
+
 from .conftest import Provider
+
+CONTRACTS = Path(__file__).resolve().parents[3] / "contracts" / "events"
 
 PASSWORD = "Длинный пароль 2025"
 NEW_PASSWORD = "Совсем другой пароль 7"
@@ -140,3 +146,34 @@ def test_bad_edits_and_another_schools_people_change_nothing(
     assert bad_phone.status_code == 422 and "phone" in bad_phone.json()["error"]["fields"]
     unchanged = requests.get(path, headers=admin, timeout=10).json()
     assert (unchanged["last_name"], unchanged["roles"]) == ("Иванова", ["subject_teacher"])
+
+
+def test_phones_are_kept_in_e164_as_the_event_contract_wants(
+    provider: Provider, admin: dict, make_person: Callable
+) -> None:
+    """Issue 14 §11b: a phone without `+` was accepted, then refused by the contract of
+    identity.contact.changed: a 500. A Russian number as written is completed to E.164."""
+    contract = json.loads((CONTRACTS / "identity.contact.changed.v1.json").read_text())
+    assert contract["properties"]["data"]["properties"]["phone"]["pattern"] == E164
+
+    written = make_person("guardian", phone="8 (916) 123-45-67")
+    path = provider.api(f"/v1/people/{written['id']}")
+    edited = requests.patch(path, json={"phone": "79160000002"}, headers=admin, timeout=10)
+    foreign = requests.post(
+        provider.api("/v1/people"),
+        json={"kind": "guardian", "last_name": "Смит", "first_name": "Анна", "phone": "12345678"},
+        headers=admin,
+        timeout=10,
+    )
+
+    assert written["phone"] == "+79161234567"
+    assert edited.status_code == 200 and edited.json()["phone"] == "+79160000002"
+    phones = [e["data"].get("phone") for e in provider.published("identity.contact.changed")]
+    assert phones[-2:] == ["+79161234567", "+79160000002"]
+    assert foreign.status_code == 422
+    assert "phone" in foreign.json()["error"]["fields"]
+    names = [
+        p["last_name"]
+        for p in requests.get(provider.api("/v1/people"), headers=admin, timeout=10).json()
+    ]
+    assert "Смит" not in names

@@ -189,3 +189,44 @@ def test_the_tokens_verify_with_the_kit_after_a_key_rotation(provider: Provider)
         key["kid"] for key in requests.get(provider.api("/oauth/jwks"), timeout=10).json()["keys"]
     }
     assert len(kids) == 2
+
+
+def test_the_register_is_read_a_page_at_a_time_to_the_end(
+    provider: Provider, admin: dict, make_person: Callable
+) -> None:
+    """Issue 14 §9: the list stopped at 200 people with no way to the rest. Same last
+    names on purpose: the order (last name, first name, id) still pages without a gap."""
+    made = {
+        make_person("guardian", last_name="Петрова", first_name=f"Анна{n}")["id"] for n in range(7)
+    }
+    url: str | None = provider.api("/v1/people?kind=guardian&q=Петрова&limit=3")
+    pages: list[list[dict]] = []
+    while url:
+        answer = requests.get(url, headers=admin, timeout=10)
+        assert answer.status_code == 200, answer.text
+        pages.append(answer.json())
+        next_link = answer.links.get("next", {}).get("url")
+        url = provider.url + next_link if next_link else None
+
+    assert [len(page) for page in pages] == [3, 3, 1]
+    seen = [person["id"] for page in pages for person in page]
+    assert set(seen) == made and len(seen) == len(made)
+    names = [(p["last_name"], p["first_name"]) for page in pages for p in page]
+    assert names == sorted(names)
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        ("limit=0", "limit"),
+        ("limit=501", "limit"),
+        ("limit=many", "limit"),
+        ("cursor=x!", "cursor"),
+    ],
+)
+def test_a_page_size_out_of_range_or_a_forged_cursor_is_a_422(
+    provider: Provider, admin: dict, query: str, field: str
+) -> None:
+    answer = requests.get(provider.api(f"/v1/people?{query}"), headers=admin, timeout=10)
+    assert answer.status_code == 422
+    assert set(answer.json()["error"]["fields"]) == {field}

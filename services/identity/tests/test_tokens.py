@@ -47,6 +47,29 @@ def test_discovery_names_the_endpoints(provider: Provider) -> None:
     assert "password" in document["grant_types_supported"]
 
 
+def test_discovery_advertises_no_id_tokens_since_none_are_issued(
+    provider: Provider, make_person: Callable
+) -> None:
+    """Issue 14 §9: the metadata promised ID tokens (and a userinfo endpoint) that the
+    provider never issues; a client asking for `openid` gets an access token only."""
+    make_person(login="teacher")
+    form = {
+        "grant_type": "password",
+        "username": "teacher",
+        "password": PASSWORD,
+        "client_id": "web",
+        "scope": "openid",
+    }
+    token = requests.post(provider.api("/oauth/token"), data=form, timeout=10).json()
+    assert "access_token" in token and "id_token" not in token
+    for path in ("/.well-known/openid-configuration", "/.well-known/oauth-authorization-server"):
+        document = requests.get(provider.api(path), timeout=10).json()
+        assert not [key for key in document if "id_token" in key or "userinfo" in key], path
+        assert document["response_types_supported"] == ["code"]
+        assert "openid" not in document.get("scopes_supported", [])
+        assert document["token_endpoint"].endswith("/api/identity/oauth/token")
+
+
 def test_an_unknown_login_a_wrong_password_and_a_locked_account_get_the_same_answer(
     provider: Provider, make_person: Callable
 ) -> None:

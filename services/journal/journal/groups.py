@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import Select, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from journal import audit, roster
@@ -23,18 +24,28 @@ from schoolkit.errors import ApiError
 
 
 def create_room(session: Session, caller: Principal, fields: dict[str, Any]) -> Room:
-    query = select(Room).where(
-        Room.school_id == caller.school_id, Room.name == fields["name"], Room.removed.is_(False)
-    )
-    if session.scalars(query).first() is not None:
-        raise ApiError(
-            409, "room_exists", "The school has a room of that name.", {"name": "Taken."}
-        )
+    """A new room, or a removed one of that name back in use: its row was kept for the old
+    lessons and holds the name (unique per school), so the same room returns, same id."""
+    query = select(Room).where(Room.school_id == caller.school_id, Room.name == fields["name"])
+    room = session.scalars(query).first()
+    if room is not None and not room.removed:
+        raise _room_exists()
+    if room is not None:
+        room.removed, room.capacity = False, fields.get("capacity")
+        _audit(session, caller, "restored", "room", room.room_id, before=None, after=fields)
+        return room
     room = Room(school_id=caller.school_id, removed=False, **fields)
     session.add(room)
-    session.flush()
+    try:
+        session.flush()
+    except IntegrityError as error:  # another request added that name a moment ago
+        raise _room_exists() from error
     _audit(session, caller, "added", "room", room.room_id, before=None, after=fields)
     return room
+
+
+def _room_exists() -> ApiError:
+    return ApiError(409, "room_exists", "The school has a room of that name.", {"name": "Taken."})
 
 
 def remove_room(session: Session, caller: Principal, room_id: str) -> None:

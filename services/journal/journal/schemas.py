@@ -4,6 +4,8 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from schoolkit import times
+
 PERIOD_KINDS = ("quarter", "trimester", "half_year", "module", "year", "other")
 
 
@@ -125,8 +127,8 @@ class LessonSchema(Schema):
     period_id = fields.String(dump_only=True)
     date = fields.Date(required=True)
     slot = fields.Integer(required=True, validate=validate.Range(0, 20))
-    starts_at = fields.AwareDateTime(required=True)
-    ends_at = fields.AwareDateTime(required=True)
+    starts_at = times.SchoolDateTime(required=True)
+    ends_at = times.SchoolDateTime(required=True)
     topic = fields.String(load_default=None, validate=validate.Length(1, 500))
     plan_lesson_number = fields.Integer(
         load_default=None,
@@ -408,7 +410,7 @@ class LessonChangeSchema(Schema):
     before = fields.Dict(dump_only=True)
     after = fields.Dict(dump_only=True)
     by = fields.String(dump_only=True)
-    at = fields.DateTime(dump_only=True)
+    at = times.DateTime(dump_only=True)
 
 
 class ControlTestSchema(Schema):
@@ -429,7 +431,7 @@ class LessonMessageSchema(Schema):
         metadata={"description": "Only these students' guardians; omit for the whole lesson."},
     )
     teacher_id = fields.String(dump_only=True)
-    sent_at = fields.DateTime(dump_only=True)
+    sent_at = times.DateTime(dump_only=True)
 
 
 SCHEMAS: dict[str, type[Schema]] = {

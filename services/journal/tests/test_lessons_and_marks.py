@@ -104,6 +104,20 @@ def open_lesson(client: FlaskClient, school: School, day: str = "2025-09-02") ->
     return answer.json["lesson_id"]
 
 
+def test_a_lesson_given_in_utc_answers_on_the_schools_clock(
+    client: FlaskClient, school: School
+) -> None:
+    """Issue 14 §12: the same instant, written back as the school's wall clock and offset."""
+    body = {**lesson_on("2025-09-02", school), "starts_at": "2025-09-02T06:00:00Z"}
+    body["ends_at"] = "2025-09-02T06:45:00+00:00"
+    answer = client.post(f"{API}/lessons", json=body, headers=school.maths_teacher)
+    assert answer.status_code == 201, answer.json
+    assert (answer.json["starts_at"], answer.json["ends_at"]) == (
+        "2025-09-02T09:00:00+03:00",
+        "2025-09-02T09:45:00+03:00",
+    )
+
+
 def test_a_subject_teacher_gives_two_marks_in_one_lesson_and_the_diary_learns_of_each(
     client: FlaskClient, school: School, published: Any
 ) -> None:

@@ -118,6 +118,24 @@ def test_a_template_in_another_schools_room_is_refused(tt: TimetableSchool) -> N
     assert answer["error"]["code"] == "room_not_found"
 
 
+def test_a_removed_room_comes_back_when_its_name_is_added_again(tt: TimetableSchool) -> None:
+    """Issue 14 §11a: adding a removed room's name again was a 500 (the kept row holds the
+    name); now the same room is back in the list, and a name in use is still a 409."""
+    first = tt.client.post(f"{API}/rooms", json={"name": "303"}, headers=tt.deputy).json
+    removed = tt.client.delete(f"{API}/rooms/{first['room_id']}", headers=tt.deputy)
+    assert removed.status_code == 204
+
+    again = tt.client.post(f"{API}/rooms", json={"name": "303", "capacity": 12}, headers=tt.deputy)
+
+    assert again.status_code == 201, again.json
+    assert again.json == {"room_id": first["room_id"], "name": "303", "capacity": 12}
+    listed = tt.client.get(f"{API}/rooms", headers=tt.deputy).json
+    assert [room["room_id"] for room in listed if room["name"] == "303"] == [first["room_id"]]
+    taken = tt.client.post(f"{API}/rooms", json={"name": "303"}, headers=tt.deputy)
+    assert taken.status_code == 409
+    assert taken.json["error"]["code"] == "room_exists"
+
+
 def test_a_lesson_number_without_a_bell_is_refused(tt: TimetableSchool) -> None:
     answer = maths_on_monday_first(tt, slot=7, status=422)
     assert answer["error"]["code"] == "no_bell_for_slot"

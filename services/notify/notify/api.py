@@ -18,30 +18,46 @@ from schoolkit.auth import (
     require_roles,
 )
 from schoolkit.errors import ApiError, load_json
+from schoolkit.paging import keyset_page, link_header, page_request
 from schoolkit.web import db_session
 
 blueprint = Blueprint("notify", __name__, url_prefix="/v1")
 
 STATUSES = ("pending", "sent", "failed")
 PAGE_LIMIT = 100
+MAX_PAGE_LIMIT = 500
 
 
 @blueprint.get("/deliveries")
 @require_roles(ADMINISTRATOR, DIRECTOR, DEPUTY_DIRECTOR)
 def list_deliveries() -> Any:
-    """Deliveries of the school, newest first: whether each notice reached its person.
+    """Deliveries of the school, newest first: whether each notice reached its person,
+    a page at a time.
     ---
     get:
       parameters:
       - {in: query, name: recipient_id, schema: {type: string}}
       - {in: query, name: status, schema: {type: string, enum: [pending, sent, failed]}}
+      - {in: query, name: limit, schema: {type: integer, minimum: 1, maximum: 500, default: 100}}
+      - in: query
+        name: cursor
+        description: The previous page's `next`; absent for the first page.
+        schema: {type: string}
       responses:
         200:
-          description: Up to 100 deliveries (ids and status only).
+          description: >-
+            One page (ids and status only). `next` is the cursor of the following page,
+            null on the last one; the `Link` header (rel="next") names the same page.
+          headers:
+            Link: {schema: {type: string}, description: 'The next page, rel="next".'}
           content:
             application/json:
               schema: DeliveryPage
+        422:
+          description: An unknown status (invalid_status), a limit outside 1..500
+            (invalid_limit) or a cursor not given by us (invalid_cursor).
     """
+    paging = page_request(default=PAGE_LIMIT, maximum=MAX_PAGE_LIMIT)
     query = select(Delivery).where(Delivery.school_id == current_principal().school_id)
     if recipient_id := request.args.get("recipient_id"):
         query = query.where(Delivery.recipient_id == recipient_id)
@@ -49,8 +65,10 @@ def list_deliveries() -> Any:
         if status not in STATUSES:
             raise ApiError(422, "invalid_status", f"status must be one of {', '.join(STATUSES)}.")
         query = query.where(Delivery.status == status)
-    rows = db_session().scalars(query.order_by(Delivery.created_at.desc()).limit(PAGE_LIMIT))
-    return DeliveryPageSchema().dump({"items": list(rows)})
+    order = (Delivery.created_at, Delivery.id)
+    rows, next_cursor = keyset_page(db_session(), query, order, paging, descending=True)
+    body = DeliveryPageSchema().dump({"items": rows, "next": next_cursor})
+    return body, 200, link_header(next_cursor)
 
 
 @blueprint.get("/preferences/<person_id>")

@@ -2,6 +2,8 @@
 
 from marshmallow import Schema, fields
 
+from schoolkit import times
+
 
 class PreferenceSchema(Schema):
     person_id = fields.String(dump_only=True)
@@ -25,12 +27,15 @@ class DeliverySchema(Schema):
     status = fields.String()
     attempts = fields.Integer()
     last_error = fields.String(allow_none=True)
-    created_at = fields.DateTime()
-    finished_at = fields.DateTime(allow_none=True)
+    created_at = times.DateTime()
+    finished_at = times.DateTime(allow_none=True)
 
 
 class DeliveryPageSchema(Schema):
     items = fields.List(fields.Nested(DeliverySchema))
+    next = fields.String(
+        allow_none=True, metadata={"description": "The next page's cursor; null on the last."}
+    )
 
 
 SCHEMAS: dict[str, type[Schema]] = {

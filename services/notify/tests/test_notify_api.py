@@ -147,3 +147,39 @@ def test_an_unknown_status_filter_is_a_clear_422(
     answer: Any = client.get("/api/notify/v1/deliveries?status=lost", headers=admin)
     assert answer.status_code == 422
     assert answer.json["error"]["code"] == "invalid_status"
+
+
+def test_deliveries_are_read_a_page_at_a_time_newest_first_to_the_end(
+    client: FlaskClient, token_issuer: TokenIssuer, database_url: str
+) -> None:
+    """Issue 14 §9: the list stopped at 100 deliveries with no way to the older ones."""
+    for _ in range(5):
+        queue_a_block_notice(database_url, new_id())
+    admin = as_person(token_issuer, new_id(), "administrator")
+    everything = client.get("/api/notify/v1/deliveries?limit=500", headers=admin).json
+    assert everything["next"] is None and len(everything["items"]) >= 5
+
+    pages: list[Any] = []
+    url: str | None = "/api/notify/v1/deliveries?limit=2"
+    while url:
+        answer: Any = client.get(url, headers=admin)
+        assert answer.status_code == 200
+        pages.append(answer.json["items"])
+        cursor = answer.json["next"]
+        assert ("Link" in answer.headers) == (cursor is not None)
+        url = f"/api/notify/v1/deliveries?limit=2&cursor={cursor}" if cursor else None
+
+    assert len(pages) > 2 and all(len(page) == 2 for page in pages[:-1])
+    assert [d["id"] for page in pages for d in page] == [d["id"] for d in everything["items"]]
+    times = [d["created_at"] for d in everything["items"]]
+    assert times == sorted(times, reverse=True)
+
+
+@pytest.mark.parametrize("query", ["limit=0", "limit=501", "cursor=bm9wZQ"])
+def test_a_page_size_out_of_range_or_a_forged_cursor_is_a_422(
+    client: FlaskClient, token_issuer: TokenIssuer, query: str
+) -> None:
+    admin = as_person(token_issuer, new_id(), "administrator")
+    answer: Any = client.get(f"/api/notify/v1/deliveries?{query}", headers=admin)
+    assert answer.status_code == 422
+    assert set(answer.json["error"]["fields"]) == {query.split("=", maxsplit=1)[0]}

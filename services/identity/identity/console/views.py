@@ -11,7 +11,7 @@ from flask import Blueprint, Response, abort, g, redirect, render_template, requ
 from marshmallow import ValidationError
 from sqlalchemy import select
 
-from identity import credentials, imports, invitations, people, slips
+from identity import credentials, imports, invitations, people, reach, slips
 from identity.console import i18n, signin
 from identity.console.signin import configure as configure_cookies
 from identity.console.signin import is_administrator, signed_in
@@ -176,7 +176,7 @@ def home() -> Any:
 @blueprint.get("/people")
 @signed_in
 def people_list() -> Any:
-    query = select(Person).where(Person.school_id == g.principal.school_id)
+    query = select(Person).where(reach.reachable(g.principal))  # R-ROLE-3: own classes only
     kind = request.args.get("kind") or ""
     text = request.args.get("q") or ""
     if kind:
@@ -226,8 +226,9 @@ def _first(problem: Any) -> str:
 
 
 def own_person(person_id: str) -> Person:
-    person = db_session().get(Person, person_id)
-    if person is None or person.school_id != g.principal.school_id:
+    """A person the signed-in user may reach (identity/reach.py); anyone else is a 404."""
+    person = reach.person_in_reach(db_session(), g.principal, person_id)
+    if person is None:
         abort(404)
     return person
 
@@ -242,7 +243,9 @@ def person_view(person: Person, status: int = 200, **shown: Any) -> tuple[str, i
     link_rows = []
     for link in links:
         other_id = link.student_id if link.guardian_id == person.id else link.guardian_id
-        link_rows.append((link, session.get(Person, other_id)))
+        other = reach.person_in_reach(session, g.principal, other_id)
+        if other is not None:  # a guardian's child in another class stays unnamed
+            link_rows.append((link, other))
     page = render(
         "person.html",
         person=person,

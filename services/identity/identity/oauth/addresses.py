@@ -31,8 +31,10 @@ from schoolkit.events import as_utc
 MAX_FAILURES = int(os.environ.get("IDENTITY_ADDRESS_MAX_FAILURES") or 20)
 WINDOW = timedelta(minutes=float(os.environ.get("IDENTITY_ADDRESS_WINDOW_MINUTES") or 15))
 REFUSE_FOR = timedelta(minutes=float(os.environ.get("IDENTITY_ADDRESS_REFUSE_MINUTES") or 15))
-# Loopback and private networks: where the gateway and the containers' proxies live.
-DEFAULT_TRUSTED = "127.0.0.0/8,::1/128,10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,fc00::/7"
+# Only the local gateway (loopback) by default. Not the private ranges: a client on the
+# school's own network would then name any address it liked in X-Forwarded-For and escape
+# the per-address limit. A deployment names its gateway's address (docker-compose.yml).
+DEFAULT_TRUSTED = "127.0.0.1/32,::1/128"
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 

@@ -10,6 +10,7 @@ lockout, the per-address limit and the one answer for every failure hold here to
 from __future__ import annotations
 
 import hmac
+import re
 import secrets
 from typing import Any
 
@@ -20,6 +21,7 @@ from identity.oauth.addresses import client_address
 from identity.oauth.login import InvalidCredentials, authenticate
 from identity.oauth.server import DEFAULT_SCHOOL
 from identity.oauth.signed_in import SignedIn
+from schoolkit.errors import ApiError
 from schoolkit.web import db_session
 
 CSRF_COOKIE = "identity_authorize_csrf"
@@ -83,6 +85,9 @@ label,input,button{display:block;width:100%;margin:.3rem 0}.error{color:#a00}</s
 </form>
 {% endif %}
 </body></html>"""
+# A line break or another control character belongs in no parameter of this endpoint;
+# Authlib raises a bare ValueError on them (a 500), so they are refused first.
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
 HEADERS = {
     "Cache-Control": "no-store",
     "X-Frame-Options": "DENY",
@@ -94,7 +99,7 @@ HEADERS = {
 def show() -> Any:
     """GET: check the client's request, then ask for login and password."""
     try:
-        grant = _server().get_consent_grant()
+        grant = _consent_grant()
     except OAuth2Error as error:
         return _refuse(error)
     return _form(grant, status=200)
@@ -103,7 +108,7 @@ def show() -> Any:
 def sign_in() -> Any:
     """POST: check the form's token and the credentials, then send the code to the client."""
     try:
-        grant = _server().get_consent_grant()
+        grant = _consent_grant()
     except OAuth2Error as error:
         return _refuse(error)
     if not _csrf_token_matches():
@@ -120,6 +125,22 @@ def sign_in() -> Any:
     except InvalidCredentials:
         return _form(grant, status=400, error="credentials")
     return _server().create_authorization_response(grant_user=SignedIn(account), grant=grant)
+
+
+def _consent_grant() -> Any:
+    """The client's request checked by Authlib, after what Authlib cannot parse: a 400 in
+    the API's JSON shape. No redirect: a URI with a line break is no client's URI."""
+    broken = {
+        name: "Control characters (such as a line break) are not allowed."
+        for name in REQUEST_FIELDS
+        if CONTROL_CHARACTERS.search(request.values.get(name, ""))
+    }
+    if broken:
+        raise ApiError(400, "invalid_request", "The sign-in request is malformed.", broken)
+    try:
+        return _server().get_consent_grant()
+    except ValueError as error:  # Authlib's own parsing; OAuth2Error is not a ValueError
+        raise ApiError(400, "invalid_request", "The sign-in request is malformed.") from error
 
 
 def language() -> str:

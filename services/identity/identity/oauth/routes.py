@@ -20,13 +20,18 @@ def _server() -> Any:
 
 
 @blueprint.get("/.well-known/openid-configuration")
+@blueprint.get("/.well-known/oauth-authorization-server")
 def discovery() -> Any:
-    """Where everything is (OpenID Connect Discovery 1.0).
+    """Where everything is: the authorization server's metadata (RFC 8414), also at the
+    OpenID Connect discovery path that clients look up first.
     ---
     get:
       responses:
         200:
-          description: The provider's metadata.
+          description: >-
+            The provider's metadata. It names only what identity does: access tokens
+            (JWTs verified against `jwks_uri`) and refresh tokens, never ID tokens, so no
+            `id_token_*`, `userinfo_endpoint` or `openid` scope is advertised.
     """
     base = request.host_url.rstrip("/") + "/api/identity"
     return {
@@ -35,18 +40,18 @@ def discovery() -> Any:
         "token_endpoint": f"{base}/oauth/token",
         "jwks_uri": f"{base}/oauth/jwks",
         "revocation_endpoint": f"{base}/oauth/revoke",
-        "userinfo_endpoint": f"{base}/v1/me",
         "grant_types_supported": [
             "password",
             "refresh_token",
             "client_credentials",
             "authorization_code",
         ],
+        # The authorization endpoint answers with a code only: no ID token, no implicit flow.
         "response_types_supported": ["code"],
+        "response_modes_supported": ["query"],
         "code_challenge_methods_supported": ["S256"],
         "token_endpoint_auth_methods_supported": ["none", *SECRET_METHODS],
-        "id_token_signing_alg_values_supported": ["RS256"],
-        "subject_types_supported": ["public"],
+        "revocation_endpoint_auth_methods_supported": ["none", *SECRET_METHODS],
         "access_token_lifetime": ACCESS_TOKEN_SECONDS,
     }
 
