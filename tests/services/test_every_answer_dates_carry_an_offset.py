@@ -22,7 +22,7 @@ from schoolkit.errors import StrictJsonProvider
 WITH_OFFSET = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$")
 # As the database gives it back: no zone (UTC by the services' rule).
 STORED = datetime(2025, 9, 1, 6, 15)
-SERVICES = ["identity", "journal", "diary", "notify", "archive"]
+SERVICES = ["identity", "journal", "diary", "consent", "notify", "archive"]
 
 
 def date_time_fields(schema: Schema, path: str) -> Iterator[tuple[str, fields.DateTime]]:
@@ -52,20 +52,7 @@ def naive_answers(service: str) -> list[str]:
     return found
 
 
-@pytest.mark.parametrize(
-    "service",
-    [
-        *SERVICES,
-        pytest.param(
-            "consent",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="consent's schemas are being changed on branch consent-access; its "
-                "plain DateTime fields move to schoolkit.times.DateTime there",
-            ),
-        ),
-    ],
-)
+@pytest.mark.parametrize("service", SERVICES)
 def test_every_documented_date_time_is_written_with_its_offset(service: str) -> None:
     assert naive_answers(service) == []
 

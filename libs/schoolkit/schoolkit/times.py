@@ -65,3 +65,13 @@ class SchoolDateTime(fields.AwareDateTime):
 
     def _serialize(self, value: datetime | None, attr: Any, obj: Any, **kwargs: Any) -> Any:
         return None if value is None else school_iso(value)
+
+
+class AwareDateTime(fields.AwareDateTime):
+    """An instant read only with its offset (a naive input is refused: nobody can tell which
+    zone it meant) and dumped with it."""
+
+    def _serialize(self, value: datetime | None, attr: Any, obj: Any, **kwargs: Any) -> Any:
+        if value is None:
+            return None
+        return super()._serialize(aware(value), attr, obj, **kwargs)

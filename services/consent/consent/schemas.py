@@ -1,25 +1,11 @@
 """What the consent API accepts and returns (marshmallow); listed in its OpenAPI document."""
 
-from datetime import UTC, datetime
-from typing import Any
-
 from marshmallow import Schema, fields, validate
+
+from schoolkit.times import AwareDateTime, DateTime
 
 # A template's versions are counted from 1; a number past any database integer is a 422.
 TEMPLATE_VERSIONS = 1_000_000
-
-
-class UtcDateTime(fields.AwareDateTime):
-    """SQLite keeps no offset: consent stores UTC, so say so on the way out (a naive
-    value dumped as is would carry no offset at all)."""
-
-    def __init__(self, **options: Any) -> None:
-        super().__init__(default_timezone=UTC, **options)
-
-    def _serialize(self, value: datetime | None, attr: str | None, obj: Any, **kwargs: Any) -> Any:
-        if value is not None and value.tzinfo is None:
-            value = value.replace(tzinfo=UTC)
-        return super()._serialize(value, attr, obj, **kwargs)
 
 
 class TemplateSchema(Schema):
@@ -69,9 +55,9 @@ class ConsentSchema(Schema):
     method = fields.String()
     status = fields.String(metadata={"description": "given, refused, withdrawn or ended"})
     signed_on = fields.Date()
-    registered_at = UtcDateTime()
+    registered_at = DateTime()
     registered_by = fields.String(metadata={"description": "The staff member who registered it."})
-    withdrawn_at = UtcDateTime(
+    withdrawn_at = DateTime(
         allow_none=True, metadata={"description": "When the written revocation arrived."}
     )
     withdrawn_by = fields.String(
@@ -81,7 +67,7 @@ class ConsentSchema(Schema):
 
 
 class WithdrawalSchema(Schema):
-    received_at = fields.AwareDateTime(
+    received_at = AwareDateTime(
         required=True, metadata={"description": "When the written revocation arrived."}
     )
     reason = fields.String(
@@ -107,7 +93,7 @@ class AgreementSchema(Schema):
     registration_number = fields.String()
     status = fields.String(metadata={"description": "in_force or terminated"})
     applied_on = fields.Date()
-    concluded_at = UtcDateTime()
+    concluded_at = DateTime()
     registered_by = fields.String(metadata={"description": "The staff member who registered it."})
     terminated_by = fields.String(
         allow_none=True, metadata={"description": "guardian, school, graduation or transfer"}
@@ -116,7 +102,7 @@ class AgreementSchema(Schema):
         allow_none=True,
         metadata={"description": "The staff member who registered the termination."},
     )
-    effective_at = UtcDateTime(allow_none=True)
+    effective_at = DateTime(allow_none=True)
 
 
 class VersionDecisionSchema(Schema):
@@ -125,7 +111,7 @@ class VersionDecisionSchema(Schema):
 
 class TerminationSchema(Schema):
     by = fields.String(required=True, validate=validate.OneOf(["guardian", "school"]))
-    effective_at = fields.AwareDateTime(load_default=None)
+    effective_at = AwareDateTime(load_default=None)
 
 
 class WarningSchema(Schema):
@@ -142,7 +128,7 @@ class WithdrawnSchema(Schema):
 class ParticipantStateSchema(Schema):
     participant = fields.String()
     state = fields.String(metadata={"description": "waiting or confirmed"})
-    confirmed_at = UtcDateTime(allow_none=True)
+    confirmed_at = DateTime(allow_none=True)
     confirmations = fields.Integer()
     counts = fields.Dict(keys=fields.String(), values=fields.Integer())
     retained = fields.List(fields.Dict())
@@ -155,11 +141,11 @@ class ErasureSchema(Schema):
     subjects = fields.List(fields.Dict())
     categories = fields.List(fields.String())
     retain = fields.List(fields.Dict())
-    received_at = UtcDateTime()
-    deadline = UtcDateTime()
+    received_at = DateTime()
+    deadline = DateTime()
     attempt = fields.Integer()
-    overdue_raised_at = UtcDateTime(allow_none=True)
-    finished_at = UtcDateTime(allow_none=True)
+    overdue_raised_at = DateTime(allow_none=True)
+    finished_at = DateTime(allow_none=True)
     deadline_missed = fields.Boolean(
         metadata={"description": "Finished (or, open, still running) past the deadline."}
     )
