@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import delete, update
 from sqlalchemy.orm import Session
 
-from diary import changes, eventlog, gate, store
+from diary import backfill, changes, eventlog, gate, store
 from diary.erasure import HOLDS as ERASURE_HOLDS
 from diary.erasure import erase
 from diary.models import (
@@ -40,7 +40,7 @@ from schoolkit.consumer import Handler
 from schoolkit.denylist import HANDLERS as DENY_LIST_HANDLERS
 from schoolkit.erasure import erasure_handler
 from schoolkit.events import Event
-from schoolkit.ordering import accept_version
+from schoolkit.ordering import accept_current_version, accept_version
 
 STALE = "stale"
 NOT_COVERED = "ignored"  # personal data of someone without an agreement in force
@@ -57,7 +57,9 @@ def _moment(value: str) -> datetime:
 
 
 def _newer(session: Session, event: Event, entity_type: str, entity_id: str) -> bool:
-    return accept_version(
+    # A snapshot's item at the version already seen is the same state: applied again.
+    accept = accept_current_version if backfill.current_state.get() else accept_version
+    return accept(
         session, f"{event.school_id}:{entity_type}", entity_id, event.data["entity_version"]
     )
 
@@ -364,6 +366,7 @@ def apply_agreement_concluded(session: Session, event: Event) -> str | None:
         return ERASED
     if not _newer(session, event, "agreement", data["agreement_id"]):
         return STALE
+    lacking = backfill.lacking(session, event.school_id, data["student_id"], data["guardian_id"])
     store.put(
         session,
         Agreement,
@@ -374,6 +377,8 @@ def apply_agreement_concluded(session: Session, event: Event) -> str | None:
         concluded_at=_moment(data["concluded_at"]),
         ends_at=None,
     )
+    # What the gate dropped about them until now is asked for again (diary.backfill).
+    backfill.request(session, event, lacking)
     return _agreement_changed(session, event)
 
 
@@ -542,6 +547,29 @@ def apply_finals(session: Session, event: Event) -> str | None:
     return None
 
 
+# --- the answers to diary.backfill.requested ---------------------------------------------
+
+
+def apply_student_snapshot(session: Session, event: Event) -> str | None:
+    """The journal's marks and attendance of a newly covered student, each as its own event."""
+    if not gate.student_is_covered(session, event.school_id, event.data["student_id"]):
+        return NOT_COVERED  # the agreement ended before the answer came
+    appliers = {
+        "journal.mark.recorded": apply_mark,
+        "journal.attendance.recorded": apply_attendance,
+    }
+    with backfill.applying_current_state():
+        for item in backfill.student_items(event):
+            appliers[item.type](session, item)
+    return None
+
+
+def apply_person_snapshot(session: Session, event: Event) -> str | None:
+    """A newly covered student's or guardian's name; logged as it came, for diary-rebuild."""
+    with backfill.applying_current_state():
+        return apply_person(session, event)
+
+
 def _student_changed(session: Session, event: Event, entity: tuple[str, str]) -> None:
     student_id = event.data["student_id"]
     changes.bump(session, event.school_id, changes.STUDENT, student_id)
@@ -564,6 +592,8 @@ HANDLERS: dict[str, Handler] = {
     "journal.attendance.recorded": apply_attendance,
     "journal.period.finalized": apply_finals,
     "identity.person.changed": apply_person,
+    "journal.student.snapshot": apply_student_snapshot,
+    "identity.person.snapshot": apply_person_snapshot,
     "identity.guardian.linked": apply_guardian_linked,
     "identity.guardian.unlinked": apply_guardian_unlinked,
     "consent.agreement.concluded": apply_agreement_concluded,

@@ -317,7 +317,32 @@ class SchoolEvents:
             entity_version=1,
         )
 
+    def student_snapshot(
+        self, student_id: str, marks: list[Event], attendance: list[Event], request_id: str
+    ) -> Event:
+        """The journal's answer to diary.backfill.requested, from the events it stands for."""
+        return self.event(
+            "journal.student.snapshot",
+            subject=student_id,
+            student_id=student_id,
+            year_id=self.year_id,
+            request_id=request_id,
+            taken_at=now_iso(),
+            marks=[mark.data for mark in marks],
+            attendance=[record.data for record in attendance],
+        )
+
     # identity
+
+    def person_snapshot(self, changed: Event, request_id: str, version: int | None = None) -> Event:
+        """Identity's answer to diary.backfill.requested for the person of `changed`."""
+        data = {k: v for k, v in changed.data.items() if k not in ("roles", "change")}
+        data["entity_version"] = version or data["entity_version"]
+        data.setdefault("middle_name", None)
+        data.setdefault("birth_date", None)
+        return self.event(
+            "identity.person.snapshot", subject=changed.subject, request_id=request_id, **data
+        )
 
     def person(
         self, person_id: str, kind: str, last_name: str, first_name: str, version: int = 1
