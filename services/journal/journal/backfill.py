@@ -1,0 +1,88 @@
+"""The journal's answer to `diary.backfill.requested`: one student's marks and attendance.
+
+The diary drops a student's marks and attendance until a diary agreement covers them
+(R-DRY-3). When one does, it asks, and the journal answers with `journal.student.snapshot`:
+every mark and attendance record of the student in lessons of their current school year
+(the year of the class of their latest enrolment in the request's school), each exactly
+as its own event describes it, with its current `entity_version`. It is not news: only
+the diary receives it, so notify tells nobody about old marks again.
+
+Class-level data is not repeated: the diary already keeps lessons, topics, homework, the
+calendar, subjects, classes and enrolments for every class. A student the journal never
+enrolled in that school gets no answer.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from journal.lessons import attendance_state, mark_state
+from journal.models import Attendance, Enrolment, Lesson, Mark, Period, SchoolClass, WorkType
+from schoolkit.events import Event, iso_utc
+from schoolkit.outbox import publish
+
+SNAPSHOT = "journal.student.snapshot"
+
+
+def on_backfill_requested(session: Session, event: Event) -> str | None:
+    school, student_id = event.school_id, event.data["student_id"]
+    if student_id not in event.data["person_ids"]:
+        return "ignored"  # only a guardian's name was missing: identity's to answer
+    year_id = current_year(session, school, student_id)
+    if year_id is None:
+        return "ignored"
+    data = {
+        "student_id": student_id,
+        "year_id": year_id,
+        "request_id": event.id,
+        "taken_at": iso_utc(datetime.now(UTC)),
+        "marks": marks_of(session, school, student_id, year_id),
+        "attendance": attendance_of(session, school, student_id, year_id),
+    }
+    publish(session, Event(SNAPSHOT, data, school, subject=student_id))
+    return None
+
+
+def current_year(session: Session, school: str, student_id: str) -> str | None:
+    """The school year of the student's latest enrolment in `school`, if any."""
+    query = (
+        select(SchoolClass.year_id)
+        .join(Enrolment, Enrolment.class_id == SchoolClass.class_id)
+        .where(Enrolment.school_id == school, Enrolment.student_id == student_id)
+        .order_by(Enrolment.enrolled_on.desc())
+        .limit(1)
+    )
+    return session.scalars(query).first()
+
+
+def marks_of(session: Session, school: str, student_id: str, year_id: str) -> list[dict[str, Any]]:
+    rows = session.execute(
+        select(Mark, Lesson, WorkType)
+        .join(Lesson, Lesson.lesson_id == Mark.lesson_id)
+        .join(Period, Period.period_id == Lesson.period_id)
+        .join(WorkType, WorkType.work_type_id == Mark.work_type_id)
+        .where(Mark.school_id == school, Mark.student_id == student_id, Period.year_id == year_id)
+        .order_by(Lesson.date, Lesson.slot, Mark.recorded_at)
+    )
+    return [mark_state(lesson, mark, work_type) for mark, lesson, work_type in rows]
+
+
+def attendance_of(
+    session: Session, school: str, student_id: str, year_id: str
+) -> list[dict[str, Any]]:
+    rows = session.execute(
+        select(Attendance, Lesson)
+        .join(Lesson, Lesson.lesson_id == Attendance.lesson_id)
+        .join(Period, Period.period_id == Lesson.period_id)
+        .where(
+            Attendance.school_id == school,
+            Attendance.student_id == student_id,
+            Period.year_id == year_id,
+        )
+        .order_by(Lesson.date, Lesson.slot)
+    )
+    return [attendance_state(lesson, record) for record, lesson in rows]
