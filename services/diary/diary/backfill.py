@@ -4,8 +4,8 @@ The consent gate drops a student's personal data while no agreement covers them,
 family that signs in October would otherwise find September empty. When an agreement
 brings a student (or a guardian) under the gate, the diary publishes
 `diary.backfill.requested` in the same transaction; the journal answers with
-`journal.student.snapshot` (the student's marks and attendance of their current school
-year) and identity with one `identity.person.snapshot` per person asked for (names).
+`journal.student.snapshot` (the student's enrolments, marks and attendance of their current
+school year) and identity with one `identity.person.snapshot` per person asked for (names).
 
 Each item of an answer goes through the handler of the event it stands for, so the gate,
 the change counters and the event log treat it exactly like that event. One thing
@@ -14,8 +14,11 @@ differs: an item at the version the diary already recorded is applied too
 version before the gate drops the name, and an ended agreement's erasure keeps versions.
 An item older than what the diary applied (an event that overtook the answer) loses.
 
-Class-level data (calendar, subjects, classes, lessons, topics, homework) is not asked
-for: the diary keeps it for every class, agreement or not.
+Enrolments have no event of their own current state, so each comes as a snapshot of that
+enrolment alone, which replaces the diary's spans of it and is what the event log keeps
+(spans are kept for every student, but an ended agreement's erasure takes them, and a
+family that signs again needs them back). Class-level data (calendar, subjects, classes,
+lessons, topics, homework) is not asked for: the diary keeps it for every class.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -90,6 +94,19 @@ def applying_current_state() -> Iterator[None]:
         current_state.reset(token)
 
 
+def enrolment_parts(snapshot: Event) -> Iterator[Event]:
+    """Each enrolment of a journal.student.snapshot as a snapshot of that enrolment alone.
+
+    There is no event of an enrolment's spans, so the part is what the event log keeps and
+    diary-rebuild applies again (its marks and attendance are empty: they are logged apart).
+    """
+    base = uuid.UUID(snapshot.id)
+    for enrolment in snapshot.data["enrolments"]:
+        data = {**snapshot.data, "enrolments": [enrolment], "marks": [], "attendance": []}
+        part_id = str(uuid.uuid5(base, enrolment["enrolment_id"]))
+        yield _part(snapshot, snapshot.type, data, part_id)
+
+
 def student_items(snapshot: Event) -> Iterator[Event]:
     """Each mark and attendance record of a journal.student.snapshot, as the event it stands for.
 
@@ -99,12 +116,16 @@ def student_items(snapshot: Event) -> Iterator[Event]:
     base = uuid.UUID(snapshot.id)
     for field, (event_type, id_field) in STUDENT_ITEMS.items():
         for item in snapshot.data[field]:
-            yield Event(
-                type=event_type,
-                data=item,
-                school_id=snapshot.school_id,
-                subject=snapshot.subject,
-                id=str(uuid.uuid5(base, item[id_field])),
-                time=snapshot.time,
-                correlation_id=snapshot.correlation_id,
-            )
+            yield _part(snapshot, event_type, item, str(uuid.uuid5(base, item[id_field])))
+
+
+def _part(snapshot: Event, event_type: str, data: dict[str, Any], event_id: str) -> Event:
+    return Event(
+        type=event_type,
+        data=data,
+        school_id=snapshot.school_id,
+        subject=snapshot.subject,
+        id=event_id,
+        time=snapshot.time,
+        correlation_id=snapshot.correlation_id,
+    )

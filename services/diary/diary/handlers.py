@@ -57,11 +57,15 @@ def _moment(value: str) -> datetime:
 
 
 def _newer(session: Session, event: Event, entity_type: str, entity_id: str) -> bool:
+    return _newer_version(session, event, entity_type, entity_id, event.data["entity_version"])
+
+
+def _newer_version(
+    session: Session, event: Event, entity_type: str, entity_id: str, version: int
+) -> bool:
     # A snapshot's item at the version already seen is the same state: applied again.
     accept = accept_current_version if backfill.current_state.get() else accept_version
-    return accept(
-        session, f"{event.school_id}:{entity_type}", entity_id, event.data["entity_version"]
-    )
+    return accept(session, f"{event.school_id}:{entity_type}", entity_id, version)
 
 
 # --- class-level data: kept for every class -------------------------------------------
@@ -551,7 +555,7 @@ def apply_finals(session: Session, event: Event) -> str | None:
 
 
 def apply_student_snapshot(session: Session, event: Event) -> str | None:
-    """The journal's marks and attendance of a newly covered student, each as its own event."""
+    """The journal's enrolments, marks and attendance of a newly covered student."""
     if not gate.student_is_covered(session, event.school_id, event.data["student_id"]):
         return NOT_COVERED  # the agreement ended before the answer came
     appliers = {
@@ -559,9 +563,38 @@ def apply_student_snapshot(session: Session, event: Event) -> str | None:
         "journal.attendance.recorded": apply_attendance,
     }
     with backfill.applying_current_state():
+        for part in backfill.enrolment_parts(event):
+            _apply_enrolment_state(session, part)
         for item in backfill.student_items(event):
             appliers[item.type](session, item)
     return None
+
+
+def _apply_enrolment_state(session: Session, part: Event) -> None:
+    """An enrolment's spans as the journal holds them now, in place of the diary's own."""
+    [enrolment] = part.data["enrolments"]
+    school, enrolment_id = part.school_id, enrolment["enrolment_id"]
+    if not _newer_version(session, part, "enrolment", enrolment_id, enrolment["entity_version"]):
+        return
+    for span in _spans_of(session, school, enrolment_id):
+        session.delete(span)
+    session.flush()
+    student_id = part.data["student_id"]
+    for span in enrolment["spans"]:
+        session.add(
+            EnrolmentSpan(
+                school_id=school,
+                enrolment_id=enrolment_id,
+                starts_on=_day(span["starts_on"]),
+                student_id=student_id,
+                class_id=span["class_id"],
+                group_ids=" ".join(span["group_ids"]),
+                ends_on=_day(span["ends_on"]) if span.get("ends_on") else None,
+            )
+        )
+    changes.bump(session, school, changes.STUDENT, student_id)
+    # Logged like an enrolment event: replayed after the chain it replaces.
+    eventlog.remember(session, part, ("enrolment_event", part.id), [student_id])
 
 
 def apply_person_snapshot(session: Session, event: Event) -> str | None:

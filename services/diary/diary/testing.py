@@ -318,7 +318,12 @@ class SchoolEvents:
         )
 
     def student_snapshot(
-        self, student_id: str, marks: list[Event], attendance: list[Event], request_id: str
+        self,
+        student_id: str,
+        marks: list[Event],
+        attendance: list[Event],
+        request_id: str,
+        enrolments: list[Event] = (),
     ) -> Event:
         """The journal's answer to diary.backfill.requested, from the events it stands for."""
         return self.event(
@@ -328,6 +333,20 @@ class SchoolEvents:
             year_id=self.year_id,
             request_id=request_id,
             taken_at=now_iso(),
+            enrolments=[
+                {
+                    "enrolment_id": e.data["enrolment_id"],
+                    "spans": [
+                        {
+                            "class_id": e.data["class_id"],
+                            "group_ids": e.data["group_ids"],
+                            "starts_on": e.data["enrolled_on"],
+                        }
+                    ],
+                    "entity_version": e.data["entity_version"],
+                }
+                for e in enrolments
+            ],
             marks=[mark.data for mark in marks],
             attendance=[record.data for record in attendance],
         )

@@ -36,6 +36,7 @@ class LateFamily:
     student_id: str
     guardian_id: str
     maths: Event
+    enrolled: Event
     mark: Event
     absence: Event
     student: Event
@@ -53,6 +54,7 @@ def late(school: SchoolEvents, apply: Apply) -> LateFamily:
         student_id,
         guardian_id,
         maths,
+        enrolled=school.enrol(student_id, class_id, MONDAY - timedelta(days=30)),
         mark=school.mark(student_id, maths, 5, work_type="test", weight=2),
         absence=school.attendance(student_id, maths, "absent", "illness"),
         student=school.person(student_id, "student", "Кузнецова", "Дарья"),
@@ -64,7 +66,7 @@ def late(school: SchoolEvents, apply: Apply) -> LateFamily:
         school.school_class(class_id, "5А", None),
         school.person(teacher, "staff", "Петров", "Пётр"),
         school.guardian_linked(guardian_id, student_id),
-        school.enrol(student_id, class_id, MONDAY - timedelta(days=30)),
+        family.enrolled,
         maths,
         family.mark,
         family.absence,
@@ -100,7 +102,9 @@ def monday_lesson(caller: Caller, family: LateFamily) -> dict[str, Any]:
 
 def answers(school: SchoolEvents, family: LateFamily, request_id: str) -> list[Event]:
     return [
-        school.student_snapshot(family.student_id, [family.mark], [family.absence], request_id),
+        school.student_snapshot(
+            family.student_id, [family.mark], [family.absence], request_id, [family.enrolled]
+        ),
         school.person_snapshot(family.student, request_id),
         school.person_snapshot(family.guardian, request_id),
     ]
@@ -202,3 +206,27 @@ def test_diary_rebuild_keeps_what_the_answers_brought(
     after = week(caller, late)
     assert after["days"] == before["days"]
     assert after["student_name"] == "Кузнецова Дарья"
+
+
+def test_a_family_that_signs_again_after_an_ended_agreement_gets_the_year_back(
+    school: SchoolEvents, apply: Apply, database: Database, caller: Caller, late: LateFamily
+) -> None:
+    concluded = school.agreement(late.guardian_id, late.student_id)
+    apply(concluded, *answers(school, late, new_id()))
+    ended = school.erasure(
+        students=[late.student_id],
+        guardians=[late.guardian_id],
+        reason="agreement_terminated",
+        categories=["diary", "acknowledgements"],
+    )
+    apply(school.termination(concluded), ended)
+    # The erasure took the marks and the enrolment spans but kept their versions: the answer
+    # at the same versions brings them back all the same.
+    apply(school.agreement(late.guardian_id, late.student_id))
+    assert requests_in_outbox(database)[-1]["data"]["person_ids"] == [
+        late.student_id,
+        late.guardian_id,
+    ]
+    apply(*answers(school, late, new_id()))
+    assert [m["value"] for m in monday_lesson(caller, late)["marks"]] == ["5"]
+    assert week(caller, late)["student_name"] == "Кузнецова Дарья"

@@ -7,21 +7,33 @@ every mark and attendance record of the student in lessons of their current scho
 as its own event describes it, with its current `entity_version`. It is not news: only
 the diary receives it, so notify tells nobody about old marks again.
 
-Class-level data is not repeated: the diary already keeps lessons, topics, homework, the
-calendar, subjects, classes and enrolments for every class. A student the journal never
+The student's enrolments of that year come too, as spans of classes: the diary keeps them
+for every student, but erases them with a diary when an agreement ends, and a family that
+signs again needs them back. Class-level data is not repeated: the diary already keeps
+lessons, topics, homework, the calendar, subjects and classes for every class. A student the journal never
 enrolled in that school gets no answer.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from journal.contingent import group_ids_of
 from journal.lessons import attendance_state, mark_state
-from journal.models import Attendance, Enrolment, Lesson, Mark, Period, SchoolClass, WorkType
+from journal.models import (
+    Attendance,
+    Enrolment,
+    EnrolmentMove,
+    Lesson,
+    Mark,
+    Period,
+    SchoolClass,
+    WorkType,
+)
 from schoolkit.events import Event, iso_utc
 from schoolkit.outbox import publish
 
@@ -40,6 +52,7 @@ def on_backfill_requested(session: Session, event: Event) -> str | None:
         "year_id": year_id,
         "request_id": event.id,
         "taken_at": iso_utc(datetime.now(UTC)),
+        "enrolments": enrolments_of(session, school, student_id, year_id),
         "marks": marks_of(session, school, student_id, year_id),
         "attendance": attendance_of(session, school, student_id, year_id),
     }
@@ -57,6 +70,60 @@ def current_year(session: Session, school: str, student_id: str) -> str | None:
         .limit(1)
     )
     return session.scalars(query).first()
+
+
+def enrolments_of(
+    session: Session, school: str, student_id: str, year_id: str
+) -> list[dict[str, Any]]:
+    enrolments = session.scalars(
+        select(Enrolment)
+        .join(SchoolClass, SchoolClass.class_id == Enrolment.class_id)
+        .where(
+            Enrolment.school_id == school,
+            Enrolment.student_id == student_id,
+            SchoolClass.year_id == year_id,
+        )
+        .order_by(Enrolment.enrolled_on)
+    )
+    groups = group_ids_of(session, school, student_id)
+    return [
+        {
+            "enrolment_id": enrolment.enrolment_id,
+            "spans": spans_of(session, enrolment, groups),
+            "entity_version": enrolment.version,
+        }
+        for enrolment in enrolments
+    ]
+
+
+def spans_of(session: Session, enrolment: Enrolment, groups: list[str]) -> list[dict[str, Any]]:
+    """The classes an enrolment placed the student in, from its moves, as the diary keeps them.
+
+    A move takes effect on its day (`contingent.class_on`); group memberships have no dates,
+    so only the last span carries the student's groups.
+    """
+    moves = session.scalars(
+        select(EnrolmentMove)
+        .where(EnrolmentMove.enrolment_id == enrolment.enrolment_id)
+        .order_by(EnrolmentMove.on, EnrolmentMove.at)
+    )
+    spans: list[dict[str, Any]] = []
+    for move in moves:
+        if move.kind == "left" and spans:
+            spans[-1]["ends_on"] = move.on.isoformat()
+            continue
+        if move.to_class_id is None:
+            continue
+        if spans and spans[-1]["starts_on"] >= move.on.isoformat():
+            spans.pop()  # moved again the same day: the earlier class never held them
+        elif spans:
+            spans[-1]["ends_on"] = (move.on - timedelta(days=1)).isoformat()
+        spans.append(
+            {"class_id": move.to_class_id, "group_ids": [], "starts_on": move.on.isoformat()}
+        )
+    if spans:
+        spans[-1]["group_ids"] = groups
+    return spans
 
 
 def marks_of(session: Session, school: str, student_id: str, year_id: str) -> list[dict[str, Any]]:

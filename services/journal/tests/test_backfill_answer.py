@@ -95,6 +95,10 @@ def test_the_answer_holds_each_mark_and_record_as_it_stands_now_for_the_diary_on
         "absent",
         "illness",
     )
+    [enrolment] = snapshot["data"]["enrolments"]
+    assert enrolment["spans"] == [
+        {"class_id": school.class_id, "group_ids": [], "starts_on": "2025-09-01"}
+    ]
     # The same state the journal's own events carry, item for item.
     [recorded] = published("journal.attendance.recorded")
     assert absence == recorded["data"]
@@ -108,3 +112,31 @@ def test_another_school_an_unknown_student_or_a_guardians_name_alone_get_no_answ
     assert handle(database, backfill_requested(new_id())) == "ignored"
     assert handle(database, backfill_requested(people=[new_id()])) == "ignored"
     assert published("journal.student.snapshot") == []
+
+
+def test_a_transfer_and_a_leaving_end_the_spans_the_diary_is_given(
+    client: FlaskClient, school: School, database: Database, published: Any, caller: Any
+) -> None:
+    deputy = caller("deputy_director")
+    year_id = published("journal.class.changed")[0]["data"]["year_id"]
+    other = client.post(
+        f"{API}/classes", json={"year_id": year_id, "name": "5Б", "grade": 5}, headers=deputy
+    ).json["class_id"]
+    moves = [("transfer", {"to_class_id": other, "on": "2025-10-01"})]
+    moves.append(("leave", {"reason": "transfer", "on": "2026-01-20"}))
+    for path, body in moves:
+        answer = client.post(f"{API}/students/{STUDENT}/{path}", json=body, headers=deputy)
+        assert answer.status_code == 200, answer.json
+    handle(database, backfill_requested())
+
+    [enrolment] = published("journal.student.snapshot")[0]["data"]["enrolments"]
+    assert enrolment["spans"] == [
+        {
+            "class_id": school.class_id,
+            "group_ids": [],
+            "starts_on": "2025-09-01",
+            "ends_on": "2025-09-30",
+        },
+        {"class_id": other, "group_ids": [], "starts_on": "2025-10-01", "ends_on": "2026-01-20"},
+    ]
+    assert enrolment["entity_version"] == 3
