@@ -107,3 +107,34 @@ def _same_or_newer_version_upsert(dialect: str) -> Any:
         set_={"version": statement.excluded.version},
         where=entity_versions.c.version <= statement.excluded.version,
     ).returning(entity_versions.c.version)
+
+
+def accept_current_versions(
+    session: Session, entity_type: str, versions: dict[str, int], chunk: int = 1000
+) -> set[str]:
+    """`accept_current_version` for many entities of one type: the ids accepted.
+
+    One statement per `chunk` entities (a snapshot holds a school year's marks), where one
+    per entity would cost a round trip each.
+    """
+    dialect = session.get_bind().dialect.name
+    if dialect not in _UPSERTS:
+        return {
+            entity_id
+            for entity_id, version in versions.items()
+            if accept_current_version(session, entity_type, entity_id, version)
+        }
+    rows = [
+        {"entity_type": entity_type, "entity_id": entity_id, "version": version}
+        for entity_id, version in versions.items()
+    ]
+    accepted: set[str] = set()
+    for start in range(0, len(rows), chunk):
+        statement = _UPSERTS[dialect](entity_versions).values(rows[start : start + chunk])
+        statement = statement.on_conflict_do_update(
+            index_elements=[entity_versions.c.entity_type, entity_versions.c.entity_id],
+            set_={"version": statement.excluded.version},
+            where=entity_versions.c.version <= statement.excluded.version,
+        ).returning(entity_versions.c.entity_id)
+        accepted.update(session.execute(statement).scalars())
+    return accepted

@@ -7,8 +7,10 @@ brings a student (or a guardian) under the gate, the diary publishes
 `journal.student.snapshot` (the student's enrolments, marks and attendance of their current
 school year) and identity with one `identity.person.snapshot` per person asked for (names).
 
-Each item of an answer goes through the handler of the event it stands for, so the gate,
-the change counters and the event log treat it exactly like that event. One thing
+Each item of an answer is applied as the event it stands for would be: a name through the
+`identity.person.changed` handler, marks and attendance records with the same rows, the
+same versions and the same logged events as their handlers write (in a few statements for
+the whole year rather than five per item: a full year is 2,000 items). One thing
 differs: an item at the version the diary already recorded is applied too
 (`schoolkit.ordering.accept_current_version`), because the diary records a person's
 version before the gate drops the name, and an ended agreement's erasure keeps versions.

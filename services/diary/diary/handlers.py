@@ -40,7 +40,7 @@ from schoolkit.consumer import Handler
 from schoolkit.denylist import HANDLERS as DENY_LIST_HANDLERS
 from schoolkit.erasure import erasure_handler
 from schoolkit.events import Event
-from schoolkit.ordering import accept_current_version, accept_version
+from schoolkit.ordering import accept_current_version, accept_current_versions, accept_version
 
 STALE = "stale"
 NOT_COVERED = "ignored"  # personal data of someone without an agreement in force
@@ -468,26 +468,28 @@ def apply_mark(session: Session, event: Event) -> str | None:
         return NOT_COVERED
     if not _newer(session, event, "mark", data["mark_id"]):
         return STALE
-    store.put(
-        session,
-        Mark,
-        school_id=school,
-        mark_id=data["mark_id"],
-        student_id=data["student_id"],
-        lesson_id=data["lesson_id"],
-        lesson_date=_day(data["lesson_date"]),
-        period_id=data["period_id"],
-        class_id=data["class_id"],
-        subject_id=data["school_subject_id"],
-        teacher_id=data["teacher_id"],
-        work_type=data["work_type"],
-        weight=float(data["weight"]),
-        scale=data["scale"],
-        value=str(data["value"]),
-        comment=data.get("comment"),
-        recorded_at=_moment(data.get("recorded_at") or data["corrected_at"]),
-    )
+    store.put(session, Mark, **_mark_row(school, data))
     return _student_changed(session, event, ("mark", data["mark_id"]))
+
+
+def _mark_row(school: str, data: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "school_id": school,
+        "mark_id": data["mark_id"],
+        "student_id": data["student_id"],
+        "lesson_id": data["lesson_id"],
+        "lesson_date": _day(data["lesson_date"]),
+        "period_id": data["period_id"],
+        "class_id": data["class_id"],
+        "subject_id": data["school_subject_id"],
+        "teacher_id": data["teacher_id"],
+        "work_type": data["work_type"],
+        "weight": float(data["weight"]),
+        "scale": data["scale"],
+        "value": str(data["value"]),
+        "comment": data.get("comment"),
+        "recorded_at": _moment(data.get("recorded_at") or data["corrected_at"]),
+    }
 
 
 def apply_mark_removed(session: Session, event: Event) -> str | None:
@@ -508,20 +510,22 @@ def apply_attendance(session: Session, event: Event) -> str | None:
         return NOT_COVERED
     if not _newer(session, event, "attendance", data["attendance_id"]):
         return STALE
-    store.put(
-        session,
-        Attendance,
-        school_id=event.school_id,
-        attendance_id=data["attendance_id"],
-        student_id=data["student_id"],
-        lesson_id=data["lesson_id"],
-        lesson_date=_day(data["lesson_date"]),
-        class_id=data["class_id"],
-        subject_id=data["school_subject_id"],
-        status=data["status"],
-        reason=data.get("reason"),
-    )
+    store.put(session, Attendance, **_attendance_row(event.school_id, data))
     return _student_changed(session, event, ("attendance", data["attendance_id"]))
+
+
+def _attendance_row(school: str, data: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "school_id": school,
+        "attendance_id": data["attendance_id"],
+        "student_id": data["student_id"],
+        "lesson_id": data["lesson_id"],
+        "lesson_date": _day(data["lesson_date"]),
+        "class_id": data["class_id"],
+        "subject_id": data["school_subject_id"],
+        "status": data["status"],
+        "reason": data.get("reason"),
+    }
 
 
 def apply_finals(session: Session, event: Event) -> str | None:
@@ -556,17 +560,24 @@ def apply_finals(session: Session, event: Event) -> str | None:
 
 def apply_student_snapshot(session: Session, event: Event) -> str | None:
     """The journal's enrolments, marks and attendance of a newly covered student."""
-    if not gate.student_is_covered(session, event.school_id, event.data["student_id"]):
+    school, student_id = event.school_id, event.data["student_id"]
+    if not gate.student_is_covered(session, school, student_id):
         return NOT_COVERED  # the agreement ended before the answer came
-    appliers = {
-        "journal.mark.recorded": apply_mark,
-        "journal.attendance.recorded": apply_attendance,
-    }
     with backfill.applying_current_state():
         for part in backfill.enrolment_parts(event):
             _apply_enrolment_state(session, part)
-        for item in backfill.student_items(event):
-            appliers[item.type](session, item)
+    items = list(backfill.student_items(event))
+    for event_type, (entity_type, id_field, model, row_of) in _SNAPSHOT_ITEMS.items():
+        mine = [item for item in items if item.type == event_type]
+        versions = {item.data[id_field]: item.data["entity_version"] for item in mine}
+        key = f"{school}:{entity_type}"
+        accepted = accept_current_versions(session, key, versions)
+        # What apply_mark / apply_attendance do for one, here for a year's worth at once.
+        fresh = [item for item in mine if item.data[id_field] in accepted]
+        store.put_many(session, model, [row_of(school, item.data) for item in fresh])
+        logged = [(item, (entity_type, item.data[id_field])) for item in fresh]
+        eventlog.remember_each(session, logged, student_id)
+    changes.bump(session, school, changes.STUDENT, student_id)
     return None
 
 
@@ -601,6 +612,13 @@ def apply_person_snapshot(session: Session, event: Event) -> str | None:
     """A newly covered student's or guardian's name; logged as it came, for diary-rebuild."""
     with backfill.applying_current_state():
         return apply_person(session, event)
+
+
+# A snapshot's items: the event each stands for -> entity, id field, table, row.
+_SNAPSHOT_ITEMS = {
+    "journal.mark.recorded": ("mark", "mark_id", Mark, _mark_row),
+    "journal.attendance.recorded": ("attendance", "attendance_id", Attendance, _attendance_row),
+}
 
 
 def _student_changed(session: Session, event: Event, entity: tuple[str, str]) -> None:
