@@ -100,13 +100,33 @@ def enrolment_parts(snapshot: Event) -> Iterator[Event]:
     """Each enrolment of a journal.student.snapshot as a snapshot of that enrolment alone.
 
     There is no event of an enrolment's spans, so the part is what the event log keeps and
-    diary-rebuild applies again (its marks and attendance are empty: they are logged apart).
+    diary-rebuild applies again.
     """
     base = uuid.UUID(snapshot.id)
     for enrolment in snapshot.data["enrolments"]:
-        data = {**snapshot.data, "enrolments": [enrolment], "marks": [], "attendance": []}
         part_id = str(uuid.uuid5(base, enrolment["enrolment_id"]))
-        yield _part(snapshot, snapshot.type, data, part_id)
+        yield _part(snapshot, snapshot.type, _alone(snapshot, enrolments=[enrolment]), part_id)
+
+
+def final_parts(snapshot: Event) -> Iterator[Event]:
+    """Each final mark of a journal.student.snapshot as a snapshot of that final mark alone.
+
+    journal.period.finalized lists a whole class, and the diary logs it filtered to the
+    students covered then; this student's final is logged apart, keyed by finalization and
+    student, naming the student in it as the finalization's list does (so an erasure finds
+    it like any logged final).
+    """
+    for final in snapshot.data["finals"]:
+        student_id = snapshot.data["student_id"]
+        part_id = str(uuid.uuid5(uuid.UUID(final["finalization_id"]), student_id))
+        named = {**final, "student_id": student_id}
+        yield _part(snapshot, snapshot.type, _alone(snapshot, finals=[named]), part_id)
+
+
+def _alone(snapshot: Event, **lists: list[dict[str, Any]]) -> dict[str, Any]:
+    """The snapshot's data with only the given items: the rest are logged apart."""
+    empty = {"enrolments": [], "marks": [], "attendance": [], "finals": []}
+    return {**snapshot.data, **empty, **lists}
 
 
 def student_items(snapshot: Event) -> Iterator[Event]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import delete, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from diary import backfill, changes, eventlog, gate, store
@@ -41,6 +41,7 @@ from schoolkit.denylist import HANDLERS as DENY_LIST_HANDLERS
 from schoolkit.erasure import erasure_handler
 from schoolkit.events import Event
 from schoolkit.ordering import accept_current_version, accept_current_versions, accept_version
+from schoolkit.tables import entity_versions
 
 STALE = "stale"
 NOT_COVERED = "ignored"  # personal data of someone without an agreement in force
@@ -566,6 +567,8 @@ def apply_student_snapshot(session: Session, event: Event) -> str | None:
     with backfill.applying_current_state():
         for part in backfill.enrolment_parts(event):
             _apply_enrolment_state(session, part)
+        for part in backfill.final_parts(event):
+            _apply_final_state(session, part)
     items = list(backfill.student_items(event))
     for event_type, (entity_type, id_field, model, row_of) in _SNAPSHOT_ITEMS.items():
         mine = [item for item in items if item.type == event_type]
@@ -579,6 +582,41 @@ def apply_student_snapshot(session: Session, event: Event) -> str | None:
         eventlog.remember_each(session, logged, student_id)
     changes.bump(session, school, changes.STUDENT, student_id)
     return None
+
+
+def _apply_final_state(session: Session, part: Event) -> None:
+    """One final mark as the finalization lists it now (unless a newer one was applied)."""
+    [final] = part.data["finals"]
+    finalization_id, version = final["finalization_id"], final["entity_version"]
+    # The finalization is the whole class's: its own version must stay free for the class's
+    # event (other students' finals), so this student's share has a version key of its own,
+    # and yields to a newer finalization already applied.
+    if _finalized_since(session, part.school_id, finalization_id, version):
+        return
+    if not _newer_version(session, part, "final_mark", part.id, version):
+        return
+    store.put(
+        session,
+        FinalMark,
+        school_id=part.school_id,
+        student_id=final["student_id"],
+        period_id=final["period_id"],
+        subject_id=final["school_subject_id"],
+        scale=final["scale"],
+        value=str(final["value"]),
+    )
+    entity = ("final_mark", part.id)  # one per finalization and student: the newest wins
+    eventlog.remember(session, part, entity, [final["student_id"]])
+
+
+def _finalized_since(session: Session, school: str, finalization_id: str, version: int) -> bool:
+    recorded = session.execute(
+        select(entity_versions.c.version).where(
+            entity_versions.c.entity_type == f"{school}:finalization",
+            entity_versions.c.entity_id == finalization_id,
+        )
+    ).scalar_one_or_none()
+    return recorded is not None and recorded > version
 
 
 def _apply_enrolment_state(session: Session, part: Event) -> None:

@@ -323,7 +323,9 @@ class SchoolEvents:
         marks: list[Event],
         attendance: list[Event],
         request_id: str,
+        *,
         enrolments: list[Event] = (),
+        finalizations: list[Event] = (),
     ) -> Event:
         """The journal's answer to diary.backfill.requested, from the events it stands for."""
         return self.event(
@@ -349,6 +351,19 @@ class SchoolEvents:
             ],
             marks=[mark.data for mark in marks],
             attendance=[record.data for record in attendance],
+            finals=[
+                {
+                    "finalization_id": f.data["finalization_id"],
+                    "period_id": f.data["period_id"],
+                    "school_subject_id": f.data["school_subject_id"],
+                    "scale": final["scale"],
+                    "value": final["value"],
+                    "entity_version": f.data["entity_version"],
+                }
+                for f in finalizations
+                for final in f.data["finals"]
+                if final["student_id"] == student_id
+            ],
         )
 
     # identity

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from diary.models import Mark, Person
+from diary.models import FinalMark, LoggedEvent, Mark, Person
 from diary.rebuild import rebuild
 from diary.testing import SchoolEvents, new_id
 from schoolkit.auth import GUARDIAN
@@ -103,7 +103,11 @@ def monday_lesson(caller: Caller, family: LateFamily) -> dict[str, Any]:
 def answers(school: SchoolEvents, family: LateFamily, request_id: str) -> list[Event]:
     return [
         school.student_snapshot(
-            family.student_id, [family.mark], [family.absence], request_id, [family.enrolled]
+            family.student_id,
+            [family.mark],
+            [family.absence],
+            request_id,
+            enrolments=[family.enrolled],
         ),
         school.person_snapshot(family.student, request_id),
         school.person_snapshot(family.guardian, request_id),
@@ -230,3 +234,58 @@ def test_a_family_that_signs_again_after_an_ended_agreement_gets_the_year_back(
     apply(*answers(school, late, new_id()))
     assert [m["value"] for m in monday_lesson(caller, late)["marks"]] == ["5"]
     assert week(caller, late)["student_name"] == "Кузнецова Дарья"
+
+
+def finals_in_diary(database: Database) -> dict[str, str]:
+    with database.sessions() as session:
+        rows = session.execute(select(FinalMark.student_id, FinalMark.value)).all()
+        return {student_id: value for student_id, value in rows}
+
+
+def test_final_marks_come_back_and_the_classs_finalization_still_reaches_the_others(
+    school: SchoolEvents, apply: Apply, database: Database, late: LateFamily
+) -> None:
+    classmate, classmates_guardian = new_id(), new_id()
+    apply(school.agreement(classmates_guardian, classmate))
+    class_id, subject_id = late.maths.data["class_id"], late.maths.data["school_subject_id"]
+    finalized = school.finals(class_id, subject_id, {late.student_id: 4, classmate: 5})
+    apply(school.agreement(late.guardian_id, late.student_id))
+    answer = school.student_snapshot(late.student_id, [], [], new_id(), finalizations=[finalized])
+    # The answer overtakes the class's own event, which then still counts for the classmate.
+    assert apply(answer, finalized) == [None, None]
+    assert finals_in_diary(database) == {late.student_id: "4", classmate: "5"}
+
+
+def test_a_newer_finalization_wins_over_the_answers_final_mark(
+    school: SchoolEvents, apply: Apply, database: Database, late: LateFamily
+) -> None:
+    class_id, subject_id = late.maths.data["class_id"], late.maths.data["school_subject_id"]
+    finalized = school.finals(class_id, subject_id, {late.student_id: 4})
+    apply(school.agreement(late.guardian_id, late.student_id))
+    answer = school.student_snapshot(late.student_id, [], [], new_id(), finalizations=[finalized])
+    again = {**finalized.data, "finals": [{**finalized.data["finals"][0], "value": 5}]}
+    apply(school.event("journal.period.finalized", **{**again, "entity_version": 2}), answer)
+    assert finals_in_diary(database) == {late.student_id: "5"}
+
+
+def test_an_erasure_takes_every_logged_copy_of_what_the_answers_brought(
+    school: SchoolEvents, apply: Apply, database: Database, late: LateFamily
+) -> None:
+    class_id, subject_id = late.maths.data["class_id"], late.maths.data["school_subject_id"]
+    finalized = school.finals(class_id, subject_id, {late.student_id: 4})
+    apply(school.agreement(late.guardian_id, late.student_id))
+    request_id = new_id()
+    answer = school.student_snapshot(
+        late.student_id,
+        [late.mark],
+        [late.absence],
+        request_id,
+        enrolments=[late.enrolled],
+        finalizations=[finalized],
+    )
+    apply(answer, school.person_snapshot(late.student, request_id))
+    apply(school.erasure(students=[late.student_id], guardians=[late.guardian_id]))
+    with database.sessions() as session:
+        bodies = session.scalars(select(LoggedEvent.body)).all()
+    assert not [body for body in bodies if late.student_id in body]
+    assert finals_in_diary(database) == {}

@@ -1,17 +1,18 @@
-"""The journal's answer to `diary.backfill.requested`: one student's marks and attendance.
+"""The journal's answer to `diary.backfill.requested`: one student's year, for the diary.
 
-The diary drops a student's marks and attendance until a diary agreement covers them
-(R-DRY-3). When one does, it asks, and the journal answers with `journal.student.snapshot`:
-every mark and attendance record of the student in lessons of their current school year
-(the year of the class of their latest enrolment in the request's school), each exactly
-as its own event describes it, with its current `entity_version`. It is not news: only
-the diary receives it, so notify tells nobody about old marks again.
+The diary drops a student's marks, attendance and final marks until a diary agreement
+covers them (R-DRY-3). When one does, it asks, and the journal answers with
+`journal.student.snapshot`: every mark and attendance record of the student in lessons of
+their current school year (the year of the class of their latest enrolment in the
+request's school) and their final marks of that year's periods, each exactly as its own
+event describes it, with its current `entity_version`. It is not news: only the diary
+receives it, so notify tells nobody about old marks again.
 
 The student's enrolments of that year come too, as spans of classes: the diary keeps them
 for every student, but erases them with a diary when an agreement ends, and a family that
 signs again needs them back. Class-level data is not repeated: the diary already keeps
-lessons, topics, homework, the calendar, subjects and classes for every class. A student the journal never
-enrolled in that school gets no answer.
+lessons, topics, homework, the calendar, subjects and classes for every class. A student
+the journal never enrolled in that school gets no answer.
 """
 
 from __future__ import annotations
@@ -28,6 +29,8 @@ from journal.models import (
     Attendance,
     Enrolment,
     EnrolmentMove,
+    Finalization,
+    FinalMark,
     Lesson,
     Mark,
     Period,
@@ -55,6 +58,7 @@ def on_backfill_requested(session: Session, event: Event) -> str | None:
         "enrolments": enrolments_of(session, school, student_id, year_id),
         "marks": marks_of(session, school, student_id, year_id),
         "attendance": attendance_of(session, school, student_id, year_id),
+        "finals": finals_of(session, school, student_id, year_id),
     }
     publish(session, Event(SNAPSHOT, data, school, subject=student_id))
     return None
@@ -153,3 +157,29 @@ def attendance_of(
         .order_by(Lesson.date, Lesson.slot)
     )
     return [attendance_state(lesson, record) for record, lesson in rows]
+
+
+def finals_of(session: Session, school: str, student_id: str, year_id: str) -> list[dict[str, Any]]:
+    rows = session.execute(
+        select(FinalMark, Finalization)
+        .join(Finalization, Finalization.finalization_id == FinalMark.finalization_id)
+        .join(Period, Period.period_id == Finalization.period_id)
+        .where(
+            Finalization.school_id == school,
+            FinalMark.student_id == student_id,
+            Period.year_id == year_id,
+        )
+        .order_by(Period.starts_on, Finalization.subject_id)
+    )
+    return [
+        {
+            "finalization_id": finalization.finalization_id,
+            "period_id": finalization.period_id,
+            "school_subject_id": finalization.subject_id,
+            "scale": finalization.scale,
+            # As journal.period.finalized writes it: an integer on a numeric scale.
+            "value": int(final.value) if final.value.isdigit() else final.value,
+            "entity_version": finalization.version,
+        }
+        for final, finalization in rows
+    ]

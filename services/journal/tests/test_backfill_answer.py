@@ -17,7 +17,7 @@ from schoolkit.outbox import default_contracts
 
 from . import test_lessons_and_marks
 from .conftest import API, OTHER_SCHOOL, SCHOOL, new_id
-from .test_lessons_and_marks import STUDENT, School, mark_for, open_lesson
+from .test_lessons_and_marks import STUDENT, School, finalize, mark_for, open_lesson
 
 school = test_lessons_and_marks.school  # the fixture: a year, a class, a teacher with a load
 
@@ -95,6 +95,7 @@ def test_the_answer_holds_each_mark_and_record_as_it_stands_now_for_the_diary_on
         "absent",
         "illness",
     )
+    assert snapshot["data"]["finals"] == []
     [enrolment] = snapshot["data"]["enrolments"]
     assert enrolment["spans"] == [
         {"class_id": school.class_id, "group_ids": [], "starts_on": "2025-09-01"}
@@ -140,3 +141,23 @@ def test_a_transfer_and_a_leaving_end_the_spans_the_diary_is_given(
         {"class_id": other, "group_ids": [], "starts_on": "2025-10-01", "ends_on": "2026-01-20"},
     ]
     assert enrolment["entity_version"] == 3
+
+
+def test_the_students_final_marks_come_as_the_finalization_lists_them_now(
+    client: FlaskClient, school: School, database: Database, published: Any
+) -> None:
+    a_september(client, school)
+    period_id = published("journal.calendar.changed")[-1]["data"]["periods"][0]["period_id"]
+    assert finalize(client, school, school.maths_teacher, period_id, "4").status_code == 201
+    handle(database, backfill_requested())
+
+    [final] = published("journal.student.snapshot")[0]["data"]["finals"]
+    [finalized] = published("journal.period.finalized")
+    assert final == {
+        "finalization_id": finalized["data"]["finalization_id"],
+        "period_id": period_id,
+        "school_subject_id": school.subject_id,
+        "scale": "five_point",
+        "value": 4,
+        "entity_version": 1,
+    }
