@@ -4,8 +4,9 @@ The consent gate drops a student's personal data while no agreement covers them,
 family that signs in October would otherwise find September empty. When an agreement
 brings a student (or a guardian) under the gate, the diary publishes
 `diary.backfill.requested` in the same transaction; the journal answers with
-`journal.student.snapshot` (the student's enrolments, marks and attendance of their current
-school year) and identity with one `identity.person.snapshot` per person asked for (names).
+`journal.student.snapshot` (the student's enrolments, marks, attendance and final marks of
+their current school year) and identity with one `identity.person.snapshot` per person asked
+for (names).
 
 Each item of an answer is applied as the event it stands for would be: a name through the
 `identity.person.changed` handler, marks and attendance records with the same rows, the
@@ -16,11 +17,12 @@ differs: an item at the version the diary already recorded is applied too
 version before the gate drops the name, and an ended agreement's erasure keeps versions.
 An item older than what the diary applied (an event that overtook the answer) loses.
 
-Enrolments have no event of their own current state, so each comes as a snapshot of that
-enrolment alone, which replaces the diary's spans of it and is what the event log keeps
-(spans are kept for every student, but an ended agreement's erasure takes them, and a
-family that signs again needs them back). Class-level data (calendar, subjects, classes,
-lessons, topics, homework) is not asked for: the diary keeps it for every class.
+Enrolments and one student's share of a finalization have no event of their own, so each
+is applied and logged as a snapshot of that item alone (`enrolment_parts`, `final_parts`):
+diary-rebuild replays it like any logged event. Spans are kept for every student, but an
+ended agreement's erasure takes them, and a family that signs again needs them back.
+Class-level data (calendar, subjects, classes, lessons, topics, homework) is not asked
+for: the diary keeps it for every class.
 """
 
 from __future__ import annotations

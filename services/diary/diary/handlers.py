@@ -560,7 +560,7 @@ def apply_finals(session: Session, event: Event) -> str | None:
 
 
 def apply_student_snapshot(session: Session, event: Event) -> str | None:
-    """The journal's enrolments, marks and attendance of a newly covered student."""
+    """The journal's enrolments, marks, attendance and final marks of a newly covered student."""
     school, student_id = event.school_id, event.data["student_id"]
     if not gate.student_is_covered(session, school, student_id):
         return NOT_COVERED  # the agreement ended before the answer came
