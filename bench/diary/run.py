@@ -120,6 +120,13 @@ def seed(journal_url: str, diary_url: str, args: argparse.Namespace) -> Seeded:
         for counts in pool.imap_unordered(_seed_class, jobs):
             applied.update(counts)
     database = Database(diary_url)
+    # The seeded agreements asked for backfills (diary.backfill.requested in the outbox); in
+    # the bench's story they were concluded before the year began, when the journal had
+    # nothing to send. Left there, the diary's worker would relay them in the freshness run
+    # and the journal's worker would answer with the whole generated year of each student.
+    with database.engine.connect() as connection:
+        connection.execute(text("DELETE FROM outbox WHERE event_type = 'diary.backfill.requested'"))
+        connection.commit()
     # A live database has autovacuum's statistics; a freshly filled one needs them now.
     with database.engine.connect() as connection:
         connection.execute(text("ANALYZE"))

@@ -38,6 +38,7 @@ SCHEMA_FILE_NAME = re.compile(r"^(?P<type>[a-z_]+(\.[a-z_]+)+)\.v(?P<version>[1-
 VERSIONED_TYPES = {
     "identity.user.registered",
     "identity.person.changed",
+    "identity.person.snapshot",
     "identity.contact.changed",
     "identity.guardian.linked",
     "identity.guardian.unlinked",
@@ -68,6 +69,9 @@ DENY_LIST_TYPES = (
     "identity.session.revoked",
 )
 NAME_FIELDS = {"last_name", "first_name", "middle_name", "birth_date"}
+# Names travel to everyone who keeps them in person.changed, and to the diary alone, for a
+# late agreement's people, in person.snapshot (contracts/README.md, data minimisation).
+NAMED_TYPES = {"identity.person.changed", "identity.person.snapshot"}
 CONTACT_FIELDS = {"email", "phone"}
 
 
@@ -267,10 +271,10 @@ def test_every_id_instant_and_day_in_data_has_the_format_its_name_promises(path:
     assert wrong == []
 
 
-def test_names_travel_only_in_person_changed_and_contacts_only_in_contact_changed() -> None:
+def test_names_travel_only_in_person_events_and_contacts_only_in_contact_changed() -> None:
     for path in EVENT_SCHEMA_FILES:
         names = property_names(data_schema(path))
-        if event_type_of(path) != "identity.person.changed":
+        if event_type_of(path) not in NAMED_TYPES:
             assert not names & NAME_FIELDS, f"{path.name} carries {names & NAME_FIELDS}"
         if event_type_of(path) != "identity.contact.changed":
             assert not names & CONTACT_FIELDS, f"{path.name} carries {names & CONTACT_FIELDS}"
@@ -400,6 +404,7 @@ def test_the_conditional_rules_hold() -> None:
             "a birth date for staff",
         ),
         ("diary.acknowledged", {"scope": "item"}, "an item scope without its item"),
+        ("identity.person.snapshot", {"kind": "guardian"}, "a birth date for a guardian"),
     ]
     for event_type, change, what in cases:
         path = EVENTS_DIR / f"{event_type}.v1.json"

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import event
 
 from schoolkit.db import Database
-from schoolkit.ordering import accept_version
+from schoolkit.ordering import accept_current_version, accept_current_versions, accept_version
 from schoolkit.tables import kit_metadata
 
 
@@ -64,3 +64,26 @@ def test_accepting_a_version_costs_one_statement(database: Database) -> None:
     finally:
         event.remove(database.engine, "before_cursor_execute", count)
     assert len([s for s in statements if "entity_versions" in s]) == 3
+
+
+def test_a_snapshot_of_the_current_version_is_accepted_again_but_an_older_one_is_not(
+    database: Database,
+) -> None:
+    assert _accept(database, "m-1", 3)
+    with database.transaction() as session:
+        assert accept_current_version(session, "mark", "m-1", 3)
+        assert not accept_current_version(session, "mark", "m-1", 2)
+        assert accept_current_version(session, "mark", "m-2", 1)
+        assert accept_current_version(session, "mark", "m-1", 4)
+    assert not _accept(database, "m-1", 4)  # the snapshot's version is now the newest seen
+
+
+def test_many_current_versions_are_accepted_in_one_statement_per_chunk(
+    database: Database,
+) -> None:
+    assert _accept(database, "m-1", 3)
+    assert _accept(database, "m-2", 1)
+    with database.transaction() as session:
+        versions = {"m-1": 2, "m-2": 1, "m-3": 1, "m-4": 5}
+        assert accept_current_versions(session, "mark", versions, chunk=2) == {"m-2", "m-3", "m-4"}
+    assert not _accept(database, "m-4", 5)

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from diary.gate import replaying
 from diary.models import LoggedEvent, LoggedEventPerson
-from diary.store import put, put_new
+from diary.store import put, put_many, put_new
 from schoolkit.events import Event
 
 
@@ -64,6 +64,29 @@ def remember(
             for person_id in people
         ],
     )
+
+
+def remember_each(
+    session: Session, logged: list[tuple[Event, tuple[str, str]]], person_id: str
+) -> None:
+    """`remember` for many events about one person (a snapshot's marks), in one executemany."""
+    if replaying.get() or not logged:
+        return
+    first = time.time_ns()
+    rows = [
+        {
+            "school_id": event.school_id,
+            "entity_type": entity_type,
+            "entity_id": entity_id,
+            # Distinct, so that replay_order's paging (sequence > last) skips none of them.
+            "sequence": first + index,
+            "event_type": event.type,
+            "body": json.dumps(event.to_dict(), ensure_ascii=False),
+            "person_id": person_id,
+        }
+        for index, (event, (entity_type, entity_id)) in enumerate(logged)
+    ]
+    put_many(session, LoggedEvent, rows)
 
 
 def replay_order(session: Session, batch: int = 1000) -> Iterator[Event]:

@@ -11,10 +11,10 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import delete, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from diary import changes, eventlog, gate, store
+from diary import backfill, changes, eventlog, gate, store
 from diary.erasure import HOLDS as ERASURE_HOLDS
 from diary.erasure import erase
 from diary.models import (
@@ -40,7 +40,8 @@ from schoolkit.consumer import Handler
 from schoolkit.denylist import HANDLERS as DENY_LIST_HANDLERS
 from schoolkit.erasure import erasure_handler
 from schoolkit.events import Event
-from schoolkit.ordering import accept_version
+from schoolkit.ordering import accept_current_version, accept_current_versions, accept_version
+from schoolkit.tables import entity_versions
 
 STALE = "stale"
 NOT_COVERED = "ignored"  # personal data of someone without an agreement in force
@@ -57,9 +58,15 @@ def _moment(value: str) -> datetime:
 
 
 def _newer(session: Session, event: Event, entity_type: str, entity_id: str) -> bool:
-    return accept_version(
-        session, f"{event.school_id}:{entity_type}", entity_id, event.data["entity_version"]
-    )
+    return _newer_version(session, event, entity_type, entity_id, event.data["entity_version"])
+
+
+def _newer_version(
+    session: Session, event: Event, entity_type: str, entity_id: str, version: int
+) -> bool:
+    # A snapshot's item at the version already seen is the same state: applied again.
+    accept = accept_current_version if backfill.current_state.get() else accept_version
+    return accept(session, f"{event.school_id}:{entity_type}", entity_id, version)
 
 
 # --- class-level data: kept for every class -------------------------------------------
@@ -364,6 +371,7 @@ def apply_agreement_concluded(session: Session, event: Event) -> str | None:
         return ERASED
     if not _newer(session, event, "agreement", data["agreement_id"]):
         return STALE
+    lacking = backfill.lacking(session, event.school_id, data["student_id"], data["guardian_id"])
     store.put(
         session,
         Agreement,
@@ -374,6 +382,8 @@ def apply_agreement_concluded(session: Session, event: Event) -> str | None:
         concluded_at=_moment(data["concluded_at"]),
         ends_at=None,
     )
+    # What the gate dropped about them until now is asked for again (diary.backfill).
+    backfill.request(session, event, lacking)
     return _agreement_changed(session, event)
 
 
@@ -459,26 +469,28 @@ def apply_mark(session: Session, event: Event) -> str | None:
         return NOT_COVERED
     if not _newer(session, event, "mark", data["mark_id"]):
         return STALE
-    store.put(
-        session,
-        Mark,
-        school_id=school,
-        mark_id=data["mark_id"],
-        student_id=data["student_id"],
-        lesson_id=data["lesson_id"],
-        lesson_date=_day(data["lesson_date"]),
-        period_id=data["period_id"],
-        class_id=data["class_id"],
-        subject_id=data["school_subject_id"],
-        teacher_id=data["teacher_id"],
-        work_type=data["work_type"],
-        weight=float(data["weight"]),
-        scale=data["scale"],
-        value=str(data["value"]),
-        comment=data.get("comment"),
-        recorded_at=_moment(data.get("recorded_at") or data["corrected_at"]),
-    )
+    store.put(session, Mark, **_mark_row(school, data))
     return _student_changed(session, event, ("mark", data["mark_id"]))
+
+
+def _mark_row(school: str, data: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "school_id": school,
+        "mark_id": data["mark_id"],
+        "student_id": data["student_id"],
+        "lesson_id": data["lesson_id"],
+        "lesson_date": _day(data["lesson_date"]),
+        "period_id": data["period_id"],
+        "class_id": data["class_id"],
+        "subject_id": data["school_subject_id"],
+        "teacher_id": data["teacher_id"],
+        "work_type": data["work_type"],
+        "weight": float(data["weight"]),
+        "scale": data["scale"],
+        "value": str(data["value"]),
+        "comment": data.get("comment"),
+        "recorded_at": _moment(data.get("recorded_at") or data["corrected_at"]),
+    }
 
 
 def apply_mark_removed(session: Session, event: Event) -> str | None:
@@ -499,20 +511,22 @@ def apply_attendance(session: Session, event: Event) -> str | None:
         return NOT_COVERED
     if not _newer(session, event, "attendance", data["attendance_id"]):
         return STALE
-    store.put(
-        session,
-        Attendance,
-        school_id=event.school_id,
-        attendance_id=data["attendance_id"],
-        student_id=data["student_id"],
-        lesson_id=data["lesson_id"],
-        lesson_date=_day(data["lesson_date"]),
-        class_id=data["class_id"],
-        subject_id=data["school_subject_id"],
-        status=data["status"],
-        reason=data.get("reason"),
-    )
+    store.put(session, Attendance, **_attendance_row(event.school_id, data))
     return _student_changed(session, event, ("attendance", data["attendance_id"]))
+
+
+def _attendance_row(school: str, data: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "school_id": school,
+        "attendance_id": data["attendance_id"],
+        "student_id": data["student_id"],
+        "lesson_id": data["lesson_id"],
+        "lesson_date": _day(data["lesson_date"]),
+        "class_id": data["class_id"],
+        "subject_id": data["school_subject_id"],
+        "status": data["status"],
+        "reason": data.get("reason"),
+    }
 
 
 def apply_finals(session: Session, event: Event) -> str | None:
@@ -542,6 +556,109 @@ def apply_finals(session: Session, event: Event) -> str | None:
     return None
 
 
+# --- the answers to diary.backfill.requested ---------------------------------------------
+
+
+def apply_student_snapshot(session: Session, event: Event) -> str | None:
+    """The journal's enrolments, marks, attendance and final marks of a newly covered student."""
+    school, student_id = event.school_id, event.data["student_id"]
+    if not gate.student_is_covered(session, school, student_id):
+        return NOT_COVERED  # the agreement ended before the answer came
+    with backfill.applying_current_state():
+        for part in backfill.enrolment_parts(event):
+            _apply_enrolment_state(session, part)
+        for part in backfill.final_parts(event):
+            _apply_final_state(session, part)
+    items = list(backfill.student_items(event))
+    for event_type, (entity_type, id_field, model, row_of) in _SNAPSHOT_ITEMS.items():
+        mine = [item for item in items if item.type == event_type]
+        versions = {item.data[id_field]: item.data["entity_version"] for item in mine}
+        key = f"{school}:{entity_type}"
+        accepted = accept_current_versions(session, key, versions)
+        # What apply_mark / apply_attendance do for one, here for a year's worth at once.
+        fresh = [item for item in mine if item.data[id_field] in accepted]
+        store.put_many(session, model, [row_of(school, item.data) for item in fresh])
+        logged = [(item, (entity_type, item.data[id_field])) for item in fresh]
+        eventlog.remember_each(session, logged, student_id)
+    changes.bump(session, school, changes.STUDENT, student_id)
+    return None
+
+
+def _apply_final_state(session: Session, part: Event) -> None:
+    """One final mark as the finalization lists it now (unless a newer one was applied)."""
+    [final] = part.data["finals"]
+    finalization_id, version = final["finalization_id"], final["entity_version"]
+    # The finalization is the whole class's: its own version must stay free for the class's
+    # event (other students' finals), so this student's share has a version key of its own,
+    # and yields to a newer finalization already applied.
+    if _finalized_since(session, part.school_id, finalization_id, version):
+        return
+    if not _newer_version(session, part, "final_mark", part.id, version):
+        return
+    store.put(
+        session,
+        FinalMark,
+        school_id=part.school_id,
+        student_id=final["student_id"],
+        period_id=final["period_id"],
+        subject_id=final["school_subject_id"],
+        scale=final["scale"],
+        value=str(final["value"]),
+    )
+    entity = ("final_mark", part.id)  # one per finalization and student: the newest wins
+    eventlog.remember(session, part, entity, [final["student_id"]])
+
+
+def _finalized_since(session: Session, school: str, finalization_id: str, version: int) -> bool:
+    recorded = session.execute(
+        select(entity_versions.c.version).where(
+            entity_versions.c.entity_type == f"{school}:finalization",
+            entity_versions.c.entity_id == finalization_id,
+        )
+    ).scalar_one_or_none()
+    return recorded is not None and recorded > version
+
+
+def _apply_enrolment_state(session: Session, part: Event) -> None:
+    """An enrolment's spans as the journal holds them now, in place of the diary's own."""
+    [enrolment] = part.data["enrolments"]
+    school, enrolment_id = part.school_id, enrolment["enrolment_id"]
+    if not _newer_version(session, part, "enrolment", enrolment_id, enrolment["entity_version"]):
+        return
+    for span in _spans_of(session, school, enrolment_id):
+        session.delete(span)
+    session.flush()
+    student_id = part.data["student_id"]
+    for span in enrolment["spans"]:
+        session.add(
+            EnrolmentSpan(
+                school_id=school,
+                enrolment_id=enrolment_id,
+                starts_on=_day(span["starts_on"]),
+                student_id=student_id,
+                class_id=span["class_id"],
+                group_ids=" ".join(span["group_ids"]),
+                ends_on=_day(span["ends_on"]) if span.get("ends_on") else None,
+            )
+        )
+    changes.bump(session, school, changes.STUDENT, student_id)
+    # Logged like an enrolment event: replayed after the chain it replaces.
+    eventlog.remember(session, part, ("enrolment_event", part.id), [student_id])
+
+
+def apply_person_snapshot(session: Session, event: Event) -> str | None:
+    """A newly covered student's or guardian's name; logged as it came, for diary-rebuild."""
+    with backfill.applying_current_state():
+        return apply_person(session, event)
+
+
+# A snapshot's items: the event each stands for -> entity, id field, table, row.
+_SNAPSHOT_ITEMS = {
+    "journal.mark.recorded": ("mark", "mark_id", Mark, _mark_row),
+    "journal.attendance.recorded": ("attendance", "attendance_id", Attendance, _attendance_row),
+}
+
+
 def _student_changed(session: Session, event: Event, entity: tuple[str, str]) -> None:
     student_id = event.data["student_id"]
     changes.bump(session, event.school_id, changes.STUDENT, student_id)
@@ -564,6 +681,8 @@ HANDLERS: dict[str, Handler] = {
     "journal.attendance.recorded": apply_attendance,
     "journal.period.finalized": apply_finals,
     "identity.person.changed": apply_person,
+    "journal.student.snapshot": apply_student_snapshot,
+    "identity.person.snapshot": apply_person_snapshot,
     "identity.guardian.linked": apply_guardian_linked,
     "identity.guardian.unlinked": apply_guardian_unlinked,
     "consent.agreement.concluded": apply_agreement_concluded,

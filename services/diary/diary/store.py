@@ -42,6 +42,13 @@ def _upsert(dialect: str, table: Table, columns: tuple[str, ...]) -> Any:
     return statement.on_conflict_do_update(index_elements=keys, set_=changed)
 
 
+def put_many(session: Session, model: Any, rows: list[dict[str, Any]]) -> None:
+    """`put` for rows that all give the same columns, in one executemany."""
+    if rows:
+        dialect = session.get_bind().dialect.name
+        session.execute(_upsert(dialect, _table(model), tuple(rows[0])), rows)
+
+
 def put_new(session: Session, model: Any, rows: list[dict[str, Any]]) -> None:
     """Insert the rows that are not there yet; leave the others alone."""
     if rows:

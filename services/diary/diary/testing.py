@@ -317,7 +317,66 @@ class SchoolEvents:
             entity_version=1,
         )
 
+    def student_snapshot(
+        self,
+        student_id: str,
+        marks: list[Event],
+        attendance: list[Event],
+        request_id: str,
+        *,
+        enrolments: list[Event] = (),
+        finalizations: list[Event] = (),
+    ) -> Event:
+        """The journal's answer to diary.backfill.requested, from the events it stands for."""
+        return self.event(
+            "journal.student.snapshot",
+            subject=student_id,
+            student_id=student_id,
+            year_id=self.year_id,
+            request_id=request_id,
+            taken_at=now_iso(),
+            enrolments=[
+                {
+                    "enrolment_id": e.data["enrolment_id"],
+                    "spans": [
+                        {
+                            "class_id": e.data["class_id"],
+                            "group_ids": e.data["group_ids"],
+                            "starts_on": e.data["enrolled_on"],
+                        }
+                    ],
+                    "entity_version": e.data["entity_version"],
+                }
+                for e in enrolments
+            ],
+            marks=[mark.data for mark in marks],
+            attendance=[record.data for record in attendance],
+            finals=[
+                {
+                    "finalization_id": f.data["finalization_id"],
+                    "period_id": f.data["period_id"],
+                    "school_subject_id": f.data["school_subject_id"],
+                    "scale": final["scale"],
+                    "value": final["value"],
+                    "entity_version": f.data["entity_version"],
+                }
+                for f in finalizations
+                for final in f.data["finals"]
+                if final["student_id"] == student_id
+            ],
+        )
+
     # identity
+
+    def person_snapshot(self, changed: Event, request_id: str, version: int | None = None) -> Event:
+        """Identity's answer to diary.backfill.requested for the person of `changed`."""
+        data = {k: v for k, v in changed.data.items() if k not in ("roles", "change")}
+        data["entity_version"] = version or data["entity_version"]
+        data.setdefault("middle_name", None)
+        data.setdefault("birth_date", None)
+        return self.event(
+            "identity.person.snapshot", subject=changed.subject, request_id=request_id, **data
+        )
 
     def person(
         self, person_id: str, kind: str, last_name: str, first_name: str, version: int = 1

@@ -36,8 +36,10 @@ def acknowledge(caller: Caller, scene: Scene, body: dict, user_id: str | None = 
 
 
 def published(database: Database) -> list[dict]:
+    """The acknowledgements in the outbox (the scene's agreement also asked for a backfill)."""
+    acknowledged = outbox.c.event_type == "diary.acknowledged"
     with database.sessions() as session:
-        return [json.loads(body) for body in session.scalars(select(outbox.c.body))]
+        return [json.loads(b) for b in session.scalars(select(outbox.c.body).where(acknowledged))]
 
 
 def stored(database: Database) -> int:

@@ -3,6 +3,7 @@
 PUBLISHES: frozenset[str] = frozenset(
     {
         "identity.person.changed",
+        "identity.person.snapshot",  # backfill: the answer to diary.backfill.requested
         "identity.contact.changed",
         "identity.user.registered",
         "identity.guardian.linked",

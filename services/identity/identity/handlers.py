@@ -2,10 +2,11 @@
 
 Identity owns the deny-list (it writes its own rows when it blocks), so it does not
 consume its own blocking events. From the journal it copies only which class each
-student is in and who the class teacher is (for codes and slips).
+student is in and who the class teacher is (for codes and slips). To the diary it answers
+a late agreement's request with the names it had to drop (identity/backfill.py).
 """
 
-from identity import classes, erasure
+from identity import backfill, classes, erasure
 from schoolkit.consumer import Handler
 from schoolkit.erasure import erasure_handler
 
@@ -15,4 +16,5 @@ HANDLERS: dict[str, Handler] = {
     "journal.student.enrolled": classes.on_student_placed,
     "journal.student.transferred": classes.on_student_placed,
     "journal.student.left": classes.on_student_left,
+    "diary.backfill.requested": backfill.on_backfill_requested,
 }

@@ -17,5 +17,6 @@ PUBLISHES: frozenset[str] = frozenset(
         "journal.student.enrolled",
         "journal.student.left",
         "journal.student.transferred",
+        "journal.student.snapshot",  # backfill: the answer to diary.backfill.requested
     }
 )

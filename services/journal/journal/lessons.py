@@ -183,8 +183,12 @@ def record_mark(session: Session, caller: Principal, fields: dict[str, Any]) -> 
 
 def mark_recorded_event(lesson: Lesson | Row[Any], mark: Mark, work_type: WorkType) -> Event:
     """`journal.mark.recorded` for a mark just stored (also bench/journal's bare endpoint's)."""
-    data = {**_mark_data(lesson, mark, work_type), "recorded_at": _iso(mark.recorded_at)}
-    return _mark_event("journal.mark.recorded", mark, data)
+    return _mark_event("journal.mark.recorded", mark, mark_state(lesson, mark, work_type))
+
+
+def mark_state(lesson: Lesson | Row[Any], mark: Mark, work_type: WorkType) -> dict[str, Any]:
+    """A mark as `journal.mark.recorded` describes it (and `journal.student.snapshot`)."""
+    return {**_mark_data(lesson, mark, work_type), "recorded_at": _iso(mark.recorded_at)}
 
 
 def correct_mark(
@@ -372,6 +376,16 @@ def record_attendance(session: Session, caller: Principal, fields: dict[str, Any
 
 
 def _attendance_recorded(lesson: Lesson | Row[Any], record: Attendance) -> Event:
+    return Event(
+        type="journal.attendance.recorded",
+        data=attendance_state(lesson, record),
+        school_id=record.school_id,
+        subject=record.student_id,
+    )
+
+
+def attendance_state(lesson: Lesson | Row[Any], record: Attendance) -> dict[str, Any]:
+    """An attendance record as `journal.attendance.recorded` describes it (and the snapshot)."""
     data: dict[str, Any] = {
         "attendance_id": record.attendance_id,
         "student_id": record.student_id,
@@ -385,12 +399,7 @@ def _attendance_recorded(lesson: Lesson | Row[Any], record: Attendance) -> Event
     }
     if record.reason:
         data["reason"] = record.reason
-    return Event(
-        type="journal.attendance.recorded",
-        data=data,
-        school_id=record.school_id,
-        subject=record.student_id,
-    )
+    return data
 
 
 def _require_teaches(
