@@ -1,0 +1,294 @@
+"""The authorisation matrix (issue 14): every route of every OpenAPI document × every
+actor × own, foreign, other-school and nonexistent objects, against rules.RULES.
+
+The routes come from the running apps' /api/<service>/openapi.json, so a new route is
+in the matrix the day it appears, and test_every_route_has_a_rule fails, naming it,
+until rules.py says who may call it. See tests/authz/README.md.
+"""
+
+from __future__ import annotations
+
+import atexit
+import re
+import shutil
+import tempfile
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import cache
+from pathlib import Path
+from typing import Any
+from uuid import uuid4
+
+import pytest
+
+from schoolkit.testing import TokenIssuer
+
+from .rules import RULES, SCHOOL, Rule, Scope
+from .world import SERVICES, TODAY, Actor, Obj, World, build_world
+
+NONEXISTENT = "nonexistent"
+PARAMETER = re.compile(r"\{(\w+)\}")
+WRITE_ANSWERS = frozenset({400, 409, 410, 422})  # let in, but the generic body did not do
+KNOWN_DEFECTS: dict[str, str] = {
+    # "<cell id>": "issue reference — what is wrong", deleted as each fix merges.
+}
+
+
+@dataclass(frozen=True)
+class Route:
+    service: str
+    method: str
+    path: str  # as in the OpenAPI document, without /api/<service>
+    operation: dict[str, Any]
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.service, f"{self.method} {self.path}")
+
+
+@dataclass(frozen=True)
+class Cell:
+    route: Route
+    rule: Rule
+    actor: Actor
+    label: str | None  # own, foreign, other_school, nonexistent; None: no path object
+
+    @property
+    def id(self) -> str:
+        where = f" [{self.label}]" if self.label else ""
+        return f"{self.route.service} {self.route.method} {self.route.path} as {self.actor.name}{where}"
+
+
+# --- the world and the routes, once per test process --------------------------------------
+
+
+@cache
+def world() -> World:
+    workdir = Path(tempfile.mkdtemp(prefix="authz-"))
+    atexit.register(shutil.rmtree, workdir, ignore_errors=True)
+    issuer = TokenIssuer()
+    atexit.register(issuer.close)
+    return build_world(workdir, issuer)
+
+
+@cache
+def documents() -> dict[str, dict[str, Any]]:
+    found = {}
+    for name in SERVICES:
+        answer = world().services[name].client.get(f"/api/{name}/openapi.json")
+        assert answer.status_code == 200, name
+        found[name] = answer.get_json()
+    return found
+
+
+def routes() -> list[Route]:
+    found = []
+    for service, document in documents().items():
+        prefix = f"/api/{service}"
+        for path, operations in document["paths"].items():
+            for method, operation in operations.items():
+                if method in {"get", "post", "put", "patch", "delete"}:
+                    found.append(
+                        Route(service, method.upper(), path.removeprefix(prefix), operation)
+                    )
+        for path in ("/healthz", "/readyz", "/metrics"):
+            found.append(Route(service, "GET", path, {}))
+    return found
+
+
+def phase(cell: Cell) -> int:
+    """Reads first, then writes, deletions and, last, what ends the caller's sessions:
+    so a write in reach never changes what a read of another cell sees."""
+    if cell.rule.last:
+        return 3
+    return {"GET": 0, "DELETE": 2}.get(cell.route.method, 1)
+
+
+def cells() -> list[Cell]:
+    everyone = list(world().actors.values())
+    found = []
+    for route in routes():
+        rule = RULES.get(route.key)
+        if rule is None:
+            continue  # test_every_route_has_a_rule names it
+        labels: list[str | None] = [None]
+        if rule.kind is not None:
+            labels = [*world().objects.get(rule.kind, {}), NONEXISTENT]
+        found += [Cell(route, rule, actor, label) for actor in everyone for label in labels]
+    return sorted(found, key=phase)  # stable: the documents' order within a phase
+
+
+# --- what each cell should answer ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Expected:
+    statuses: frozenset[int]
+    why: str
+
+
+OK = frozenset(range(200, 300))
+
+
+def expected(cell: Cell, used_up: bool) -> Expected:
+    rule, actor = cell.rule, cell.actor
+    let_in = OK | frozenset(rule.also_ok)
+    if cell.route.method != "GET":
+        let_in |= WRITE_ANSWERS
+    if used_up:  # an earlier caller in reach already deleted or ended it
+        let_in |= {404}
+    if rule.public:
+        return Expected(let_in, "public")
+    if actor.role is None:
+        return Expected(frozenset({401}), "no token")
+    scope = rule.roles.get(actor.role)
+    if scope is None:
+        return Expected(frozenset({403}), f"{actor.role} may not call it")
+    if cell.label is None:
+        return Expected(let_in, f"{actor.role} may call it")
+    if cell.label == NONEXISTENT:
+        return Expected(frozenset({404}), "no such object")
+    return reach(scope, actor, world().objects[rule.kind or ""][cell.label], let_in)
+
+
+def reach(scope: Scope, actor: Actor, obj: Obj, let_in: frozenset[int]) -> Expected:
+    if obj.school not in (actor.school, "*"):
+        return Expected(frozenset({404}), "another school's object")
+    if scope is SCHOOL:
+        return Expected(let_in, "in the caller's school")
+    relations = {
+        Scope.CLASS: bool(obj.classes & (actor.leads | actor.teaches)),
+        Scope.TEACHES: bool(obj.classes & actor.teaches),
+        Scope.CHILD: bool(obj.students & actor.children),
+        Scope.SELF: actor.person_id in obj.people,
+    }
+    if relations[scope]:
+        return Expected(let_in, f"{scope.value}: in reach")
+    if scope is Scope.TEACHES and obj.classes & actor.leads:
+        return Expected(frozenset({403}), "leads the class but does not teach there")
+    return Expected(frozenset({404}), f"{scope.value}: out of reach, like an unknown id")
+
+
+# --- the requests -------------------------------------------------------------------------
+
+
+def path_of(cell: Cell) -> str:
+    object_id = str(uuid4())
+    if cell.label not in (None, NONEXISTENT):
+        object_id = world().objects[cell.rule.kind or ""][cell.label].id
+    return PARAMETER.sub(object_id, cell.route.path)
+
+
+def query_of(route: Route) -> dict[str, str]:
+    """Required query parameters, and the ones a page needs to show anything."""
+    wanted = {}
+    for parameter in route.operation.get("parameters", []):
+        name = parameter.get("name", "")
+        if parameter.get("in") == "query" and (parameter.get("required") or name in WANTED):
+            wanted[name] = str(value_for(name, parameter.get("schema", {})))
+    return wanted
+
+
+WANTED = {"subject_id", "period_id", "dry_run"}
+
+
+def value_for(name: str, schema: dict[str, Any]) -> Any:
+    """A valid-looking value: the own object's id by the field's name, else by its type."""
+    named = {"dry_run": "true", **world().values}
+    if name in named:
+        return named[name]
+    if name.endswith("_ids") and name[:-1] in named:
+        return [named[name[:-1]]]
+    if "enum" in schema:
+        return schema["enum"][0]
+    return by_type(schema)
+
+
+def by_type(schema: dict[str, Any]) -> Any:
+    kind, form = schema.get("type"), schema.get("format")
+    formats = {
+        "date": TODAY.isoformat,
+        "date-time": lambda: datetime.now(UTC).isoformat(),
+        "uuid": lambda: str(uuid4()),
+        "email": lambda: "someone@example.org",
+    }
+    if form in formats:
+        return formats[form]()
+    simple: dict[str | None, Any] = {"integer": 1, "number": 1, "boolean": False, "array": []}
+    if kind in simple:
+        return simple[kind]
+    if kind == "object" or "properties" in schema:
+        return body_from(schema)
+    return "x" * max(3, schema.get("minLength", 3))
+
+
+def body_from(schema: dict[str, Any]) -> dict[str, Any]:
+    schema = resolved(schema)
+    properties = schema.get("properties", {})
+    return {
+        name: value_for(name, resolved(properties.get(name, {})))
+        for name in schema.get("required", [])
+    }
+
+
+def resolved(schema: dict[str, Any]) -> dict[str, Any]:
+    reference = schema.get("$ref")
+    if not reference:
+        return schema
+    name = reference.rsplit("/", 1)[1]
+    for document in documents().values():
+        found = document.get("components", {}).get("schemas", {}).get(name)
+        if found is not None:
+            return resolved(found)
+    return {}
+
+
+def json_body(route: Route) -> dict[str, Any] | None:
+    content = route.operation.get("requestBody", {}).get("content", {})
+    if route.method == "GET" or "application/json" not in content:
+        return None
+    return body_from(content["application/json"].get("schema", {}))
+
+
+# --- the tests ----------------------------------------------------------------------------
+
+CELLS = cells()
+USED_UP: set[tuple[str, str, str]] = set()  # (service, route, object label) written away
+
+
+def test_every_route_has_a_rule() -> None:
+    missing = sorted(f"{s} {r}" for s, r in {route.key for route in routes()} - RULES.keys())
+    assert not missing, "routes without a rule in tests/authz/rules.py:\n" + "\n".join(missing)
+
+
+def test_every_rule_names_a_route() -> None:
+    stale = sorted(f"{s} {r}" for s, r in RULES.keys() - {route.key for route in routes()})
+    assert not stale, "rules of routes no OpenAPI document has:\n" + "\n".join(stale)
+
+
+def test_every_kind_has_its_objects() -> None:
+    kinds = {rule.kind for rule in RULES.values() if rule.kind}
+    unseeded = sorted(kind for kind in kinds if "own" not in world().objects.get(kind, {}))
+    assert not unseeded, f"world.py seeds no object of these kinds: {unseeded}"
+
+
+@pytest.mark.parametrize("cell", CELLS, ids=[cell.id for cell in CELLS])
+def test_cell(cell: Cell) -> None:
+    if cell.id in KNOWN_DEFECTS:
+        pytest.xfail(KNOWN_DEFECTS[cell.id])
+    used = (cell.route.service, f"{cell.route.method} {cell.route.path}", cell.label or "")
+    want = expected(cell, used in USED_UP)
+    service = world().services[cell.route.service]
+    answer = service.client.open(
+        f"/api/{cell.route.service}{path_of(cell)}",
+        method=cell.route.method,
+        query_string=query_of(cell.route),
+        json=json_body(cell.route),
+        headers=world().headers(cell.actor, cell.route.service),
+    )
+    if cell.route.method != "GET" and answer.status_code < 300:
+        USED_UP.add(used)
+    assert answer.status_code in want.statuses, (
+        f"expected {sorted(want.statuses) if len(want.statuses) < 10 else '2xx'} ({want.why}), "
+        f"got {answer.status_code}: {answer.get_data(as_text=True)[:200]}"
+    )
