@@ -44,7 +44,9 @@ class Rule:
     roles: dict[str, Scope] = field(default_factory=dict)
     public: bool = False  # no token needed: every caller, anonymous included, is let in
     also_ok: tuple[int, ...] = ()  # further answers that still mean "let in" (documented)
-    last: bool = False  # ends the caller's own sessions: runs after everything else
+    # When the cell runs: 0 reads, 1 writes, 2 deletions (defaults by method); higher for
+    # what takes its object away (a student leaving) or ends the caller's own sessions.
+    phase: int | None = None
 
 
 def rule(kind: str | None, *groups: dict[str, Scope], **roles: Scope) -> Rule:
@@ -95,10 +97,12 @@ RULES: dict[tuple[str, str], Rule] = {
     ("identity", "GET /oauth/jwks"): public(),
     ("identity", "POST /oauth/revoke"): public(*IDENTITY_RESPONSES),
     ("identity", "POST /oauth/token"): public(*IDENTITY_RESPONSES),
-    ("identity", "POST /v1/registrations"): public(400, 404, 409, 410, 422),
+    # 429: ten wrong codes from one address (the matrix's callers share one)
+    ("identity", "POST /v1/registrations"): public(400, 404, 409, 410, 422, 429),
     ("identity", "GET /v1/me"): rule(None, SIGNED_IN),
-    ("identity", "POST /v1/me/password"): Rule(None, SIGNED_IN, last=True),
-    ("identity", "POST /v1/compromise-reports"): Rule(None, SIGNED_IN, last=True),
+    # 403 wrong_password: the generic body cannot know the caller's current password
+    ("identity", "POST /v1/me/password"): Rule(None, SIGNED_IN, also_ok=(403,), phase=3),
+    ("identity", "POST /v1/compromise-reports"): Rule(None, SIGNED_IN, phase=4),
     ("identity", "GET /v1/people"): rule(None, ADMINISTRATION, class_teacher=CLASS),
     ("identity", "POST /v1/people"): rule(None, ADMIN),
     ("identity", "GET /v1/people/{person_id}"): rule(
@@ -186,7 +190,7 @@ RULES: dict[tuple[str, str], Rule] = {
         "class", LEADERS, class_teacher=CLASS
     ),
     ("journal", "POST /v1/students/{student_id}/transfer"): rule("student_victim", LEADERS),
-    ("journal", "POST /v1/students/{student_id}/leave"): rule("student_victim", LEADERS),
+    ("journal", "POST /v1/students/{student_id}/leave"): Rule("student_victim", LEADERS, phase=2),
     ("journal", "GET /v1/students/{student_id}/history"): rule("student", LEADERS),
     ("journal", "GET /v1/audit/verify"): rule(None, LEADERS),
     ("journal", "GET /v1/reports/classes/{class_id}/progress"): rule("class", CLASS_STAFF),
@@ -235,8 +239,13 @@ RULES: dict[tuple[str, str], Rule] = {
     ("consent", "POST /v1/agreements/{agreement_id}/termination"): rule("agreement", CONSENT_STAFF),
     ("consent", "GET /v1/erasures"): rule(None, ADMINISTRATION),
     ("consent", "GET /v1/erasures/{erasure_id}"): rule("erasure", ADMINISTRATION),
-    ("consent", "GET /v1/erasures/{erasure_id}/act.json"): rule("erasure", ADMINISTRATION),
-    ("consent", "GET /v1/erasures/{erasure_id}/act.pdf"): rule("erasure", ADMINISTRATION),
+    # 409 erasure_not_finished: the act exists once every participant confirmed
+    ("consent", "GET /v1/erasures/{erasure_id}/act.json"): Rule(
+        "erasure", ADMINISTRATION, also_ok=(409,)
+    ),
+    ("consent", "GET /v1/erasures/{erasure_id}/act.pdf"): Rule(
+        "erasure", ADMINISTRATION, also_ok=(409,)
+    ),
     # ---- notify (services/notify/README.md) ------------------------------------------
     ("notify", "GET /v1/preferences/{person_id}"): rule(
         "addressee", dict.fromkeys(ROLES, SELF), ADMIN

@@ -13,6 +13,7 @@ teacher: the "foreign" objects). School 2 holds class X (family 3: the "other sc
 
 from __future__ import annotations
 
+import atexit
 import importlib
 import json
 from collections.abc import Callable, Iterator
@@ -33,7 +34,7 @@ from schoolkit.events import Event
 from schoolkit.migrate import upgrade
 from schoolkit.settings import Settings, project_root
 from schoolkit.tables import outbox
-from schoolkit.testing import TokenIssuer
+from schoolkit.testing import TokenIssuer, create_database, drop_database
 
 SERVICES = ("identity", "journal", "diary", "consent", "notify", "archive")
 PASSWORD = "Матрица прав доступа 2026"
@@ -80,8 +81,12 @@ class World:
     actors: dict[str, Actor] = field(default_factory=dict)
     # kind -> label ("own", "foreign", "other_school") -> object
     objects: dict[str, dict[str, Obj]] = field(default_factory=dict)
-    # how a path or body field is filled when the matrix needs a valid value
-    values: dict[str, Any] = field(default_factory=dict)
+    # school -> field name -> the school's own object: how the matrix fills a query or
+    # body field (`student_id`, `period_id`…) with something valid for the caller's school
+    values: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # school -> the object a route without a path parameter is about: the school's own
+    # class and family (class A, family 1; class X, family 3)
+    home: dict[str, Obj] = field(default_factory=dict)
     _identity_tokens: dict[str, dict[str, str]] = field(default_factory=dict)
     _issuer: TokenIssuer | None = None
 
@@ -108,10 +113,18 @@ def new_id() -> str:
 # --- the apps -------------------------------------------------------------------------
 
 
+# The journal runs on PostgreSQL: on SQLite a streamed export leaves the database locked,
+# and the next request that fails waits 10 s for the lock and answers 500 (reported).
+ON_POSTGRES = ("journal",)
+
+
 def start_services(workdir: Path, issuer: TokenIssuer) -> dict[str, Service]:
     services = {}
     for name in SERVICES:
         url = f"sqlite:///{workdir / name}.db"
+        if name in ON_POSTGRES:
+            url = create_database(f"authz_{name}")
+            atexit.register(drop_database, url)
         upgrade(name, url)
         settings = Settings.from_env(
             name, database_url=url, deny_list_refresh_seconds=0.0, **issuer.settings_overrides()
@@ -164,6 +177,7 @@ def call(world: World, request: str, actor: Actor, body: Any = None) -> Any:
     answer = client.open(
         f"/api/{service}{path}", method=method, json=body, headers=world.headers(actor, service)
     )
+    answer.close()
     assert answer.status_code < 300, (method, path, answer.status_code, answer.get_data(True))
     return answer.get_json(silent=True)
 
@@ -279,10 +293,17 @@ def _people(world: World, one: School, two: School) -> People:
     ids["teacher_x"] = person(world, two.admin, "staff", "УчительХ", ["subject_teacher"])
     for name, school in (("s2", one), ("vs1", one), ("vs2", one), ("s3", two), ("vs3", two)):
         ids[name] = person(world, school.admin, "student", name)
-    for name, school in (("g2", one), ("g1b", one), ("g2b", one), ("vg1", one)):
-        ids[name] = person(world, school.admin, "guardian", name, email=f"{name}@example.org")
-    for name in ("g3b", "vg3"):
-        ids[name] = person(world, two.admin, "guardian", name, email=f"{name}@example.org")
+    for name, school in (
+        ("g2", one),
+        ("g1b", one),
+        ("g2b", one),
+        ("vg1", one),
+        ("g3b", two),
+        ("vg3", two),
+    ):
+        # Accounts too: blocking and temporary passwords are about someone's account.
+        login = {"login": f"login-{name}", "password": PASSWORD}
+        ids[name] = person(world, school.admin, "guardian", name, email=f"{name}@x.org", **login)
     links = {}
     for guardian, student, school in (
         ("guardian", "student", one),
@@ -331,6 +352,10 @@ def _people_objects(
                 label,
                 Obj(ids[who], school, frozenset({klass}), of_student, frozenset({ids[who]})),
             )
+        if label != "foreign":
+            world.values.setdefault(school, {})["guardian_id"] = ids[guardian]
+            people = frozenset({ids[student], ids[guardian]})
+            world.home[school] = Obj("", school, frozenset({klass}), of_student, people)
         link_id = str(links[co_guardian].get("id") or links[co_guardian].get("link_id"))
         world.add("guardianship", label, Obj(link_id, school, frozenset({klass}), of_student))
 
@@ -393,14 +418,13 @@ def _school_year(world: World, school: School) -> None:
         ("holiday", holiday_id),
     ):
         world.add(kind, label, Obj(object_id, school.id))
-    if label == "own":
-        world.values.update(
-            year_id=school.year,
-            period_id=school.period,
-            subject_id=school.subject,
-            work_type_id=school.work_type,
-            room_id=room,
-        )
+    world.values.setdefault(school.id, {}).update(
+        year_id=school.year,
+        period_id=school.period,
+        subject_id=school.subject,
+        work_type_id=school.work_type,
+        room_id=room,
+    )
 
 
 def _id_of(answer: Any, key: str) -> str:
@@ -488,11 +512,11 @@ def _class(
     world.add(
         "teacher", label, Obj(teacher, school.id, of_class, frozenset(), frozenset({teacher}))
     )
-    if label == "own":
-        world.values.update(
+    if label != "foreign":
+        world.values[school.id].update(
             class_id=class_id, lesson_id=lesson_id, mark_id=mark_id, group_id=group_id
         )
-        world.values.update(teacher_id=teacher, student_id=students[0])
+        world.values[school.id].update(teacher_id=teacher, student_id=students[0])
 
 
 def _actors_relations(world: World, people: People) -> None:
@@ -561,7 +585,9 @@ def _ops_objects(world: World, one: School, two: School) -> None:
         )
     for label, school in (("own", one), ("other_school", two)):
         backup = call(world, "archive POST /v1/backups", school.admin)
-        world.add("backup", label, Obj(_id_of(backup, "backup_id"), school.id))
+        backup_id = _id_of(backup, "backup_id")
+        world.add("backup", label, Obj(backup_id, school.id))
+        world.values[school.id]["backup_id"] = backup_id
     templates = call(world, "consent GET /v1/templates", one.admin)
     items = templates["items"] if isinstance(templates, dict) else templates
     world.add("template", "own", Obj(_id_of(items[0], "template_id"), "*"))
