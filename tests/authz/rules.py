@@ -177,7 +177,7 @@ RULES: dict[tuple[str, str], Rule] = {
     ("journal", "POST /v1/marks"): rule(None, LESSON_WRITERS),
     ("journal", "PATCH /v1/marks/{mark_id}"): rule("mark", LESSON_WRITERS),
     ("journal", "DELETE /v1/marks/{mark_id}"): rule("mark", LESSON_WRITERS),
-    ("journal", "GET /v1/corrections"): rule(None, LESSON_WRITERS),
+    ("journal", "GET /v1/corrections"): rule(None, CLASS_STAFF),
     ("journal", "POST /v1/corrections"): rule(None, class_teacher=TEACHES, subject_teacher=TEACHES),
     ("journal", "POST /v1/corrections/{request_id}/approve"): rule("correction", LEADERS),
     ("journal", "POST /v1/corrections/{request_id}/reject"): rule("correction", LEADERS),

@@ -591,7 +591,8 @@ def _ops_objects(world: World, one: School, two: School) -> None:
     templates = call(world, "consent GET /v1/templates", one.admin)
     items = templates["items"] if isinstance(templates, dict) else templates
     world.add("template", "own", Obj(_id_of(items[0], "template_id"), "*"))
-    world.add("dataset", "own", Obj("rosters", "*"))
+    # subjects: the one data set the administrator both exports and imports (journal)
+    world.add("dataset", "own", Obj("subjects", "*"))
 
 
 def _erasures(world: World, one: School, two: School, people: People) -> None:
