@@ -249,7 +249,8 @@ def body_from(schema: dict[str, Any], school: str) -> dict[str, Any]:
     return {
         name: value_for(name, resolved(properties.get(name, {})), school)
         for name in properties
-        if name in schema.get("required", []) or name in FILLED_WHEN_OPTIONAL
+        if name in schema.get("required", [])
+        or (name in FILLED_WHEN_OPTIONAL and not properties[name].get("readOnly"))
     }
 
 
