@@ -512,11 +512,33 @@ def _class(
     world.add(
         "teacher", label, Obj(teacher, school.id, of_class, frozenset(), frozenset({teacher}))
     )
+    correction = _correction(
+        world, school, teacher, class_id=class_id, student=students[0], mark_id=mark_id
+    )
+    world.add("correction", label, Obj(correction, school.id, of_class, about))
     if label != "foreign":
         world.values[school.id].update(
             class_id=class_id, lesson_id=lesson_id, mark_id=mark_id, group_id=group_id
         )
         world.values[school.id].update(teacher_id=teacher, student_id=students[0])
+
+
+def _correction(
+    world: World, school: School, teacher: str, *, class_id: str, student: str, mark_id: str
+) -> str:
+    """The class's final marks lock the period for its teacher, who then asks to change
+    the mark: the only way a correction request comes to be (journal README)."""
+    finals = {
+        "period_id": school.period,
+        "class_id": class_id,
+        "subject_id": school.subject,
+        "finals": [{"student_id": student, "value": "5"}],
+    }
+    call(world, "journal POST /v1/finals", school.director, finals)
+    the_teacher = Actor("teacher", "subject_teacher", school.id, teacher)
+    asked = {"mark_id": mark_id, "value": "4", "reason": "Ошибка при вводе"}
+    answer = call(world, "journal POST /v1/corrections", the_teacher, asked)
+    return _id_of(answer, "request_id")
 
 
 def _actors_relations(world: World, people: People) -> None:
