@@ -322,3 +322,34 @@ def test_cell(cell: Cell) -> None:
         f"expected {sorted(want.statuses) if len(want.statuses) < 10 else '2xx'} ({want.why}), "
         f"got {answer.status_code}: {text[:200]}"
     )
+    if cell.route.method == "GET" and cell.label is None and answer.status_code < 300:
+        leaked = out_of_reach_in(cell, text)
+        assert not leaked, f"a list shows what is out of the caller's reach: {leaked}"
+
+
+# The objects that are someone's personal data (or name someone): a list a caller may read
+# must never show one of them that is out of the caller's reach.
+PERSONAL_KINDS = (
+    "student",
+    "student_victim",
+    "guardian",
+    "addressee",
+    "guardianship",
+    "invitation",
+    "mark",
+    "correction",
+    "consent",
+    "agreement",
+)
+
+
+def out_of_reach_in(cell: Cell, text: str) -> list[str]:
+    scope = cell.rule.roles.get(cell.actor.role or "")
+    if scope is None:
+        return []
+    return [
+        f"{kind} [{label}]"
+        for kind in PERSONAL_KINDS
+        for label, obj in world().objects.get(kind, {}).items()
+        if obj.id in text and not reach(scope, cell.actor, obj, OK).statuses & OK
+    ]
