@@ -9,26 +9,6 @@ from __future__ import annotations
 
 KNOWN_DEFECTS: dict[str, list[str]] = {
     (
-        "consent-access (being fixed): a class teacher reaches other classes' families' consents "
-        "and agreements (R-ROLE-3); a write on one answers 409 before the reach check"
-    ): [
-        "consent GET /v1/agreements as class_teacher",
-        "consent GET /v1/agreements/{agreement_id} as class_teacher [foreign]",
-        "consent GET /v1/agreements/{agreement_id}/application.pdf as class_teacher [foreign]",
-        "consent GET /v1/consents as class_teacher",
-        "consent GET /v1/consents/{consent_id} as class_teacher [foreign]",
-        "consent POST /v1/agreements/{agreement_id}/termination as class_teacher [foreign]",
-        "consent POST /v1/agreements/{agreement_id}/version as class_teacher [foreign]",
-        "consent POST /v1/consents/{consent_id}/withdrawal as class_teacher [foreign]",
-    ],
-    (
-        "access-misc (being fixed): a class teacher reads and lists people beyond their own "
-        "classes' students and those students' guardians (R-ROLE-3)"
-    ): [
-        "identity GET /v1/people as class_teacher",
-        "identity GET /v1/people/{person_id} as class_teacher [foreign]",
-    ],
-    (
         "issue 14: another class's object answers 403 not_your_class where an unknown id answers "
         "404, so a teacher learns that it exists (journal; identity's codes and slips)"
     ): [
@@ -132,6 +112,3 @@ KNOWN_DEFECTS: dict[str, list[str]] = {
         "diary GET /v1/classes/{class_id}/acknowledgements as director@2 [own]",
     ],
 }
-
-# test_metrics_behind_the_gateway.py: every service, every role.
-GATEWAY_DEFECT = "access-misc (being fixed): /api/<service>/metrics is routed through the gateway"

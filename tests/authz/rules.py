@@ -92,6 +92,7 @@ IDENTITY_RESPONSES = (400, 401)  # OAuth endpoints: a bad client or grant, as RF
 RULES: dict[tuple[str, str], Rule] = {
     # ---- identity (services/identity/README.md) -------------------------------------
     ("identity", "GET /.well-known/openid-configuration"): public(),
+    ("identity", "GET /.well-known/oauth-authorization-server"): public(),
     ("identity", "GET /oauth/authorize"): public(*IDENTITY_RESPONSES),
     ("identity", "POST /oauth/authorize"): public(*IDENTITY_RESPONSES),
     ("identity", "GET /oauth/jwks"): public(),

@@ -318,6 +318,14 @@ def test_every_known_defect_names_a_cell() -> None:
     assert not stale, f"known_defects.py names cells the matrix does not have: {stale}"
 
 
+def url_of(cell: Cell) -> str:
+    """Where the cell's route is served: /metrics at the process's root only (Prometheus
+    scrapes it there, on the ops network), every other route under /api/<service>."""
+    if cell.route.path == "/metrics":
+        return "/metrics"
+    return f"/api/{cell.route.service}{path_of(cell)}"
+
+
 @pytest.mark.parametrize("cell", [as_param(cell, known_defects()) for cell in CELLS])
 def test_cell(cell: Cell) -> None:
     taken = (cell.route.service, f"{cell.route.method} {cell.route.path}", cell.label or "")
@@ -325,7 +333,7 @@ def test_cell(cell: Cell) -> None:
     school = cell.actor.school or next(iter(world().home))  # anonymous: school 1's values
     service = world().services[cell.route.service]
     answer = service.client.open(
-        f"/api/{cell.route.service}{path_of(cell)}",
+        url_of(cell),
         method=cell.route.method,
         query_string=query_of(cell.route, school),
         json=json_body(cell.route, school),

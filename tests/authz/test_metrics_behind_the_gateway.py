@@ -8,7 +8,6 @@ route that service's /healthz (so a refusal here is the gateway's, not a dead up
 from __future__ import annotations
 
 import json
-import os
 import threading
 import tomllib
 from collections.abc import Iterator
@@ -21,7 +20,6 @@ from werkzeug.serving import make_server
 from schoolkit.gateway import BackgroundGateway, default_table_path
 from schoolkit.testing import TokenIssuer, free_port
 
-from .known_defects import GATEWAY_DEFECT
 from .world import SERVICES, start_services
 
 ROLES = (None, "operations", "administrator")
@@ -63,16 +61,8 @@ def _table(path: Path, ports: dict[str, int]) -> Path:
     return path
 
 
-# Strict: when the fix merges this fails as XPASS, and the mark goes (known_defects.py).
-KNOWN = (
-    []
-    if os.environ.get("AUTHZ_IGNORE_KNOWN_DEFECTS")
-    else [pytest.mark.xfail(reason=GATEWAY_DEFECT, strict=True)]
-)
-
-
 @pytest.mark.parametrize("role", ROLES, ids=[role or "anonymous" for role in ROLES])
-@pytest.mark.parametrize("service", [pytest.param(s, marks=KNOWN) for s in SERVICES])
+@pytest.mark.parametrize("service", SERVICES)
 def test_metrics_are_not_routed_by_the_gateway(
     gateway: tuple[str, TokenIssuer], service: str, role: str | None
 ) -> None:

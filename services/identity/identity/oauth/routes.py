@@ -19,8 +19,19 @@ def _server() -> Any:
     return current_app.extensions["identity_oauth_server"]
 
 
-@blueprint.get("/.well-known/openid-configuration")
 @blueprint.get("/.well-known/oauth-authorization-server")
+def authorization_server_metadata() -> Any:
+    """The same metadata at the path of RFC 8414, for clients that look there.
+    ---
+    get:
+      responses:
+        200:
+          description: As at /.well-known/openid-configuration.
+    """
+    return discovery()
+
+
+@blueprint.get("/.well-known/openid-configuration")
 def discovery() -> Any:
     """Where everything is: the authorization server's metadata (RFC 8414), also at the
     OpenID Connect discovery path that clients look up first.
