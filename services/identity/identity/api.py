@@ -21,6 +21,7 @@ from identity.schemas import (
     TemporaryPasswordSchema,
     UnblockSchema,
 )
+from schoolkit import tombstones
 from schoolkit.auth import (
     ADMINISTRATOR,
     CLASS_TEACHER,
@@ -42,9 +43,14 @@ PAGE = 200
 
 
 def _own_person(person_id: str) -> Person:
-    person = db_session().get(Person, person_id)
-    if person is None or person.school_id != current_principal().school_id:
-        raise ApiError(404, "not_found", "No such person.")
+    """A person of the caller's school; one erased there (whose profile a retention kept)
+    is a 404 like an unknown id, so no write brings anything of theirs back."""
+    session, school = db_session(), current_principal().school_id
+    no_such_person = ApiError(404, "not_found", "No such person.")
+    tombstones.refuse_erased(session, school, person_id, not_found=no_such_person)
+    person = session.get(Person, person_id)
+    if person is None or person.school_id != school:
+        raise no_such_person
     return person
 
 

@@ -126,3 +126,40 @@ def about(provider: Provider, person_id: str, event_type: str) -> list[dict[str,
     with provider.database.transaction() as session:
         bodies = session.scalars(select(outbox.c.body).where(outbox.c.event_type == event_type))
         return [body for body in map(json.loads, bodies) if body.get("subject") == person_id]
+
+
+def test_a_person_erased_with_a_retained_profile_takes_no_new_writes(
+    provider: Provider, admin: dict[str, str], make_person: Callable[..., dict[str, Any]]
+) -> None:
+    guardian = make_person("guardian", login="mama-kuznetsova", password=PASSWORD)
+    student = make_person("student", birth_date="2014-05-01")
+    kept = "Федеральный закон № 273-ФЗ, ст. 28"
+    event = erasure_requested(SCHOOL, (guardian["id"], "guardian"))
+    event.data.update(
+        categories=["account", "sessions", "guardianships", "invitations"],
+        retain=[{"category": "profile", "basis": kept}, {"category": "contacts", "basis": kept}],
+    )
+    erase(provider, event)
+    assert still_there(provider, guardian["id"]) == (True, False)  # the profile was kept
+
+    edit = requests.patch(
+        provider.api(f"/v1/people/{guardian['id']}"),
+        json={"first_name": "Анна"},
+        headers=admin,
+        timeout=10,
+    )
+    link = requests.post(
+        provider.api("/v1/guardianships"),
+        json={"guardian_id": guardian["id"], "student_id": student["id"]},
+        headers=admin,
+        timeout=10,
+    )
+    invite = requests.post(
+        provider.api("/v1/invitations"),
+        json={"student_id": student["id"], "guardian_id": guardian["id"]},
+        headers=admin,
+        timeout=10,
+    )
+    assert [edit.status_code, link.status_code, invite.status_code] == [404, 404, 404]
+    assert edit.json()["error"]["code"] == "not_found"
+    assert about(provider, guardian["id"], "identity.person.changed") == []
