@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from schoolkit import tombstones
@@ -170,3 +170,32 @@ def test_subjects_are_buried_in_the_erasures_school_only(database: Database) -> 
         assert not tombstones.is_erased(
             session, "school-other", "b9604152-fa90-5f7b-8dbe-8739744fa448"
         )
+
+
+def test_an_erasure_drops_the_unsent_events_about_its_subjects_in_its_school_only(
+    database: Database,
+) -> None:
+    event = erasure_request_event()
+    student = "b9604152-fa90-5f7b-8dbe-8739744fa448"
+    classmate = "5c0f3a52-8a8e-4c57-9a3b-3f1d2b6c7e90"
+    about_her = Event("diary.acknowledged", {"student_id": student}, "school-254")
+    with_others = Event("diary.acknowledged", {"student_ids": [student, classmate]}, "school-254")
+    elsewhere = Event("diary.acknowledged", {"student_id": student}, "school-other")
+    revoked = Event("identity.session.revoked", {"user_id": student}, "school-254", subject=student)
+    rows = [about_her, with_others, elsewhere, revoked]
+    with database.transaction() as session:
+        session.execute(
+            insert(outbox),
+            [
+                {"event_id": e.id, "event_type": e.type, "body": json.dumps(e.to_dict())}
+                for e in rows
+            ],
+        )
+        erasure_handler("journal", erase_two_marks_and_keep_finals)(session, event)
+    with database.transaction() as session:
+        left = set(session.execute(select(outbox.c.event_id)).scalars())
+        [confirmation] = [
+            body for body in confirmations(session) if body["type"] == "journal.erasure.completed"
+        ]
+    # Hers goes; one that also lists a classmate, another school's, and the deny-list's stay.
+    assert left == {with_others.id, elsewhere.id, revoked.id, confirmation["id"]}

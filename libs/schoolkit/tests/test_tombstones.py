@@ -116,9 +116,20 @@ def test_the_consumers_batch_lookup_finds_a_subject_only_in_the_school_that_buri
     assert erased == {("person-1", SCHOOL_2), ("person-old", SCHOOL_1)}
 
 
+@pytest.mark.parametrize("dialect", ["sqlite", "postgresql"])
 def test_the_migration_keeps_old_tombstones_buried_in_every_school(
-    sqlite_database: Database,
+    dialect: str, sqlite_database: Database, postgres_url: str
 ) -> None:
+    database = sqlite_database if dialect == "sqlite" else Database(postgres_url)
+    kit_metadata.create_all(database.engine)
+    try:
+        migrate_an_old_table_and_bury(database)
+    finally:
+        if dialect == "postgresql":
+            database.dispose()
+
+
+def migrate_an_old_table_and_bury(sqlite_database: Database) -> None:
     old_shape = MetaData()
     Table(
         "tombstones",
