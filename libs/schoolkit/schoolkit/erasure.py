@@ -4,8 +4,16 @@ A participant supplies one function that destroys the requested subjects' data o
 requested categories in the handler's transaction and says how many records of each
 category it destroyed and what it retained (with the legal basis). This module turns
 that function into the handler of `consent.erasure.requested`: it buries each subject
-(so late events about them are dropped) and confirms with `<service>.erasure.completed`
-in the same transaction. Erasing twice is harmless and confirms again.
+(so late events about them are dropped), deletes the unsent events about them, and
+confirms with `<service>.erasure.completed` in the same transaction. Erasing twice is
+harmless and confirms again.
+
+Everything happens within the erasure's school (DESIGN §4 6a): the function must touch
+only that school's rows, the tombstones are that school's, and only students and
+guardians are ever erased. A subject named as anything else, or one the function
+refuses (`ErasureOutcome.refuse`: identity refuses anyone who is not, in that school,
+the student or guardian the request says), is neither erased nor buried, and the
+completion counts them as `refused_subjects`.
 """
 
 from __future__ import annotations
