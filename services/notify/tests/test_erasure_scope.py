@@ -9,15 +9,16 @@ from sqlalchemy import func, select
 
 from notify.app import create_app
 from notify.config import DeliveryConfig
-from notify.models import Contact, Guardianship, PendingNotice, Preference
+from notify.models import Contact, Delivery, Guardianship, PendingNotice, Preference
 from schoolkit import tombstones
 from schoolkit.db import Database
 from schoolkit.events import Event
 from schoolkit.migrate import upgrade
 from schoolkit.settings import Settings
+from schoolkit.tables import denied_users
 from schoolkit.testing import TokenIssuer
 
-from .events import SCHOOL, erasure_requested, new_id
+from .events import SCHOOL, erasure_requested, event, new_id
 from .test_erasure_notice import a_family, apply, published
 
 OTHER_SCHOOL = "school-255"
@@ -76,3 +77,20 @@ def test_an_erased_guardians_still_valid_token_writes_no_preferences(
     assert client.get(f"/api/notify/v1/preferences/{guardian}", headers=token).status_code == 404
     assert count(database, Preference) == 0
     database.dispose()
+
+
+def test_a_late_block_of_an_erased_guardian_denies_her_tokens_and_tells_no_one(
+    notify_database: Database, delivery_config: DeliveryConfig
+) -> None:
+    guardian, _student = a_family(notify_database, delivery_config)
+    apply(notify_database, delivery_config, erasure_requested(new_id(), [(guardian, "guardian")]))
+    blocked = event(
+        "identity.account.blocked", guardian, user_id=guardian, person_id=guardian, notice=True
+    )
+
+    apply(notify_database, delivery_config, blocked)
+
+    with notify_database.transaction() as session:
+        denied = session.scalars(select(denied_users.c.user_id)).all()
+    assert denied == [guardian]
+    assert count(notify_database, Delivery) == 0
