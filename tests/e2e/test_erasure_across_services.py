@@ -54,6 +54,13 @@ def test_a_revoked_consent_is_erased_everywhere_proven_and_told_within_seconds(
     took = time.monotonic() - revoked_at
 
     assert took < 20
+    # Her still-valid access token ends with her data, everywhere (DESIGN §4 6a), and
+    # writes nothing: notify's preferences were once created anew for an erased guardian.
+    refused = {path: answers_with(system, "GET", path, olga) for path in olga_paths(guardian)}
+    assert set(refused.values()) == {401}, refused
+    preferences = f"/api/notify/v1/preferences/{guardian}"
+    assert answers_with(system, "PUT", preferences, olga, {"email": True, "sms": True}) == 401
+    assert not notify_holds_preferences_of(system, guardian)
     assert {p["participant"] for p in status["participants"]} == set(SERVICES)
     act = requests.get(
         system.url(f"/api/consent/v1/erasures/{withdrawal['erasure_id']}/act.json"),
@@ -163,6 +170,49 @@ def notify_holds_contact_of(system: System, person_id: str) -> bool:
         with database.transaction() as session:
             found = session.execute(
                 text("SELECT 1 FROM contacts WHERE person_id = :id"), {"id": person_id}
+            )
+            return found.first() is not None
+    finally:
+        database.dispose()
+
+
+def olga_paths(guardian: str) -> list[str]:
+    """One path of every service that her token opened before the erasure (or that a
+    token of hers reaches before any role check)."""
+    return [
+        "/api/identity/v1/me",
+        "/api/journal/v1/years",
+        "/api/diary/v1/calendar",
+        "/api/consent/v1/templates",
+        f"/api/notify/v1/preferences/{guardian}",
+        "/api/archive/v1/backups",
+    ]
+
+
+def answers_with(
+    system: System,
+    method: str,
+    path: str,
+    headers: dict[str, str],
+    body: dict[str, Any] | None = None,
+) -> int:
+    """The status, once the deny-list has had its moment: the revocation reaches each
+    service on the bus while the erasure is being confirmed, so it is there by now;
+    a deny-list snapshot may still be a refresh period (0.25 s) old."""
+    deadline = time.monotonic() + 1.0
+    while True:
+        answer = requests.request(method, system.url(path), json=body, headers=headers, timeout=10)
+        if answer.status_code == 401 or time.monotonic() > deadline:
+            return answer.status_code
+        time.sleep(0.05)
+
+
+def notify_holds_preferences_of(system: System, person_id: str) -> bool:
+    database = Database(system.running["notify"].database_url)
+    try:
+        with database.transaction() as session:
+            found = session.execute(
+                text("SELECT 1 FROM preferences WHERE person_id = :id"), {"id": person_id}
             )
             return found.first() is not None
     finally:

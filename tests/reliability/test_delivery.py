@@ -69,7 +69,7 @@ def test_a_stale_update_does_not_overwrite_a_newer_one(journal: Journal, diary: 
 def test_a_late_event_about_an_erased_student_is_dropped(journal: Journal, diary: Diary) -> None:
     erased_student = str(uuid.uuid4())
     with diary.database.transaction() as session:
-        bury(session, erased_student, erasure_id=str(uuid.uuid4()))
+        bury(session, erased_student, str(uuid.uuid4()), SCHOOL)
     late = mark_event(student=erased_student)
     journal.write_mark(late)
     follower = mark_event(student=str(uuid.uuid4()))

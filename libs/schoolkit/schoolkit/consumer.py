@@ -36,8 +36,8 @@ from schoolkit.db import Database
 from schoolkit.events import Event
 from schoolkit.logs import error_text
 from schoolkit.settings import Settings
-from schoolkit.tables import inbox
-from schoolkit.tombstones import erased_among, exempt_from_tombstones, is_erased
+from schoolkit.tables import EVERY_SCHOOL, inbox
+from schoolkit.tombstones import erased_pairs, exempt_from_tombstones, is_erased
 from schoolkit.topology import RETRY_QUEUE_HEADER, Topology, topology_for
 
 log = logging.getLogger(__name__)
@@ -237,15 +237,15 @@ class Consumer:
                 started = time.perf_counter()
                 if event.id not in fresh:
                     result = "duplicate"
-                elif event.subject in erased and not exempt_from_tombstones(event.type):
+                elif _about(event) in erased and not exempt_from_tombstones(event.type):
                     result = "tombstoned"
                 else:
                     result = self._run_handler(session, event)
                     if exempt_from_tombstones(event.type):
                         # An erasure just buried its subjects: the events behind it in this
                         # batch were checked before it, and must not bring them back.
-                        later = [following.subject for _, following in decoded[position + 1 :]]
-                        erased |= erased_among(session, later)
+                        later = [_about(following) for _, following in decoded[position + 1 :]]
+                        erased |= erased_pairs(session, later)
                 fresh.discard(event.id)
                 outcomes.append(
                     Outcome(delivery, event.type, result, seconds=time.perf_counter() - started)
@@ -296,7 +296,9 @@ class Consumer:
     def _apply(self, session: Session, event: Event) -> str:
         if not _record_in_inbox(session, event):
             return "duplicate"
-        if not exempt_from_tombstones(event.type) and is_erased(session, event.subject):
+        if not exempt_from_tombstones(event.type) and is_erased(
+            session, event.school_id, event.subject
+        ):
             return "tombstoned"
         with _event_context(event):
             return self._handlers[event.type](session, event) or "applied"
@@ -364,38 +366,55 @@ def _event_context(event: Event) -> Iterator[None]:
         event_id_var.reset(event_token)
 
 
+def _about(event: Event) -> tuple[str | None, str]:
+    """Whom an event is about, in which school: a tombstone counts in its own school."""
+    return event.subject, event.school_id
+
+
 # On PostgreSQL the inbox claim and the tombstone lookup of a batch are one statement, one
-# round trip, whatever the batch's size (arrays, so it is prepared once and reused).
+# round trip, whatever the batch's size (arrays, so it is prepared once and reused). A
+# tombstone of the event's school, or one from before tombstones had a school ('*'), counts.
 _CLAIM_AND_FIND_ERASED = text(
     "WITH claimed AS ("
     " INSERT INTO inbox (event_id, event_type, received_at)"
     " SELECT unnest(CAST(:event_ids AS varchar[])), unnest(CAST(:event_types AS varchar[])),"
     " CAST(:received_at AS timestamptz)"
     " ON CONFLICT (event_id) DO NOTHING RETURNING event_id)"
-    " SELECT event_id AS id, false AS erased FROM claimed"
-    " UNION ALL SELECT subject_id, true FROM tombstones"
-    " WHERE subject_id = ANY(CAST(:subject_ids AS varchar[]))"
+    " SELECT event_id AS id, NULL AS school_id, false AS erased FROM claimed"
+    " UNION ALL SELECT wanted.subject_id, wanted.school_id, true"
+    " FROM unnest(CAST(:subject_ids AS varchar[]), CAST(:school_ids AS varchar[]))"
+    " AS wanted(subject_id, school_id)"
+    " WHERE EXISTS (SELECT 1 FROM tombstones"
+    " WHERE tombstones.subject_id = wanted.subject_id"
+    " AND tombstones.school_id IN (wanted.school_id, '" + EVERY_SCHOOL + "'))"
 )
 
 
-def _claim_and_find_erased(session: Session, events: list[Event]) -> tuple[set[str], set[str]]:
-    """The events not seen before (not redeliveries), and the erased among their subjects."""
-    subjects = [event.subject for event in events]
+def _claim_and_find_erased(
+    session: Session, events: list[Event]
+) -> tuple[set[str], set[tuple[str, str]]]:
+    """The events not seen before (not redeliveries), and the erased among their
+    subjects, as (subject, school) pairs."""
+    about = sorted({_about(event) for event in events if event.subject})
     if session.get_bind().dialect.name != "postgresql":
-        return _claim_in_inbox(session, events), erased_among(session, subjects)
+        return _claim_in_inbox(session, events), erased_pairs(session, about)
     rows = session.execute(
         _CLAIM_AND_FIND_ERASED,
         {
             "event_ids": [event.id for event in events],
             "event_types": [event.type for event in events],
             "received_at": datetime.now(UTC),
-            "subject_ids": [subject for subject in subjects if subject],
+            "subject_ids": [subject for subject, _ in about],
+            "school_ids": [school for _, school in about],
         },
     )
     fresh: set[str] = set()
-    erased: set[str] = set()
+    erased: set[tuple[str, str]] = set()
     for row in rows:
-        (erased if row.erased else fresh).add(row.id)
+        if row.erased:
+            erased.add((row.id, row.school_id))
+        else:
+            fresh.add(row.id)
     return fresh, erased
 
 

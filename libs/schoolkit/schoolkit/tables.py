@@ -19,6 +19,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    inspect,
 )
 
 kit_metadata = MetaData()
@@ -71,11 +72,16 @@ inbox = Table(
 )
 Index("ix_inbox_received_at", inbox.c.received_at)
 
-# Opaque ids of erased people: later events about them are dropped.
+# Opaque ids of erased people, per school: later events about them are dropped. An erasure
+# buries its subjects in its own school only, so a request of one school cannot silence
+# another school's events about the same id. Rows buried before tombstones had a school
+# hold EVERY_SCHOOL and keep counting for every school.
+EVERY_SCHOOL = "*"
 tombstones = Table(
     "tombstones",
     kit_metadata,
     Column("subject_id", String(64), primary_key=True),
+    Column("school_id", String(64), primary_key=True, server_default=EVERY_SCHOOL),
     Column("erasure_id", String(64), nullable=True),
     Column("erased_at", DateTime(timezone=True), nullable=False, default=utcnow),
 )
@@ -114,6 +120,46 @@ def create_kit_tables() -> None:
 
 def drop_kit_tables() -> None:
     kit_metadata.drop_all(op.get_bind())
+
+
+def scope_tombstones_by_school() -> None:
+    """From inside an Alembic migration: give the tombstones a school.
+
+    The table is rebuilt (its primary key grows a column, which SQLite cannot alter);
+    the ids buried so far stay buried in every school. A database whose first migration
+    already created today's table is left alone.
+    """
+    bind = op.get_bind()
+    if "school_id" in {column["name"] for column in inspect(bind).get_columns("tombstones")}:
+        return
+    old = Table("tombstones", MetaData(), autoload_with=bind)
+    rows = [dict(row._mapping) for row in bind.execute(old.select())]
+    old.drop(bind)
+    tombstones.create(bind)
+    if rows:
+        bind.execute(tombstones.insert(), [{**row, "school_id": EVERY_SCHOOL} for row in rows])
+
+
+def unscope_tombstones() -> None:
+    """The downgrade of `scope_tombstones_by_school`: one row per id, the earliest kept."""
+    bind = op.get_bind()
+    rows = bind.execute(tombstones.select().order_by(tombstones.c.erased_at)).mappings().all()
+    tombstones.drop(bind)
+    unscoped = Table(
+        "tombstones",
+        MetaData(),
+        Column("subject_id", String(64), primary_key=True),
+        Column("erasure_id", String(64), nullable=True),
+        Column("erased_at", DateTime(timezone=True), nullable=False, default=utcnow),
+    )
+    unscoped.create(bind)
+    first: dict[str, dict[str, object]] = {}
+    for row in rows:
+        first.setdefault(
+            row["subject_id"], {key: row[key] for key in ("subject_id", "erasure_id", "erased_at")}
+        )
+    if first:
+        bind.execute(unscoped.insert(), list(first.values()))
 
 
 def drop_outbox_trigger() -> None:

@@ -117,7 +117,7 @@ def restore(session: Session, backup: Backup, directory: Path, keys: KeyStore) -
     if actual is None or actual != backup.sha256:
         raise BackupBroken("missing" if actual is None else "checksum_mismatch")
     lines = _read(directory / (backup.file_name or ""))
-    erased = tombstones.erased_among(session, [line["key_id"] for line in lines])
+    erased = tombstones.erased_among(session, [line["key_id"] for line in lines], backup.school_id)
     counts = {"restored": 0, "already_present": 0, "skipped_erased": 0, "skipped_unreadable": 0}
     for line in lines:
         counts[_restore_line(session, backup.school_id, line, erased, keys)] += 1

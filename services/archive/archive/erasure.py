@@ -26,9 +26,14 @@ def eraser(keys: KeyStore) -> Callable[[Session, ErasureRequest], ErasureOutcome
         outcome = ErasureOutcome()
         if not request.asks_for(BACKUPS):
             return outcome
-        subjects = request.subject_ids
-        outcome.count("subject_keys", keys.shred(session, subjects))
-        gone = session.execute(delete(ArchivedRecord).where(ArchivedRecord.key_id.in_(subjects)))
+        subjects, school = request.subject_ids, request.school_id
+        # Only the erasure's school: another school's request naming the same id must not
+        # shred a key, or delete records, that this school's people are sealed with.
+        outcome.count("subject_keys", keys.shred(session, subjects, school))
+        of_school = ArchivedRecord.school_id == school
+        gone = session.execute(
+            delete(ArchivedRecord).where(of_school, ArchivedRecord.key_id.in_(subjects))
+        )
         outcome.count("archived_records", gone.rowcount or 0)
         return outcome
 

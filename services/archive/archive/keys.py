@@ -60,12 +60,14 @@ class KeyStore:
         return unseal(self.master_key, stored.wrapped_key, key_id.encode())
 
     @staticmethod
-    def shred(session: Session, key_ids: Iterable[str]) -> int:
-        """Destroy the keys: whatever they sealed, wherever it is copied, is unreadable."""
+    def shred(session: Session, key_ids: Iterable[str], school_id: str) -> int:
+        """Destroy the school's keys: whatever they sealed, wherever it is copied, is
+        unreadable. A key of another school with the same id is not touched."""
         wanted = list(key_ids)
         if not wanted:
             return 0
-        found = session.scalars(select(SubjectKey.key_id).where(SubjectKey.key_id.in_(wanted)))
+        of_school = (SubjectKey.key_id.in_(wanted), SubjectKey.school_id == school_id)
+        found = session.scalars(select(SubjectKey.key_id).where(*of_school))
         count = len(list(found))
-        session.execute(delete(SubjectKey).where(SubjectKey.key_id.in_(wanted)))
+        session.execute(delete(SubjectKey).where(*of_school))
         return count

@@ -55,7 +55,7 @@ def archive_event(session: Session, event: Event, keys: KeyStore) -> int:
     """Seal and store the event's shares; returns how many records it became."""
     envelope = event.to_dict()
     shares = shares_of(envelope)
-    erased = tombstones.erased_among(session, [key_id for key_id, _ in shares])
+    erased = tombstones.erased_among(session, [key_id for key_id, _ in shares], event.school_id)
     stored = 0
     for key_id, share in shares:
         if key_id in erased:

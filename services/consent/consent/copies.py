@@ -42,7 +42,7 @@ def _guardianship(session: Session, event: Event, *, linked: bool) -> str | None
     data = event.data
     # The envelope's subject is the student (the consumer checks it); the guardian too
     # may have been erased, and a late link must not bring them back.
-    if tombstones.is_erased(session, data["guardian_id"]):
+    if tombstones.is_erased(session, event.school_id, data["guardian_id"]):
         return TOMBSTONED
     link_id = data["guardianship_id"]
     if not ordering.accept_version(session, "guardianship", link_id, data["entity_version"]):
@@ -107,7 +107,7 @@ def person_in_school(session: Session, school_id: str, person_id: str, kind: str
     copy = session.get(PersonCopy, person_id)
     if copy is None or copy.school_id != school_id or copy.kind != kind:
         return False
-    return not tombstones.is_erased(session, person_id)
+    return not tombstones.is_erased(session, school_id, person_id)
 
 
 def linked(session: Session, school_id: str, guardian_id: str, student_id: str) -> bool:

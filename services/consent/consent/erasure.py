@@ -23,17 +23,22 @@ ACT_BASIS = "Приказ Роскомнадзора № 179 от 28.10.2022, п
 def erase(session: Session, request: ErasureRequest) -> ErasureOutcome:
     outcome = ErasureOutcome()
     if request.asks_for("consents"):
-        people = request.subject_ids
-        outcome.count("consents", _delete(session, Consent, people))
-        outcome.count("agreements", _delete(session, Agreement, people))
+        people, school = request.subject_ids, request.school_id
+        outcome.count("consents", _delete(session, Consent, school, people))
+        outcome.count("agreements", _delete(session, Agreement, school, people))
     _erase_copies(session, request, outcome)
     kept = request.retention_of("erasure_act")
     outcome.retained.append(kept or Retention("erasure_act", ACT_BASIS))
     return outcome
 
 
-def _delete(session: Session, model: type[Consent] | type[Agreement], people: list[str]) -> int:
-    found = delete(model).where(or_(model.student_id.in_(people), model.guardian_id.in_(people)))
+def _delete(
+    session: Session, model: type[Consent] | type[Agreement], school: str, people: list[str]
+) -> int:
+    """The records of the erasure's school only: the same id in another school is not
+    the erasure's to destroy."""
+    about = or_(model.student_id.in_(people), model.guardian_id.in_(people))
+    found = delete(model).where(model.school_id == school, about)
     return session.execute(found).rowcount or 0
 
 

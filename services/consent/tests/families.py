@@ -58,7 +58,7 @@ class World:
         for event in events:
             CONTRACTS.validate(event.to_dict())
             with self._database.transaction() as session:
-                if is_erased(session, event.subject):
+                if is_erased(session, event.school_id, event.subject):
                     outcomes.append("tombstoned")
                     continue
                 outcomes.append(HANDLERS[event.type](session, event) or "applied")

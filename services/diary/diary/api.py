@@ -35,6 +35,7 @@ from diary.schemas import (
     WeekQuery,
     default_range,
 )
+from schoolkit import tombstones
 from schoolkit.auth import (
     CLASS_TEACHER,
     DEPUTY_DIRECTOR,
@@ -266,6 +267,10 @@ def acknowledge(student_id: str) -> tuple[Response, int]:
     body = load_json(AcknowledgementRequest())
     session = db_session()
     principal = current_principal()
+    # Neither an erased student nor an erased guardian (with a token still valid) gets a
+    # new row here: the 404 of a diary that does not exist (DESIGN §4 6a).
+    erased = (student_id, principal.user_id)
+    tombstones.refuse_erased(session, principal.school_id, *erased, not_found=access.not_found())
     diary = access.open_diary(session, principal, student_id)
     if not access.is_guardian_of(session, principal, student_id):
         raise access.not_found()

@@ -343,7 +343,7 @@ def apply_guardian_unlinked(session: Session, event: Event) -> str | None:
 
 def _guardianship(session: Session, event: Event, *, active: bool) -> str | None:
     data = event.data
-    if tombstones.is_erased(session, data["guardian_id"]):
+    if tombstones.is_erased(session, event.school_id, data["guardian_id"]):
         return ERASED
     if not _newer(session, event, "guardianship", data["guardianship_id"]):
         return STALE
@@ -367,7 +367,7 @@ def _guardianship(session: Session, event: Event, *, active: bool) -> str | None
 
 def apply_agreement_concluded(session: Session, event: Event) -> str | None:
     data = event.data
-    if tombstones.is_erased(session, data["guardian_id"]):
+    if tombstones.is_erased(session, event.school_id, data["guardian_id"]):
         return ERASED
     if not _newer(session, event, "agreement", data["agreement_id"]):
         return STALE

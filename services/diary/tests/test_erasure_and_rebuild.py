@@ -11,9 +11,18 @@ import pytest
 from sqlalchemy import delete, select
 
 from diary.handlers import HANDLERS
-from diary.models import Homework, Lesson, LoggedEvent, Mark, Message, MessageRecipient
+from diary.models import (
+    Acknowledgement,
+    Homework,
+    Lesson,
+    LoggedEvent,
+    Mark,
+    Message,
+    MessageRecipient,
+)
 from diary.rebuild import main as rebuild_main
 from diary.testing import SchoolEvents, covered_family, new_id
+from schoolkit import tombstones
 from schoolkit.auth import GUARDIAN
 from schoolkit.db import Database
 from schoolkit.migrate import upgrade
@@ -143,3 +152,37 @@ def test_a_family_that_signs_again_after_ending_the_agreement_gets_a_new_diary(
         for m in lesson["marks"]
     ]
     assert values == ["5"]
+
+
+def test_another_schools_erasure_naming_our_family_erases_and_buries_nothing_here(
+    school: SchoolEvents, apply: Apply, caller: Caller, database: Database, scene: Scene
+) -> None:
+    family = scene.family
+    other_school = SchoolEvents(school_id="school-255")
+    apply(other_school.erasure(students=[family.student_id], guardians=[family.guardian_id]))
+
+    week = f"/students/{family.student_id}/week?date={MONDAY.isoformat()}"
+    assert caller.get(week, family.guardian_id, GUARDIAN).status_code == 200
+    # A later link of ours about the same people is still ours to apply.
+    assert apply(school.guardian_linked(family.guardian_id, new_id())) == [None]
+    with database.sessions() as session:
+        assert not tombstones.is_erased(
+            session, school.school_id, family.student_id, family.guardian_id
+        )
+
+
+def test_an_erased_guardians_still_valid_token_acknowledges_nothing(
+    school: SchoolEvents, apply: Apply, caller: Caller, database: Database, scene: Scene
+) -> None:
+    family = scene.family
+    apply(school.erasure(guardians=[family.guardian_id]))
+    answer = caller.post(
+        f"/students/{family.student_id}/acknowledgements",
+        family.guardian_id,
+        GUARDIAN,
+        json={"scope": "diary", "until": MONDAY.isoformat()},
+    )
+    assert answer.status_code == 404
+    assert answer.json["error"]["code"] == "not_found"
+    with database.sessions() as session:
+        assert session.scalars(select(Acknowledgement)).all() == []

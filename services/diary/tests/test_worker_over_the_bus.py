@@ -162,7 +162,7 @@ def test_a_redelivered_mark_is_applied_once_and_an_erasure_leaves_nothing_of_the
     with worker.sessions() as session:
         logged = session.scalars(select(LoggedEvent.body)).all()
         assert not any(family.student_id in body for body in logged)
-        assert tombstones.is_erased(session, family.student_id)
+        assert tombstones.is_erased(session, school.school_id, family.student_id)
 
     late = school.mark(family.student_id, lesson, 2)
     publish(bus, late, school.agreement(family.guardian_id, family.student_id))

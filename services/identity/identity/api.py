@@ -21,6 +21,7 @@ from identity.schemas import (
     TemporaryPasswordSchema,
     UnblockSchema,
 )
+from schoolkit import tombstones
 from schoolkit.auth import (
     ADMINISTRATOR,
     CLASS_TEACHER,
@@ -45,10 +46,16 @@ MAX_PAGE = 500
 
 
 def _own_person(person_id: str) -> Person:
-    """A person the caller may reach (identity/reach.py); anyone else is a plain 404."""
-    person = reach.person_in_reach(db_session(), current_principal(), person_id)
+    """A person the caller may reach (identity/reach.py); anyone else, and one erased in
+    the school (whose profile a retention kept), is a plain 404 like an unknown id, so no
+    write brings anything of theirs back."""
+    session = db_session()
+    principal = current_principal()
+    no_such_person = ApiError(404, "not_found", "No such person.")
+    tombstones.refuse_erased(session, principal.school_id, person_id, not_found=no_such_person)
+    person = reach.person_in_reach(session, principal, person_id)
     if person is None:
-        raise ApiError(404, "not_found", "No such person.")
+        raise no_such_person
     return person
 
 

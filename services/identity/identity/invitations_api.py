@@ -16,6 +16,7 @@ from identity.schemas import (
     RegisteredSchema,
     RegistrationInSchema,
 )
+from schoolkit import tombstones
 from schoolkit.auth import ADMINISTRATOR, CLASS_TEACHER, current_principal, require_roles
 from schoolkit.errors import ApiError, load_json
 from schoolkit.web import db_session
@@ -25,9 +26,13 @@ ISSUERS = (ADMINISTRATOR, CLASS_TEACHER)
 
 
 def _own_person(person_id: str | None, field: str) -> Person:
-    person = db_session().get(Person, person_id) if person_id else None
-    if person is None or person.school_id != current_principal().school_id:
-        raise ApiError(404, "not_found", "No such person.", {field: "not_found"})
+    """A person of the caller's school, not erased there (DESIGN §4 6a)."""
+    session, school = db_session(), current_principal().school_id
+    no_such_person = ApiError(404, "not_found", "No such person.", {field: "not_found"})
+    tombstones.refuse_erased(session, school, person_id, not_found=no_such_person)
+    person = session.get(Person, person_id) if person_id else None
+    if person is None or person.school_id != school:
+        raise no_such_person
     return person
 
 

@@ -7,12 +7,13 @@ import uuid
 from sqlalchemy import select
 
 from identity import erasure
-from identity.models import AuditEntry
+from identity.models import AuditEntry, Person
 from schoolkit.db import Database
 from schoolkit.erasure import ErasureRequest, Subject
 from schoolkit.migrate import upgrade
 
 SCHOOL = "school-254"
+NAMES = {"last_name": "Иванова", "first_name": "Мария"}
 
 
 def request_for(person_id: str, categories: set[str]) -> ErasureRequest:
@@ -34,6 +35,8 @@ def test_an_erased_account_leaves_audit_entries_without_addresses_or_details(
     database = Database(sqlite_url)
     guardian, admin, neighbour = (str(uuid.uuid4()) for _ in range(3))
     with database.transaction() as session:
+        # The guardian is one of the school's people: only they are ever erased here.
+        session.add(Person(id=guardian, school_id=SCHOOL, kind="guardian", **NAMES))
         session.add_all(
             [
                 AuditEntry(school_id=SCHOOL, actor_id=guardian, action="login", ip="203.0.113.7"),

@@ -25,6 +25,7 @@ from journal import (
     scales,
     school_year,
 )
+from journal.erased import refuse_erased_students
 from journal.models import (
     Assignment,
     CorrectionRequest,
@@ -427,7 +428,9 @@ def record_mark() -> Any:
         422: {description: Not a mark of the work type's scale (mark_out_of_scale).}
     """
     session = db_session()
-    mark = lessons.record_mark(session, current_principal(), load_json(MarkSchema()))
+    body = load_json(MarkSchema())
+    refuse_erased_students(session, [body["student_id"]])
+    mark = lessons.record_mark(session, current_principal(), body)
     session.commit()
     return MarkSchema().dump(mark), 201
 
@@ -449,6 +452,7 @@ def set_finals() -> Any:
     """
     session = db_session()
     body = load_json(FinalsSchema())
+    refuse_erased_students(session, [final["student_id"] for final in body["finals"]])
     finalization = finals.set_finals(session, current_principal(), body)
     session.commit()
     return FinalsSchema().dump({**body, **vars(finalization)}), 201
@@ -467,7 +471,9 @@ def record_attendance() -> Any:
         409: {description: The period's finals are set (period_locked).}
     """
     session = db_session()
-    record = lessons.record_attendance(session, current_principal(), load_json(AttendanceSchema()))
+    body = load_json(AttendanceSchema())
+    refuse_erased_students(session, [body["student_id"]])
+    record = lessons.record_attendance(session, current_principal(), body)
     session.commit()
     return AttendanceSchema().dump(record)
 
@@ -513,9 +519,9 @@ def enrol(class_id: str) -> Any:
         409: {description: Already in a class (already_enrolled).}
     """
     session = db_session()
-    enrolment = contingent.enrol(
-        session, current_principal(), class_id, load_json(EnrolmentSchema())
-    )
+    body = load_json(EnrolmentSchema())
+    refuse_erased_students(session, [body["student_id"]])
+    enrolment = contingent.enrol(session, current_principal(), class_id, body)
     session.commit()
     return _dump_enrolment(enrolment), 201
 
@@ -560,6 +566,7 @@ def transfer_student(student_id: str) -> Any:
     """
     session = db_session()
     body = load_json(TransferSchema())
+    refuse_erased_students(session, [student_id])
     enrolment = contingent.transfer(session, current_principal(), student_id, body)
     session.commit()
     return _dump_enrolment(enrolment)
@@ -576,7 +583,9 @@ def student_leaves(student_id: str) -> Any:
         200: {content: {application/json: {schema: Enrolment}}}
     """
     session = db_session()
-    enrolment = contingent.leave(session, current_principal(), student_id, load_json(LeaveSchema()))
+    body = load_json(LeaveSchema())
+    refuse_erased_students(session, [student_id])
+    enrolment = contingent.leave(session, current_principal(), student_id, body)
     session.commit()
     return _dump_enrolment(enrolment)
 

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from journal import audit
 from journal.models import (
     Attendance,
+    AuditEntry,
     AuditValues,
     CorrectionRequest,
     Enrolment,
@@ -54,7 +55,7 @@ def erase(session: Session, request: ErasureRequest) -> ErasureOutcome:
             outcome.count(category, destroy(session, school, students))
     if request.asks_for("audit_values"):
         # The chain keeps only digests; the values of the subjects' entries go with their data.
-        outcome.count("audit_values", _erase_audit_values(session, students))
+        outcome.count("audit_values", _erase_audit_values(session, school, students))
     _audit_the_erasure(session, request, outcome)
     return outcome
 
@@ -80,8 +81,13 @@ def _audit_the_erasure(session: Session, request: ErasureRequest, outcome: Erasu
     )
 
 
-def _erase_audit_values(session: Session, students: list[str]) -> int:
-    result = session.execute(delete(AuditValues).where(AuditValues.subject_id.in_(students)))
+def _erase_audit_values(session: Session, school: str, students: list[str]) -> int:
+    of_school = select(AuditEntry.entry_id).where(AuditEntry.school_id == school)
+    result = session.execute(
+        delete(AuditValues).where(
+            AuditValues.subject_id.in_(students), AuditValues.entry_id.in_(of_school)
+        )
+    )
     return result.rowcount or 0
 
 

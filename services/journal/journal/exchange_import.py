@@ -22,6 +22,7 @@ from journal import contingent, roster
 from journal.import_files import Row
 from journal.models import Assignment, SchoolClass, Subject
 from journal.school_year import year_of
+from schoolkit import tombstones
 from schoolkit.auth import Principal
 from schoolkit.errors import ApiError, flatten_messages
 
@@ -122,6 +123,9 @@ class Importer:
             return outcome
         if fields_["enrolled_on"] is None:
             raise RowRefused("enrolled_on", "Required with a student.")
+        if tombstones.is_erased(self.session, self.school_id, str(student_id)):
+            # As the API answers for an erased student: unknown, nothing written.
+            raise RowRefused("student_id", "No such student in this school.")
         current = contingent.current_enrolment(self.session, self.school_id, str(student_id))
         if current is not None and current.class_id == school_class.class_id:
             return outcome

@@ -16,6 +16,7 @@ from flask import Blueprint, Response, request
 from marshmallow import ValidationError, fields
 
 from journal import contingent, groups, ical, lesson_changes, messages, timetable
+from journal.erased import refuse_erased_students
 from journal.models import StudyGroup
 from journal.schemas import (
     BellScheduleSchema,
@@ -147,6 +148,7 @@ def set_group_members(group_id: str) -> Any:
     """
     session = db_session()
     body = load_json(GroupMembersSchema())
+    refuse_erased_students(session, body["student_ids"])
     group = groups.set_members(session, current_principal(), group_id, body["student_ids"])
     session.commit()
     return _dump_group(group)
@@ -165,6 +167,7 @@ def set_individual_plan(student_id: str) -> Any:
     """
     session = db_session()
     wanted = load_json(IndividualPlanSchema())["individual_plan"]
+    refuse_erased_students(session, [student_id])
     enrolment = contingent.set_individual_plan(session, current_principal(), student_id, wanted)
     session.commit()
     return {"individual_plan": enrolment.individual_plan}
@@ -387,6 +390,7 @@ def send_message(lesson_id: str) -> Any:
     """
     session = db_session()
     body = load_json(LessonMessageSchema())
+    refuse_erased_students(session, body.get("student_ids") or [])
     message = messages.send(session, current_principal(), lesson_id, body)
     session.commit()
     return LessonMessageSchema().dump(message), 201

@@ -15,10 +15,12 @@ from openpyxl import Workbook, load_workbook
 from sqlalchemy import create_engine, func, select
 
 from journal.models import Assignment, Enrolment, SchoolClass, Subject
+from schoolkit import tombstones
+from schoolkit.db import Database
 from schoolkit.tables import outbox
 from schoolkit.testing import TokenIssuer
 
-from .conftest import OTHER_SCHOOL, new_id
+from .conftest import OTHER_SCHOOL, SCHOOL, new_id
 from .school_on_postgres import (
     Builder,
     SmallSchool,
@@ -337,3 +339,24 @@ def test_a_rosters_workbook_with_typed_cells_imports_as_typed(
         True,
         "2025-09-01",
     )
+
+
+def test_a_roster_import_does_not_enrol_an_erased_student_again(
+    school: SmallSchool, postgres_url: str
+) -> None:
+    erased = new_id()
+    database = Database(postgres_url)
+    with database.transaction() as session:
+        tombstones.bury(session, erased, new_id(), SCHOOL)
+    database.dispose()
+    data = f"class_name,grade,student_id,enrolled_on\n6Б,6,{erased},2025-09-01\n".encode()
+
+    answer = _upload(school.build, "/imports/rosters", data, "r.csv", year_id=school.year_id)
+
+    assert answer.status_code == 422, answer.json
+    assert answer.json["error"]["fields"] == {"row:2.student_id": "No such student in this school."}
+    engine = create_engine(postgres_url)
+    with engine.connect() as connection:
+        found = select(func.count()).select_from(Enrolment).where(Enrolment.student_id == erased)
+        assert connection.execute(found).scalar_one() == 0
+    engine.dispose()

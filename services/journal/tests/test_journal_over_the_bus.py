@@ -24,7 +24,7 @@ from schoolkit.tables import tombstones
 from schoolkit.testing import Bus, TokenIssuer
 from schoolkit.worker import Worker
 
-from .conftest import API, SCHOOL, new_id
+from .conftest import API, OTHER_SCHOOL, SCHOOL, new_id
 
 CONTRACTS = load_contracts(project_root() / "contracts")
 
@@ -56,27 +56,28 @@ class Journal:
     period_id: str
     database_url: str
 
-    def enrol(self, student_id: str) -> None:
-        self.post(
+    def enrol(self, student_id: str, status: int = 201) -> dict[str, Any]:
+        return self.post(
             f"/classes/{self.class_id}/enrolments",
             {"student_id": student_id, "enrolled_on": "2025-09-01"},
+            status=status,
         )
 
-    def give_mark(self, student_id: str, value: str) -> None:
+    def give_mark(self, student_id: str, value: str, status: int = 201) -> dict[str, Any]:
         mark = {
             "lesson_id": self.lesson_id,
             "student_id": student_id,
             "work_type_id": self.work_type_id,
             "value": value,
         }
-        self.post("/marks", mark, self.teacher)
+        return self.post("/marks", mark, self.teacher, status=status)
 
 
-def erase_over_the_bus(bus: Bus, request: dict[str, Any]) -> dict[str, Any]:
+def erase_over_the_bus(bus: Bus, request: dict[str, Any], school: str = SCHOOL) -> dict[str, Any]:
     """Consent's request as the journal's worker receives it; its confirmation."""
     confirmations = bus.listen("journal.erasure.completed")
     try:
-        bus.publish(Event("consent.erasure.requested", request, SCHOOL))
+        bus.publish(Event("consent.erasure.requested", request, school))
         return confirmations.wait_for(lambda e: e["data"]["erasure_id"] == request["erasure_id"])
     finally:
         confirmations.close()
@@ -96,9 +97,11 @@ def journal(bus: Bus, postgres_url: str, token_issuer: TokenIssuer) -> Journal:
     teacher_id = new_id()
     teacher = token_issuer.bearer(sub=teacher_id, school_id=SCHOOL, roles=["subject_teacher"])
 
-    def post(path: str, body: dict[str, Any], headers: dict[str, str] = deputy) -> dict[str, Any]:
+    def post(
+        path: str, body: dict[str, Any], headers: dict[str, str] = deputy, status: int = 201
+    ) -> dict[str, Any]:
         answer = client.post(f"{API}{path}", json=body, headers=headers)
-        assert answer.status_code == 201, answer.json
+        assert answer.status_code == status, answer.json
         return answer.json
 
     year = post("/years", {"name": "2025/2026", "starts_on": "2025-09-01", "ends_on": "2026-05-31"})
@@ -258,3 +261,36 @@ def test_an_ended_diary_agreement_leaves_the_journal_and_its_audit_values_alone(
     assert marks == ["5"]
     assert len(values) == 2  # the enrolment's and the mark's
     assert buried == []  # the student is still at school: the journal keeps listening
+
+
+def test_another_schools_erasure_leaves_our_student_and_ours_refuses_new_writes(
+    bus: Bus, journal: Journal, journal_worker: Worker
+) -> None:
+    student = new_id()
+    journal.enrol(student)
+    journal.give_mark(student, "4")
+    request = CONTRACTS.example("consent.erasure.requested")["data"]
+    categories = ["marks", "attendance", "enrolments", "final_marks", "audit_values"]
+    subjects = [{"subject_id": student, "kind": "student"}]
+    request.update(erasure_id=new_id(), subjects=subjects, categories=categories, retain=[])
+
+    foreign = erase_over_the_bus(bus, request, school=OTHER_SCHOOL)
+
+    assert set(foreign["data"]["counts"].values()) == {0}
+    journal.give_mark(student, "5")  # still ours: not buried by another school
+    engine = create_engine(journal.database_url)
+    with engine.connect() as connection:
+        assert len(connection.scalars(select(Mark).where(Mark.student_id == student)).all()) == 2
+        values = select(AuditValues).where(AuditValues.subject_id == student)
+        assert len(connection.execute(values).all()) == 3  # enrolment, two marks
+
+    request.update(erasure_id=new_id())
+    ours = erase_over_the_bus(bus, request)
+    assert ours["data"]["counts"]["marks"] == 2
+
+    refused = journal.give_mark(student, "3", status=404)
+    assert refused["error"]["code"] == "student_not_found"
+    assert journal.enrol(student, status=404)["error"]["code"] == "student_not_found"
+    with engine.connect() as connection:
+        assert connection.scalars(select(Mark).where(Mark.student_id == student)).all() == []
+    engine.dispose()

@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from notify.models import Contact, Delivery, Preference
 from notify.schemas import DeliveryPageSchema, PreferenceSchema
+from schoolkit import tombstones
 from schoolkit.auth import (
     ADMINISTRATOR,
     DEPUTY_DIRECTOR,
@@ -123,12 +124,15 @@ def _preference_of(person_id: str) -> Preference | None:
 
     An administrator names a person of their own school: one notify knows there (a
     preference, or the contact identity sent). Another school's person, or one never
-    heard of, is a 404, so no one can silence someone else's e-mail and SMS.
+    heard of, is a 404, so no one can silence someone else's e-mail and SMS. So is one
+    erased in the school (DESIGN §4 6a): nothing may be written for them again, even with
+    a token of theirs that the deny-list has not refused yet.
     """
     principal = current_principal()
     if principal.user_id != person_id and not principal.has_any_role(ADMINISTRATOR):
         raise ApiError(404, "not_found", "No such person.")
     session = db_session()
+    tombstones.refuse_erased(session, principal.school_id, person_id, not_found=_no_such_person())
     preference = session.get(Preference, person_id)
     if preference is not None and preference.school_id != principal.school_id:
         raise ApiError(404, "not_found", "No such person.")
@@ -137,6 +141,10 @@ def _preference_of(person_id: str) -> Preference | None:
         if contact is None or contact.school_id != principal.school_id:
             raise ApiError(404, "not_found", "No such person.")
     return preference
+
+
+def _no_such_person() -> ApiError:
+    return ApiError(404, "not_found", "No such person.")
 
 
 def _dump(person_id: str, preference: Preference | None) -> dict[str, Any]:

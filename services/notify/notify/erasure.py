@@ -28,21 +28,23 @@ HOLDS = frozenset({"contacts", "guardianships", "deliveries"})
 
 
 def erase(session: Session, request: ErasureRequest) -> ErasureOutcome:
+    """Every row it touches is of the erasure's school: the same id elsewhere is not its."""
     outcome = ErasureOutcome()
-    subjects = request.subject_ids
+    subjects, school = request.subject_ids, request.school_id
     recipients = _who_must_be_told(session, request)
     _remember_notices(session, request, recipients)
     if request.asks_for("guardianships"):
-        outcome.count("guardianships", _erase_guardianships(session, subjects))
+        outcome.count("guardianships", _erase_guardianships(session, school, subjects))
     if request.asks_for("deliveries"):
-        outcome.count("deliveries", _erase_rows(session, Delivery.recipient_id, subjects))
+        outcome.count("deliveries", _erase_rows(session, school, Delivery.recipient_id, subjects))
     if request.asks_for("contacts"):
         kept = [subject for subject in subjects if subject in recipients]
         gone = [subject for subject in subjects if subject not in recipients]
-        outcome.count("preferences", _erase_rows(session, Preference.person_id, subjects))
-        outcome.count("contacts", _erase_rows(session, Contact.person_id, gone))
-        ordering.forget_versions(session, "contact", gone)
-        if kept and _any_contact(session, kept):
+        outcome.count("preferences", _erase_rows(session, school, Preference.person_id, subjects))
+        known = _with_contact(session, school, gone)  # another school's id keeps its versions
+        outcome.count("contacts", _erase_rows(session, school, Contact.person_id, gone))
+        ordering.forget_versions(session, "contact", known)
+        if kept and _any_contact(session, school, kept):
             outcome.retained.append(Retention("contacts", NOTICE_BASIS))
     return outcome
 
@@ -51,9 +53,16 @@ def _who_must_be_told(session: Session, request: ErasureRequest) -> set[str]:
     """The guardians among the subjects, and the guardians of the students among them."""
     students = request.ids_of("student")
     linked = session.scalars(
-        select(Guardianship.guardian_id).where(Guardianship.student_id.in_(students))
+        select(Guardianship.guardian_id).where(
+            Guardianship.school_id == request.school_id, Guardianship.student_id.in_(students)
+        )
     )
-    return set(request.ids_of("guardian")) | set(linked)
+    named = set(request.ids_of("guardian")) | set(linked)
+    # Another school's person is not this erasure's to tell (nor to erase).
+    elsewhere = select(Contact.person_id).where(
+        Contact.person_id.in_(named), Contact.school_id != request.school_id
+    )
+    return named - set(session.scalars(elsewhere))
 
 
 def _remember_notices(session: Session, request: ErasureRequest, recipients: set[str]) -> None:
@@ -73,24 +82,33 @@ def _remember_notices(session: Session, request: ErasureRequest, recipients: set
             )
 
 
-def _erase_guardianships(session: Session, subjects: list[str]) -> int:
+def _erase_guardianships(session: Session, school: str, subjects: list[str]) -> int:
     found = delete(Guardianship).where(
-        or_(Guardianship.guardian_id.in_(subjects), Guardianship.student_id.in_(subjects))
+        Guardianship.school_id == school,
+        or_(Guardianship.guardian_id.in_(subjects), Guardianship.student_id.in_(subjects)),
     )
     return session.execute(found).rowcount or 0
 
 
-def _erase_rows(session: Session, column, ids: list[str]) -> int:  # type: ignore[no-untyped-def]
+def _erase_rows(session: Session, school: str, column, ids: list[str]) -> int:  # type: ignore[no-untyped-def]
     if not ids:
         return 0
-    return session.execute(delete(column.class_).where(column.in_(ids))).rowcount or 0
-
-
-def _any_contact(session: Session, people: list[str]) -> bool:
+    model = column.class_
     return (
-        session.scalars(select(Contact.person_id).where(Contact.person_id.in_(people))).first()
-        is not None
+        session.execute(delete(model).where(model.school_id == school, column.in_(ids))).rowcount
+        or 0
     )
+
+
+def _with_contact(session: Session, school: str, people: list[str]) -> list[str]:
+    found = select(Contact.person_id).where(
+        Contact.school_id == school, Contact.person_id.in_(people)
+    )
+    return list(session.scalars(found))
+
+
+def _any_contact(session: Session, school: str, people: list[str]) -> bool:
+    return bool(people) and bool(_with_contact(session, school, people))
 
 
 def tell_of_destruction(session: Session, event: Event, config: DeliveryConfig) -> None:
@@ -115,7 +133,7 @@ def tell_of_destruction(session: Session, event: Event, config: DeliveryConfig) 
             config=config,
         )
     erased = [notice.recipient_id for notice in pending if notice.recipient_erased]
-    _erase_rows(session, Contact.person_id, erased)
+    _erase_rows(session, event.school_id, Contact.person_id, erased)
     ordering.forget_versions(session, "contact", erased)
     session.execute(
         delete(PendingNotice).where(PendingNotice.erasure_id == event.data["erasure_id"])

@@ -11,6 +11,7 @@ from notify import erasure
 from notify.config import DeliveryConfig
 from notify.models import Contact, Guardianship
 from notify.notices import queue_notice
+from schoolkit import tombstones
 from schoolkit.consumer import Handler
 from schoolkit.denylist import HANDLERS as DENY_LIST_HANDLERS
 from schoolkit.erasure import erasure_handler
@@ -63,6 +64,10 @@ def access_notice(notice: str, config: DeliveryConfig) -> Handler:
     def handle(session: Session, event: Event) -> str | None:
         if not event.data.get("notice"):
             return "ignored"
+        if tombstones.is_erased(session, event.school_id, event.data["person_id"]):
+            # The deny-list's events pass the tombstones (they only take access away);
+            # a notice to someone erased would be a new row about them.
+            return "tombstoned"
         details = {
             key: str(event.data[key]) for key in ("reason", "restored_with") if key in event.data
         }
