@@ -14,6 +14,7 @@ from schoolkit.db import Database
 from schoolkit.events import Event
 
 from .conftest import API, new_id
+from .families import World
 
 OTHER_SCHOOL = "school-255"
 
@@ -58,8 +59,10 @@ def test_another_schools_erasure_leaves_our_consents(
     as_role: Callable[..., dict[str, str]],
     database_url: str,
     published: Callable[[str], list[dict[str, Any]]],
+    world: World,
 ) -> None:
-    guardian, student = new_id(), new_id()
+    family = world.a_family("school-254")
+    guardian, student = family.guardian_id, family.student_id
     form = {
         "guardian_id": guardian,
         "student_id": student,
@@ -67,7 +70,7 @@ def test_another_schools_erasure_leaves_our_consents(
         "decision": "given",
         "signed_on": "2025-09-01",
     }
-    answer = client.post(f"{API}/consents", json=form, headers=as_role("class_teacher"))
+    answer = client.post(f"{API}/consents", json=form, headers=as_role("deputy_director"))
     assert answer.status_code == 201, answer.json
 
     foreign = erase(database_url, OTHER_SCHOOL, guardian, student)
