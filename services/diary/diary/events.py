@@ -4,5 +4,6 @@ PUBLISHES: frozenset[str] = frozenset(
     {
         "diary.acknowledged",  # acknowledging.acknowledge (R-DRY-5)
         "diary.erasure.completed",  # schoolkit.erasure, around diary.erasure.erase
+        "diary.erasure.purged",  # schoolkit.housekeeping, after the erasure
     }
 )

@@ -11,5 +11,6 @@ PUBLISHES: frozenset[str] = frozenset(
         "identity.account.unblocked",
         "identity.session.revoked",
         "identity.erasure.completed",
+        "identity.erasure.purged",  # schoolkit.housekeeping, after the erasure
     }
 )
