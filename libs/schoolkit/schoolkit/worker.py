@@ -27,6 +27,7 @@ from schoolkit.contracts import load_contracts
 from schoolkit.db import Database
 from schoolkit.denylist import prune_revocations
 from schoolkit.heap import freeze_what_is_loaded
+from schoolkit.housekeeping import REQUESTED, Housekeeper, watch_statements, watching
 from schoolkit.logs import configure_logging
 from schoolkit.publisher import ConfirmingPublisher
 from schoolkit.relay import Relay
@@ -67,6 +68,11 @@ class Worker:
         self.settings = settings
         self.tasks = tuple(tasks)
         self.database = Database(settings.database_url)
+        # What an erasure deleted must also leave the files (schoolkit.housekeeping).
+        self.housekeeper = Housekeeper(settings.service, self.database)
+        if REQUESTED in handlers:
+            watch_statements(self.database)
+            handlers = {**handlers, REQUESTED: watching(handlers[REQUESTED], self.housekeeper)}
         contracts = load_contracts(settings.contracts_dir)
         self.names = BusNames(settings.bus_namespace, settings.service)
         self.consumer = Consumer(settings, self.database, handlers, contracts) if handlers else None
@@ -83,6 +89,9 @@ class Worker:
         threads = [
             threading.Thread(target=self.relay.run, args=(self.stop,), name="relay", daemon=True),
             threading.Thread(target=self._housekeeping, name="housekeeping", daemon=True),
+            threading.Thread(
+                target=self.housekeeper.loop, args=(self.stop,), name="purge", daemon=True
+            ),
         ]
         threads += [
             threading.Thread(target=self._repeat, args=(task,), name=task.name, daemon=True)
