@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from consent.models import Erasure, ErasureLogEntry, ErasureParticipant
+from consent.purges import NOT_YET, method_per_participant
 from consent.settings import ErasureSettings
 from schoolkit.events import iso_utc
 from schoolkit.pdf import heading, new_document, paragraph, table, to_bytes
@@ -32,8 +33,9 @@ REASONS = {
     "student_left": "достижение цели обработки: выбытие обучающегося (ст. 21 ч. 4 152-ФЗ)",
 }
 METHOD = (
-    "удаление записей из баз данных (SQLite с secure_delete, PostgreSQL с очисткой таблиц); "
-    "в резервных копиях — уничтожение ключа шифрования субъекта (криптографическое стирание)"
+    "удаление записей из баз данных информационных систем с физической очисткой их файлов "
+    "(способ по каждой системе — ниже); в резервных копиях — уничтожение ключа шифрования "
+    "субъекта (криптографическое стирание)"
 )
 
 
@@ -48,6 +50,7 @@ def act_of(session: Session, erasure: Erasure, settings: ErasureSettings) -> dic
         .where(ErasureLogEntry.erasure_id == erasure.id)
         .order_by(ErasureLogEntry.id)
     ).all()
+    purged = method_per_participant(entries)
     return {
         "erasure_id": erasure.id,
         "operator": settings.operator,
@@ -64,6 +67,9 @@ def act_of(session: Session, erasure: Erasure, settings: ErasureSettings) -> dic
                 "counts": part.counts,
                 "retained": part.retained,
                 "confirmed_at": iso_utc(part.confirmed_at) if part.confirmed_at else None,
+                # What the participant did to its database files (schoolkit.housekeeping).
+                "method": purged.get(part.participant, {}).get("method", NOT_YET),
+                "purged_at": purged.get(part.participant, {}).get("purged_at"),
             }
             for part in parts
         ],
@@ -108,6 +114,8 @@ def act_pdf(act: dict[str, Any]) -> bytes:
         counts = ", ".join(f"{k}: {v}" for k, v in sorted(system["counts"].items())) or "—"
         rows.append([system["system"], counts, system["confirmed_at"] or "нет"])
     table(document, rows, (60, 75, 40))
+    for system in act["systems"]:
+        paragraph(document, f"{system['system']}: {system['method']}.")
     paragraph(document, f"Дата уничтожения: {act['destroyed_at'] or 'не завершено'}.")
     paragraph(document, f"Ответственный: {act['responsible']}  ____________ (подпись)")
     heading(document, "Выгрузка из журнала событий", size=11)
