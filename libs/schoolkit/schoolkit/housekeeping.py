@@ -23,6 +23,7 @@ saying exactly what was done; consent writes it into the act of destruction.
 
 from __future__ import annotations
 
+import argparse
 import logging
 import os
 import re
@@ -44,11 +45,14 @@ from schoolkit.consumer import Handler
 from schoolkit.db import Database
 from schoolkit.events import Event, iso_utc
 from schoolkit.outbox import publish
+from schoolkit.settings import Settings
 from schoolkit.tables import tombstones
 
 log = logging.getLogger(__name__)
 
-REQUESTED = "consent.erasure.requested"
+# The handlers whose writes are an erasure's: the request, and what a participant does
+# once all have confirmed (notify lets the kept contacts go after queueing the notice).
+ERASURE_STEPS = frozenset({"consent.erasure.requested", "consent.erasure.finished"})
 # Event bodies, with the names and contacts some of them carry, pass through the outbox
 # and are deleted once sent: it is rewritten with whatever an erasure touched.
 ALWAYS_REWRITTEN = ("outbox",)
@@ -67,7 +71,8 @@ class PurgeSettings:
     """When the PostgreSQL rewrite runs: its ACCESS EXCLUSIVE lock stops the tables'
     readers and writers for its duration, so it runs at the school's quiet hour."""
 
-    at: clock | None = clock(3, 0)  # None: as soon as an erasure is noted (tests, drills)
+    at: clock | None = clock(3, 0)  # None: only when forced (SIGUSR1, the command)
+    immediate: bool = False  # as soon as an erasure is noted (drills, tests)
     window: timedelta = timedelta(hours=2)
     timezone: ZoneInfo = field(default_factory=lambda: ZoneInfo("Europe/Moscow"))
     poll_seconds: float = 60.0
@@ -77,15 +82,16 @@ class PurgeSettings:
     def from_env(cls) -> PurgeSettings:
         at = os.environ.get("PURGE_AT", "03:00").strip()
         return cls(
-            at=None if at == "now" else clock.fromisoformat(at),
+            at=None if at in ("now", "never") else clock.fromisoformat(at),
+            immediate=at == "now",
             window=timedelta(minutes=int(os.environ.get("PURGE_WINDOW_MINUTES", "120"))),
             timezone=ZoneInfo(os.environ.get("SCHOOL_TIMEZONE") or "Europe/Moscow"),
             poll_seconds=float(os.environ.get("PURGE_POLL_SECONDS", "60")),
         )
 
     def is_quiet(self, now: datetime) -> bool:
-        if self.at is None:
-            return True
+        if self.immediate or self.at is None:
+            return self.immediate
         local = now.astimezone(self.timezone)
         start = datetime.combine(local.date(), self.at, self.timezone)
         # The window may have begun yesterday (23:30 + 2 h).
@@ -153,6 +159,7 @@ class Housekeeper:
         self._pending: dict[str, str] = {}  # erasure id -> school id
         self._tables: set[str] = set()
         self._everything = False
+        self._forced = threading.Event()
 
     def note(self, erasure_id: str, school_id: str, tables: Iterable[str]) -> None:
         with self._lock:
@@ -181,12 +188,16 @@ class Housekeeper:
             return bool(self._pending)
 
     def run_if_due(self, now: datetime | None = None) -> Purge | None:
-        if not self.pending:
-            return None
-        # SQLite's step is a checkpoint of a few milliseconds: no reason to wait for night.
-        if self.database.is_postgres and not self.settings.is_quiet(now or datetime.now(UTC)):
+        # SQLite waits for the quiet hour too, though its checkpoint is quick: by then what
+        # follows an erasure (notify's notice, sent and scrubbed) is done, and one purge
+        # covers it.
+        if not self.pending or not self.settings.is_quiet(now or datetime.now(UTC)):
             return None
         return self.run()
+
+    def force(self) -> None:
+        """Purge at the purge thread's next turn, quiet hour or not (SIGUSR1)."""
+        self._forced.set()
 
     def run(self, every_table: bool = False) -> Purge:
         """Purge now; the erasures it covered are reported and forgotten only when complete."""
@@ -239,9 +250,17 @@ class Housekeeper:
             self.recall_recent()
         except SQLAlchemyError:
             log.warning("cannot read recent erasures now; only new ones are purged")
-        while not stop.wait(self.settings.poll_seconds):
+        last = time.monotonic()
+        # Short waits: a forced purge, and the worker's stop, are seen within a second.
+        while not stop.wait(1.0):
+            forced = self._forced.is_set()
+            if not forced and time.monotonic() - last < self.settings.poll_seconds:
+                continue
+            self._forced.clear()
+            last = time.monotonic()
             try:
-                self.run_if_due()
+                # Forced with nothing pending: an operator's purge of every table.
+                self.run(every_table=not self.pending) if forced else self.run_if_due()
             except SQLAlchemyError:
                 log.exception("the erasure purge failed; it runs again")
 
@@ -380,7 +399,25 @@ def purge_now(service: str, database_url: str) -> Purge:
         database.dispose()
 
 
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(
+        prog="python -m schoolkit.housekeeping",
+        description="Purge erased values from a service's database files now: every table, "
+        "and the WAL (the worker does this itself at the quiet hour; `kill -USR1` forces it).",
+    )
+    parser.add_argument("--service", required=True)
+    args = parser.parse_args(argv)
+    purge = purge_now(args.service, Settings.from_env(args.service).database_url)
+    print(purge.method)  # noqa: T201 - this is a command line
+    raise SystemExit(0 if purge.complete else 1)
+
+
+if __name__ == "__main__":
+    main()
+
+
 __all__ = [
+    "ERASURE_STEPS",
     "Housekeeper",
     "Purge",
     "PurgeSettings",

@@ -27,7 +27,7 @@ from schoolkit.contracts import load_contracts
 from schoolkit.db import Database
 from schoolkit.denylist import prune_revocations
 from schoolkit.heap import freeze_what_is_loaded
-from schoolkit.housekeeping import REQUESTED, Housekeeper, watch_statements, watching
+from schoolkit.housekeeping import ERASURE_STEPS, Housekeeper, watch_statements, watching
 from schoolkit.logs import configure_logging
 from schoolkit.publisher import ConfirmingPublisher
 from schoolkit.relay import Relay
@@ -70,9 +70,12 @@ class Worker:
         self.database = Database(settings.database_url)
         # What an erasure deleted must also leave the files (schoolkit.housekeeping).
         self.housekeeper = Housekeeper(settings.service, self.database)
-        if REQUESTED in handlers:
+        steps = {
+            t: watching(h, self.housekeeper) for t, h in handlers.items() if t in ERASURE_STEPS
+        }
+        if steps:
             watch_statements(self.database)
-            handlers = {**handlers, REQUESTED: watching(handlers[REQUESTED], self.housekeeper)}
+            handlers = {**handlers, **steps}
         contracts = load_contracts(settings.contracts_dir)
         self.names = BusNames(settings.bus_namespace, settings.service)
         self.consumer = Consumer(settings, self.database, handlers, contracts) if handlers else None
@@ -180,6 +183,8 @@ def run_worker(
     worker = Worker(settings, handlers, tasks)
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: worker.stop.set())
+    # `kill -USR1 <worker>`: purge erased values from the files now (schoolkit.housekeeping).
+    signal.signal(signal.SIGUSR1, lambda *_: worker.housekeeper.force())
     freeze_what_is_loaded()
     worker.run()
 

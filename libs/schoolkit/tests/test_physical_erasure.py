@@ -200,7 +200,7 @@ def test_on_sqlite_the_purge_truncates_the_wal_that_kept_the_erased_rows(tmp_pat
     metadata.create_all(database.engine)
     watch_statements(database)
     values = unique_values()
-    housekeeper = Housekeeper("journal", database, PurgeSettings())  # 03:00: SQLite need not wait
+    housekeeper = Housekeeper("journal", database, PurgeSettings(immediate=True))
     person_id = a_person_with_history(database, values)
     assert found(sqlite_files(url), values) == set(values.values())
 
