@@ -304,12 +304,16 @@ class PostgresPurge:
 
     def run(self, tables: set[str] | None) -> Purge:
         with self.engine.connect() as connection:
-            connection.exec_driver_sql(
-                f"SET lock_timeout = '{self.settings.lock_timeout_seconds}s'"
-            )
-            names = self._existing(connection, tables)
-            kept_dead = [name for name in names if not self._rewrite(connection, name)]
-            wal = self._renew_wal(connection)
+            # The web's requests queue behind VACUUM FULL's lock: give up on a table held
+            # longer than this and try it at the next turn rather than stall the school.
+            timeout = self.settings.lock_timeout_seconds
+            connection.exec_driver_sql(f"SET lock_timeout = '{timeout}s'")
+            try:
+                names = self._existing(connection, tables)
+                kept_dead = [name for name in names if not self._rewrite(connection, name)]
+                wal = self._renew_wal(connection)
+            finally:
+                connection.exec_driver_sql("RESET lock_timeout")  # the connection is pooled
         complete = not kept_dead and wal is not None
         return Purge("postgresql", _postgres_method(names, kept_dead, wal), tuple(names), complete)
 

@@ -17,6 +17,7 @@ import pytest
 from sqlalchemy import Column, MetaData, String, Table, delete, insert, select, text, update
 from sqlalchemy.orm import Session
 
+from schoolkit import tombstones
 from schoolkit.db import Database
 from schoolkit.erasure import ErasureOutcome, ErasureRequest, erasure_handler
 from schoolkit.events import Event
@@ -215,4 +216,21 @@ def test_on_sqlite_the_purge_truncates_the_wal_that_kept_the_erased_rows(tmp_pat
     [purged] = purged_events(database)
     assert purged["store"] == "sqlite"
     assert "secure_delete" in purged["method"] and "wal_checkpoint(TRUNCATE)" in purged["method"]
+    database.dispose()
+
+
+def test_after_a_restart_the_erasures_of_the_last_days_are_purged_again(tmp_path: Path) -> None:
+    database = Database(f"sqlite:///{tmp_path / 'journal.db'}")
+    kit_metadata.create_all(database.engine)
+    erasure_id = "b8ceee8f-943c-551d-8cb2-3a072c895e2a"
+    with database.transaction() as session:
+        tombstones.bury(session, str(uuid.uuid4()), erasure_id)
+    housekeeper = Housekeeper("journal", database, PurgeSettings(immediate=True))
+
+    housekeeper.recall_recent()
+    purge = housekeeper.run_if_due()
+
+    assert purge is not None and purge.complete
+    assert [event["erasure_id"] for event in purged_events(database)] == [erasure_id]
+    assert housekeeper.run_if_due() is None  # reported once, then forgotten
     database.dispose()
