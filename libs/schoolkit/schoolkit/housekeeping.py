@@ -1,18 +1,18 @@
 """Physical erasure: after an erasure, no erased value may survive in a store's files.
 
-Deleting a row is not destroying it (DESIGN §4.7; audit issue 14 item 3). What each
-store does, within the legal term of 3 working days:
+Deleting a row is not destroying it (DESIGN §4.7; audit issue 14 item 3). Each worker
+notes the tables an erasure wrote and, at the school's quiet hour after it (the night
+after, well within the legal term of 3 working days), purges its store:
 
 * SQLite: every connection has `secure_delete` on (schoolkit.db), so the pages an
   erasure frees are zeroed; the WAL still holds the rows' earlier frames until a
-  checkpoint, and a plain checkpoint only rewinds it. Right after an erasure the
-  housekeeping copies the WAL into the database file and truncates it to zero bytes
-  (`wal_checkpoint(TRUNCATE)`).
+  checkpoint, and a plain checkpoint only rewinds it. The housekeeping copies the WAL
+  into the database file and truncates it to zero bytes (`wal_checkpoint(TRUNCATE)`).
 * PostgreSQL: a DELETE leaves a dead tuple, and even VACUUM leaves its bytes in the
-  page's free space. At the school's quiet hour the housekeeping rewrites every table the
-  erasure touched with VACUUM FULL (new files with live rows only, indexes rebuilt; the
-  old files are truncated and unlinked) and checks that no dead row had to be kept for
-  an old snapshot. Then the WAL: a checkpoint makes the old segments unneeded, but with
+  page's free space. The housekeeping rewrites every table the erasure touched with
+  VACUUM FULL (new files with live rows only, indexes rebuilt; the old files are
+  truncated and unlinked) and checks that no dead row had to be kept for an old
+  snapshot. Then the WAL: a checkpoint makes the old segments unneeded, but with
   `wal_recycle` on they are renamed for reuse with their bytes intact, so the
   housekeeping switches through as many fresh segments as pg_wal holds (each switch
   writes the rest of its segment as zeroes) and checkpoints again.
@@ -68,8 +68,8 @@ _touched: ContextVar[set[str] | None] = ContextVar("schoolkit_erasure_touched", 
 
 @dataclass(frozen=True)
 class PurgeSettings:
-    """When the PostgreSQL rewrite runs: its ACCESS EXCLUSIVE lock stops the tables'
-    readers and writers for its duration, so it runs at the school's quiet hour."""
+    """When the purge runs: PostgreSQL's VACUUM FULL holds an ACCESS EXCLUSIVE lock that
+    stops each table's readers and writers while it copies it, hence the quiet hour."""
 
     at: clock | None = clock(3, 0)  # None: only when forced (SIGUSR1, the command)
     immediate: bool = False  # as soon as an erasure is noted (drills, tests)
