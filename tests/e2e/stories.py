@@ -4,7 +4,7 @@ family with consent and a diary agreement, a class in the journal with a mark.""
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import requests
@@ -20,13 +20,20 @@ SERVICES = ("identity", "journal", "consent", "diary", "notify", "archive")
 ADMIN_PASSWORD = "Пароль администратора 2025"
 
 
-def start(start_system: Callable[..., System], mailbox: Mailbox) -> tuple[System, dict[str, str]]:
+def start(
+    start_system: Callable[..., System],
+    mailbox: Mailbox,
+    store: str = "postgresql",
+    environment: Mapping[str, str] | None = None,
+) -> tuple[System, dict[str, str]]:
     system = start_system(
         *SERVICES,
+        store=store,
         extra_environment={
             "NOTIFY_SMTP_PORT": str(mailbox.port),
             "ERASURE_PARTICIPANTS": ",".join(SERVICES),
             "ERASURE_SWEEP_SECONDS": "1",
+            **(environment or {}),
         },
     )
     system.run_command(
@@ -176,7 +183,9 @@ def staff(system: System, admin: dict[str, str], login: str, role: str) -> tuple
     return person["id"], sign_in(system, login, STAFF_PASSWORD)
 
 
-def a_class_with_a_mark(system: System, admin: dict[str, str], student: str) -> dict[str, Any]:
+def a_class_with_a_mark(
+    system: System, admin: dict[str, str], student: str, comment: str | None = None
+) -> dict[str, Any]:
     """The deputy sets up the year and enrols the student; a teacher gives a mark."""
     _, deputy = staff(system, admin, "zavuch", "deputy_director")
     teacher_id, teacher = staff(system, admin, "uchitel", "subject_teacher")
@@ -243,10 +252,11 @@ def a_class_with_a_mark(system: System, admin: dict[str, str], student: str) -> 
             "student_id": student,
             "work_type_id": oral["work_type_id"],
             "value": "5",
+            **({"comment": comment} if comment else {}),
         },
         teacher,
     )
-    return {"deputy": deputy}
+    return {"deputy": deputy, "teacher": teacher, "lesson_id": lesson["lesson_id"]}
 
 
 def the_diary_shows_a_mark(system: System, guardian: dict[str, str], student: str) -> bool:

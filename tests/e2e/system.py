@@ -1,6 +1,7 @@
 """The system as `make up` runs it, on free ports: every chosen service as real processes.
 
-Each service gets its own throwaway PostgreSQL database, its web process under gunicorn
+Each service gets its own throwaway PostgreSQL database (or, with `store="sqlite"`, its own
+SQLite file under the work directory, as `make up` runs it), its web process under gunicorn
 and its worker process, all on one private namespace of the real RabbitMQ; a gateway in
 front routes /api/<service>/ as in a deployment. Tests drive it over HTTP and the bus.
 """
@@ -8,6 +9,7 @@ front routes /api/<service>/ as in a deployment. Tests drive it over HTTP and th
 from __future__ import annotations
 
 import importlib
+import signal
 import subprocess
 import sys
 import time
@@ -47,6 +49,7 @@ class System:
     extra_environment: Mapping[str, str] = field(default_factory=dict)
     running: dict[str, ServiceProcesses] = field(default_factory=dict)
     gateway_url: str = ""
+    store: str = "postgresql"  # or sqlite
 
     def start(self) -> System:
         ports = {name: free_port() for name in self.services}
@@ -80,6 +83,12 @@ class System:
         service = self.running[name]
         service.worker = self._spawn([str(BIN / f"{name}-worker")], service, "worker")
 
+    def force_purge(self, name: str) -> None:
+        """Ask a service's worker to purge erased values from its files now (SIGUSR1)."""
+        worker = self.running[name].worker
+        assert worker is not None, f"{name} has no worker running"
+        worker.send_signal(signal.SIGUSR1)
+
     def stop_worker(self, name: str) -> None:
         _stop(self.running[name].worker)
         self.running[name].worker = None
@@ -97,10 +106,14 @@ class System:
         if self._gateway is not None:
             self._gateway.stop()
         for service in self.running.values():
-            drop_database(service.database_url)
+            if self.store == "postgresql":
+                drop_database(service.database_url)
 
     def _prepare(self, name: str, web_port: int, jwks: str) -> ServiceProcesses:
-        database_url = create_database(f"e2e_{name}")
+        if self.store == "sqlite":
+            database_url = f"sqlite:///{self.workdir / 'var' / f'{name}.db'}"
+        else:
+            database_url = create_database(f"e2e_{name}")
         upgrade(name, database_url)
         metrics_port = free_port()
         environment = {

@@ -219,6 +219,57 @@ def drop_database(url: str) -> None:
         connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+def postgres_database_files(url: str) -> list[Path]:
+    """Every file of one PostgreSQL database (tables, indexes, TOAST, its catalogs) as the
+    server keeps it on disk: the tests run on the server's machine, as a user who can read them."""
+    name = url.rsplit("/", 1)[1]
+    with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as connection:
+        data = connection.execute("SHOW data_directory").fetchone()
+        oid = connection.execute(
+            "SELECT oid FROM pg_database WHERE datname = %s", (name,)
+        ).fetchone()
+    assert data is not None and oid is not None
+    return sorted(p for p in (Path(data[0]) / "base" / str(oid[0])).iterdir() if p.is_file())
+
+
+def postgres_wal_files() -> list[Path]:
+    """The WAL segments in pg_wal (the whole cluster's, every database's)."""
+    with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as connection:
+        data = connection.execute("SHOW data_directory").fetchone()
+    assert data is not None
+    return sorted(p for p in (Path(data[0]) / "pg_wal").iterdir() if p.is_file())
+
+
+def postgres_checkpoint() -> None:
+    """Write every dirty page to the files, so that a scan sees what the database holds."""
+    with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as connection:
+        connection.execute("CHECKPOINT")
+
+
+def sqlite_files(url: str) -> list[Path]:
+    """A SQLite database's file and its -wal and -shm companions, those that exist."""
+    database = Path(url.split(":///", 1)[1])
+    return [p for p in (database, Path(f"{database}-wal"), Path(f"{database}-shm")) if p.exists()]
+
+
+def files_holding(files: list[Path], values: list[str]) -> dict[str, list[str]]:
+    """Which of `values` (as UTF-8 bytes) each file holds: {file name: [values]}, raw bytes.
+
+    A file that vanishes while being read (a WAL segment removed) holds nothing.
+    """
+    found: dict[str, list[str]] = {}
+    wanted = [(value, value.encode("utf-8")) for value in values]
+    for path in files:
+        try:
+            content = path.read_bytes()
+        except FileNotFoundError:
+            continue
+        held = [value for value, raw in wanted if raw in content]
+        if held:
+            found[str(path)] = held
+    return found
+
+
 @pytest.fixture
 def postgres_url() -> Iterator[str]:
     require_postgres()

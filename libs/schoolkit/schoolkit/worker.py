@@ -27,6 +27,7 @@ from schoolkit.contracts import load_contracts
 from schoolkit.db import Database
 from schoolkit.denylist import prune_revocations
 from schoolkit.heap import freeze_what_is_loaded
+from schoolkit.housekeeping import ERASURE_STEPS, Housekeeper, watch_statements, watching
 from schoolkit.logs import configure_logging
 from schoolkit.publisher import ConfirmingPublisher
 from schoolkit.relay import Relay
@@ -67,6 +68,14 @@ class Worker:
         self.settings = settings
         self.tasks = tuple(tasks)
         self.database = Database(settings.database_url)
+        # What an erasure deleted must also leave the files (schoolkit.housekeeping).
+        self.housekeeper = Housekeeper(settings.service, self.database)
+        steps = {
+            t: watching(h, self.housekeeper) for t, h in handlers.items() if t in ERASURE_STEPS
+        }
+        if steps:
+            watch_statements(self.database)
+            handlers = {**handlers, **steps}
         contracts = load_contracts(settings.contracts_dir)
         self.names = BusNames(settings.bus_namespace, settings.service)
         self.consumer = Consumer(settings, self.database, handlers, contracts) if handlers else None
@@ -83,6 +92,9 @@ class Worker:
         threads = [
             threading.Thread(target=self.relay.run, args=(self.stop,), name="relay", daemon=True),
             threading.Thread(target=self._housekeeping, name="housekeeping", daemon=True),
+            threading.Thread(
+                target=self.housekeeper.loop, args=(self.stop,), name="purge", daemon=True
+            ),
         ]
         threads += [
             threading.Thread(target=self._repeat, args=(task,), name=task.name, daemon=True)
@@ -171,6 +183,8 @@ def run_worker(
     worker = Worker(settings, handlers, tasks)
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: worker.stop.set())
+    # `kill -USR1 <worker>`: purge erased values from the files now (schoolkit.housekeeping).
+    signal.signal(signal.SIGUSR1, lambda *_: worker.housekeeper.force())
     freeze_what_is_loaded()
     worker.run()
 

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from consent.coordinator import duration_text, late_by
 from consent.models import Erasure, ErasureLogEntry, ErasureParticipant
+from consent.purges import NOT_YET, method_per_participant
 from consent.settings import ErasureSettings
 from schoolkit.events import iso_utc
 from schoolkit.pdf import heading, new_document, paragraph, table, to_bytes
@@ -34,8 +35,9 @@ REASONS = {
     "student_left": "достижение цели обработки: выбытие обучающегося (ст. 21 ч. 4 152-ФЗ)",
 }
 METHOD = (
-    "удаление записей из баз данных (SQLite с secure_delete, PostgreSQL с очисткой таблиц); "
-    "в резервных копиях — уничтожение ключа шифрования субъекта (криптографическое стирание)"
+    "удаление записей из баз данных информационных систем с физической очисткой их файлов "
+    "(способ по каждой системе — ниже); в резервных копиях — уничтожение ключа шифрования "
+    "субъекта (криптографическое стирание)"
 )
 
 
@@ -52,6 +54,7 @@ def act_of(session: Session, erasure: Erasure, settings: ErasureSettings) -> dic
     ).all()
     overrun = late_by(erasure, datetime.now(UTC))
     requested = next((e for e in entries if e.what == "requested"), None)
+    purged = method_per_participant(entries)
     return {
         "erasure_id": erasure.id,
         "operator": settings.operator,
@@ -68,6 +71,9 @@ def act_of(session: Session, erasure: Erasure, settings: ErasureSettings) -> dic
                 "counts": part.counts,
                 "retained": part.retained,
                 "confirmed_at": iso_utc(part.confirmed_at) if part.confirmed_at else None,
+                # What the participant did to its database files (schoolkit.housekeeping).
+                "method": purged.get(part.participant, {}).get("method", NOT_YET),
+                "purged_at": purged.get(part.participant, {}).get("purged_at"),
             }
             for part in parts
         ],
@@ -117,6 +123,8 @@ def act_pdf(act: dict[str, Any]) -> bytes:
         counts = ", ".join(f"{k}: {v}" for k, v in sorted(system["counts"].items())) or "—"
         rows.append([system["system"], counts, system["confirmed_at"] or "нет"])
     table(document, rows, (60, 75, 40))
+    for system in act["systems"]:
+        paragraph(document, f"{system['system']}: {system['method']}.")
     paragraph(document, f"Дата уничтожения: {act['destroyed_at'] or 'не завершено'}.")
     if act["deadline_missed"]:
         paragraph(

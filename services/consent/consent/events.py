@@ -10,5 +10,6 @@ PUBLISHES: frozenset[str] = frozenset(
         "consent.erasure.finished",
         "consent.erasure.overdue",
         "consent.erasure.completed",
+        "consent.erasure.purged",  # schoolkit.housekeeping, after the erasure
     }
 )

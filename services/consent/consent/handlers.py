@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from consent import copies, erasure, registry
+from consent import copies, erasure, purges, registry
 from consent.coordinator import Coordinator
 from consent.settings import ErasureSettings
 from schoolkit.consumer import Handler
@@ -35,12 +35,16 @@ def build_handlers(coordinator: Coordinator) -> dict[str, Handler]:
     confirmations: dict[str, Handler] = {
         f"{participant}.erasure.completed": coordinator.confirm for participant in PARTICIPANTS
     }
+    purged: dict[str, Handler] = {
+        f"{participant}.erasure.purged": purges.record_purge for participant in PARTICIPANTS
+    }
     return {
         **DENY_LIST_HANDLERS,
         **COPIES,
         "journal.student.left": on_student_left,
         "consent.erasure.requested": erasure_handler("consent", erasure.erase, erasure.HOLDS),
         **confirmations,
+        **purged,
     }
 
 

@@ -12,5 +12,6 @@ PUBLISHES: frozenset[str] = frozenset(
         "identity.account.unblocked",
         "identity.session.revoked",
         "identity.erasure.completed",
+        "identity.erasure.purged",  # schoolkit.housekeeping, after the erasure
     }
 )

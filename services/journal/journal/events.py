@@ -7,6 +7,7 @@ PUBLISHES: frozenset[str] = frozenset(
         "journal.subject.changed",
         "journal.class.changed",
         "journal.erasure.completed",
+        "journal.erasure.purged",  # schoolkit.housekeeping, after the erasure
         "journal.homework.assigned",
         "journal.lesson.changed",
         "journal.mark.corrected",
