@@ -13,6 +13,7 @@ import os
 import re
 import shutil
 import tempfile
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import cache
@@ -187,10 +188,12 @@ def path_of(cell: Cell) -> str:
 def query_of(route: Route, school: str) -> dict[str, str]:
     """Required query parameters, and the ones a page needs to show anything."""
     wanted = {}
+    document = _DOCUMENT.set(route.service)
     for parameter in route.operation.get("parameters", []):
         name = parameter.get("name", "")
         if parameter.get("in") == "query" and (parameter.get("required") or name in WANTED):
             wanted[name] = str(value_for(name, parameter.get("schema", {}), school))
+    _DOCUMENT.reset(document)
     return wanted
 
 
@@ -255,23 +258,30 @@ def body_from(schema: dict[str, Any], school: str) -> dict[str, Any]:
     }
 
 
+# Whose OpenAPI document a `$ref` points into: apispec names nested schemas itself, so two
+# services may each have a schema of the same name (and which one gets a suffix can change
+# from run to run with the hash seed).
+_DOCUMENT: ContextVar[str] = ContextVar("document")
+
+
 def resolved(schema: dict[str, Any]) -> dict[str, Any]:
     reference = schema.get("$ref")
     if not reference:
         return schema
     name = reference.rsplit("/", 1)[1]
-    for document in documents().values():
-        found = document.get("components", {}).get("schemas", {}).get(name)
-        if found is not None:
-            return resolved(found)
-    return {}
+    found = documents()[_DOCUMENT.get()].get("components", {}).get("schemas", {}).get(name)
+    return {} if found is None else resolved(found)
 
 
 def json_body(route: Route, school: str) -> dict[str, Any] | None:
     content = route.operation.get("requestBody", {}).get("content", {})
     if route.method == "GET" or "application/json" not in content:
         return None
-    return body_from(content["application/json"].get("schema", {}), school)
+    document = _DOCUMENT.set(route.service)
+    try:
+        return body_from(content["application/json"].get("schema", {}), school)
+    finally:
+        _DOCUMENT.reset(document)
 
 
 # --- the tests ----------------------------------------------------------------------------

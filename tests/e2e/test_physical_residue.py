@@ -41,7 +41,15 @@ from schoolkit.testing import (
     sqlite_files,
 )
 
-from .stories import SERVICES, a_class_with_a_mark, post, sign_in, start, wait_for
+from .stories import (
+    SERVICES,
+    a_class_with_a_mark,
+    post,
+    post_once_consent_knows_the_family,
+    sign_in,
+    start,
+    wait_for,
+)
 from .system import System
 
 CYRILLIC = "абвгдежзиклмнопр"  # one letter per hex digit: a name made unique
@@ -127,7 +135,7 @@ def a_school_day_of_a_unique_family(
         {"guardian_id": guardian, "student_id": student},
         admin,
     )
-    consent = post(
+    consent = post_once_consent_knows_the_family(
         system,
         "/api/consent/v1/consents",
         {
