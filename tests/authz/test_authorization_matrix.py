@@ -270,7 +270,8 @@ def resolved(schema: dict[str, Any]) -> dict[str, Any]:
         return schema
     name = reference.rsplit("/", 1)[1]
     found = documents()[_DOCUMENT.get()].get("components", {}).get("schemas", {}).get(name)
-    return {} if found is None else resolved(found)
+    assert found is not None, f"{_DOCUMENT.get()}'s OpenAPI document has no schema {name}"
+    return resolved(found)
 
 
 def json_body(route: Route, school: str) -> dict[str, Any] | None:

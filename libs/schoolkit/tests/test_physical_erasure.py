@@ -99,12 +99,13 @@ def erase(database: Database, housekeeper: Housekeeper, person_id: str) -> None:
         handler(session, request_for(person_id))
 
 
-def purged_events(database: Database) -> list[dict]:
+def purged_events(database: Database, *, envelope: bool = False) -> list[dict]:
     with database.transaction() as session:
         bodies = session.execute(
             select(outbox.c.body).where(outbox.c.event_type == "journal.erasure.purged")
         ).scalars()
-        return [json.loads(body)["data"] for body in bodies]
+        events = [json.loads(body) for body in bodies]
+        return events if envelope else [event["data"] for event in events]
 
 
 # --- PostgreSQL -----------------------------------------------------------------------
@@ -224,13 +225,15 @@ def test_after_a_restart_the_erasures_of_the_last_days_are_purged_again(tmp_path
     kit_metadata.create_all(database.engine)
     erasure_id = "b8ceee8f-943c-551d-8cb2-3a072c895e2a"
     with database.transaction() as session:
-        tombstones.bury(session, str(uuid.uuid4()), erasure_id)
+        tombstones.bury(session, str(uuid.uuid4()), erasure_id, "school-254")
     housekeeper = Housekeeper("journal", database, PurgeSettings(immediate=True))
 
     housekeeper.recall_recent()
     purge = housekeeper.run_if_due()
 
     assert purge is not None and purge.complete
-    assert [event["erasure_id"] for event in purged_events(database)] == [erasure_id]
+    [event] = purged_events(database, envelope=True)
+    assert event["data"]["erasure_id"] == erasure_id
+    assert event["school_id"] == "school-254"  # the tombstone's school: consent's own act
     assert housekeeper.run_if_due() is None  # reported once, then forgotten
     database.dispose()

@@ -13,6 +13,7 @@ from schoolkit.db import Database
 from schoolkit.events import Event
 
 from .conftest import API, SCHOOL
+from .families import World
 from .test_erasure_status_and_act import an_open_erasure, confirm_all
 
 Headers = Callable[..., dict[str, str]]
@@ -35,9 +36,9 @@ def purged(erasure_id: str, participant: str, method: str, store: str = "postgre
 
 
 def test_until_a_system_reports_its_purge_the_act_says_it_is_not_yet_confirmed(
-    client: FlaskClient, as_role: Headers, database_url: str
+    client: FlaskClient, as_role: Headers, database_url: str, world: World
 ) -> None:
-    erasure_id = an_open_erasure(client, as_role)
+    erasure_id = an_open_erasure(client, as_role, world)
     confirm_all(database_url, erasure_id)
     database = Database(database_url)
     with database.transaction() as session:
