@@ -101,12 +101,5 @@ KNOWN_DEFECTS: dict[str, list[str]] = {
         "issue 14: diary's GET /classes/{id}/acknowledgements is a 200 with an empty list for "
         "unknown and other-school classes, not 404"
     ): [
-        "diary GET /v1/classes/{class_id}/acknowledgements as deputy_director [nonexistent]",
-        "diary GET /v1/classes/{class_id}/acknowledgements as deputy_director [other_school]",
-        "diary GET /v1/classes/{class_id}/acknowledgements as director [nonexistent]",
-        "diary GET /v1/classes/{class_id}/acknowledgements as director [other_school]",
-        "diary GET /v1/classes/{class_id}/acknowledgements as director@2 [foreign]",
-        "diary GET /v1/classes/{class_id}/acknowledgements as director@2 [nonexistent]",
-        "diary GET /v1/classes/{class_id}/acknowledgements as director@2 [own]",
     ],
 }
