@@ -21,7 +21,8 @@ from journal.models import (
     Mark,
     WorkType,
 )
-from journal.roster import class_of, subject_of, teaches
+from journal.reach import refusal
+from journal.roster import class_not_found, class_of, subject_of, teaches
 from schoolkit.auth import DEPUTY_DIRECTOR, DIRECTOR, Principal
 from schoolkit.errors import ApiError
 
@@ -131,4 +132,12 @@ def _groups_visible(
     )
     if taught:
         return taught
-    raise ApiError(403, "not_your_class", "You neither teach this subject here nor lead the class.")
+    raise refusal(
+        session,
+        caller,
+        [class_id],
+        not_found=class_not_found(),
+        forbidden=ApiError(
+            403, "not_your_class", "You neither teach this subject here nor lead the class."
+        ),
+    )
