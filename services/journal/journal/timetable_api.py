@@ -311,17 +311,17 @@ def transfer_lesson(lesson_id: str) -> Any:
 
 
 @blueprint.get("/lessons/<lesson_id>/changes")
-@require_roles(*TEACHERS, *SETS_UP_THE_YEAR)
+@require_roles(*SETS_UP_THE_YEAR)
 def list_lesson_changes(lesson_id: str) -> Any:
     """The lesson's substitutions and transfers: who registered them, when and why; for
-    the deputy, the class's class teacher and the lesson's teachers.
+    the director and deputy, who mark them (R-ROLE-2).
     ---
     get:
       responses:
         200: {content: {application/json: {schema: {type: array, items: LessonChange}}}}
-        403: {description: Not leading the class nor teaching the lesson (not_your_class) to staff who see the class; for anyone else 404, as for an unknown id.}
+        403: {description: Not the director or deputy director.}
     """
-    changes = lesson_changes.changes_of(db_session(), current_principal(), lesson_id)
+    changes = lesson_changes.changes_of(db_session(), _school(), lesson_id)
     return LessonChangeSchema(many=True).dump(changes)
 
 

@@ -313,13 +313,18 @@ def test_an_erasure_takes_the_student_out_of_groups_and_messages_addressed_to_th
     assert verdict.intact
 
 
-def test_the_class_teacher_reads_the_lessons_substitutions(
+def test_the_change_history_is_the_director_and_deputys(
     tt: TimetableSchool, lesson_id: str
 ) -> None:
-    # R-ROLE-3: the class teacher reads every subject of their own class.
+    # R-ROLE-2: the director and deputy mark substitutions and keep their history; the
+    # class teacher and the lesson's teacher see the substitution in the lesson itself.
     substitute(tt, lesson_id, a_colleague(tt))
     class_teacher = tt.caller("class_teacher", person_id=tt.class_teacher_a)
-    answer = tt.client.get(f"{API}/lessons/{lesson_id}/changes", headers=class_teacher)
+    for teacher in (class_teacher, tt.as_teacher(tt.maths_teacher)):
+        answer = tt.client.get(f"{API}/lessons/{lesson_id}/changes", headers=teacher)
+        assert answer.status_code == 403
+    director = tt.caller("director")
+    answer = tt.client.get(f"{API}/lessons/{lesson_id}/changes", headers=director)
     assert answer.status_code == 200 and len(answer.json) == 1
 
 
@@ -329,11 +334,12 @@ def test_a_teacher_of_another_class_reads_neither_changes_nor_messages_of_this_l
     # R-ROLE-4: a subject teacher reads only the classes they teach.
     send_message(tt, lesson_id, tt.maths_teacher)
     outsider = tt.as_teacher(a_colleague(tt))
-    for what in ("changes", "messages"):
-        answer = tt.client.get(f"{API}/lessons/{lesson_id}/{what}", headers=outsider)
-        unknown = tt.client.get(f"{API}/lessons/{new_id()}/{what}", headers=outsider)
-        # Another class's lesson is answered as an unknown one: nobody learns it exists.
-        assert (answer.status_code, answer.json) == (404, unknown.json), what
+    answer = tt.client.get(f"{API}/lessons/{lesson_id}/changes", headers=outsider)
+    assert answer.status_code == 403  # the role, whatever the lesson (R-ROLE-2)
+    answer = tt.client.get(f"{API}/lessons/{lesson_id}/messages", headers=outsider)
+    unknown = tt.client.get(f"{API}/lessons/{new_id()}/messages", headers=outsider)
+    # Another class's lesson is answered as an unknown one: nobody learns it exists.
+    assert (answer.status_code, answer.json) == (404, unknown.json)
     own = tt.client.get(
         f"{API}/lessons/{lesson_id}/messages", headers=tt.as_teacher(tt.maths_teacher)
     )
