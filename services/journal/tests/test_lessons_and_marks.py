@@ -570,7 +570,13 @@ def test_a_subject_teacher_cannot_read_a_class_they_do_not_teach(
     client: FlaskClient, school: School, caller: Caller
 ) -> None:
     _, period_id = period_of_first_lesson(client, school)
-    assert grid_of(client, school, period_id, caller("subject_teacher")).status_code == 404
+    stranger = caller("subject_teacher")
+    assert grid_of(client, school, period_id, stranger).status_code == 404
+    # Nor does an unknown subject tell them that the class exists.
+    query = f"subject_id={new_id()}&period_id={period_id}"
+    for class_id in (school.class_id, new_id()):
+        page = client.get(f"{API}/classes/{class_id}/grid?{query}", headers=stranger)
+        assert (page.status_code, page.json["error"]["code"]) == (404, "class_not_found")
 
 
 def test_the_director_reads_every_journal_of_the_school(
