@@ -130,12 +130,26 @@ def is_guardian_of(session: Session, principal: Principal, student_id: str) -> b
 def leads_class(session: Session, principal: Principal, class_id: str) -> bool:
     if not principal.has_any_role(CLASS_TEACHER):
         return False
+    return _class_exists(
+        session, principal.school_id, class_id, SchoolClass.class_teacher_id == principal.user_id
+    )
+
+
+def sees_class(session: Session, principal: Principal, class_id: str) -> bool:
+    """The leadership any class of its school the diary knows (journal.class.changed), a
+    class teacher their own; any other id is answered as unknown (issue 14)."""
+    if principal.has_any_role(*LEADERSHIP):
+        return _class_exists(session, principal.school_id, class_id)
+    return leads_class(session, principal, class_id)
+
+
+def _class_exists(session: Session, school_id: str, class_id: str, *also: Any) -> bool:
     query = select(
         exists().where(
-            SchoolClass.school_id == principal.school_id,
+            SchoolClass.school_id == school_id,
             SchoolClass.class_id == class_id,
-            SchoolClass.class_teacher_id == principal.user_id,
             SchoolClass.removed.is_(False),
+            *also,
         )
     )
     return bool(session.execute(query).scalar())

@@ -312,8 +312,7 @@ def class_acknowledgements(class_id: str) -> Response:
     up_to = _query(ClassAcknowledgementsQuery)["up_to"] or date.today() - timedelta(days=1)
     session = read_session()
     principal = current_principal()
-    leadership = principal.has_any_role(*access.LEADERSHIP)
-    if not leadership and not access.leads_class(session, principal, class_id):
+    if not access.sees_class(session, principal, class_id):
         raise ApiError(404, "not_found", "No such class.")
     students = acknowledging.class_overview(session, principal.school_id, class_id, up_to)
     body = {"class_id": class_id, "up_to": up_to, "students": students}

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from diary.models import Acknowledgement
 from diary.testing import SchoolEvents, covered_family, new_id
-from schoolkit.auth import CLASS_TEACHER, GUARDIAN, STUDENT
+from schoolkit.auth import CLASS_TEACHER, DIRECTOR, GUARDIAN, STUDENT
 from schoolkit.db import Database
 from schoolkit.outbox import default_contracts
 from schoolkit.tables import outbox
@@ -140,3 +140,17 @@ def test_another_class_teacher_cannot_see_the_class_acknowledgements(
 ) -> None:
     answer = caller.get(f"/classes/{scene.class_id}/acknowledgements", new_id(), CLASS_TEACHER)
     assert answer.status_code == 404
+
+
+def test_the_director_gets_no_overview_of_a_class_the_school_does_not_have(
+    caller: Caller, scene: Scene
+) -> None:
+    director = new_id()
+    unknown = caller.get(f"/classes/{new_id()}/acknowledgements", director, DIRECTOR)
+    elsewhere = caller.get(
+        f"/classes/{scene.class_id}/acknowledgements", new_id(), DIRECTOR, school_id=new_id()
+    )
+    own = caller.get(f"/classes/{scene.class_id}/acknowledgements", director, DIRECTOR)
+    # Not an empty overview: an unknown class and another school's answer alike, 404.
+    assert (unknown.status_code, elsewhere.status_code, own.status_code) == (404, 404, 200)
+    assert unknown.get_json() == elsewhere.get_json()

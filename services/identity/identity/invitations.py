@@ -52,13 +52,21 @@ def code_digest(code: str) -> str:
     return hashlib.sha256(normalised.encode()).hexdigest()
 
 
-def check_may_invite_for(session: Session, principal: Principal, student: Person) -> None:
-    """Administrators for any student of the school; a class teacher for their own class."""
+def check_may_invite_for(
+    session: Session,
+    principal: Principal,
+    student: Person,
+    *,
+    not_found: ApiError | None = None,
+) -> None:
+    """Administrators for any student of the school; a class teacher for their own class.
+    An object named in the path (an invitation) of another class is `not_found`, exactly
+    as an unknown id (issue 14: nobody learns that it exists)."""
     if ADMINISTRATOR in principal.roles:
         return
     found = classes.class_of_student(session, student.id)
     if found is None or found.class_teacher_id != principal.user_id:
-        raise ApiError(
+        raise not_found or ApiError(
             403, "not_your_class", "Class teachers issue codes for their own class only."
         )
 
@@ -112,12 +120,11 @@ def issue_for_class(session: Session, principal: Principal, class_id: str) -> li
     """New guardian codes for every student of the class; earlier unused ones stop working,
     so only the slips printed last are valid."""
     found = classes.class_of(session, principal.school_id, class_id)
-    if found is None:
+    # A class teacher's reach is their own class: another is answered as an unknown one.
+    if found is None or (
+        ADMINISTRATOR not in principal.roles and found.class_teacher_id != principal.user_id
+    ):
         raise ApiError(404, "not_found", "No such class.")
-    if ADMINISTRATOR not in principal.roles and found.class_teacher_id != principal.user_id:
-        raise ApiError(
-            403, "not_your_class", "Class teachers print slips for their own class only."
-        )
     students = _people(session, principal.school_id, classes.students_of(session, class_id))
     _revoke_unused(session, [student.id for student in students], principal.user_id)
     return [issue(session, principal, student) for student in students]

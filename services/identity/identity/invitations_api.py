@@ -110,9 +110,11 @@ def revoke_invitation(invitation_id: str) -> Any:
     session = db_session()
     invitation = session.get(Invitation, invitation_id)
     principal = current_principal()
+    no_such_invitation = ApiError(404, "not_found", "No such invitation.")
     if invitation is None or invitation.school_id != principal.school_id:
-        raise ApiError(404, "not_found", "No such invitation.")
-    invitations.check_may_invite_for(session, principal, _own_person(invitation.student_id, "id"))
+        raise no_such_invitation
+    student = _own_person(invitation.student_id, "id")
+    invitations.check_may_invite_for(session, principal, student, not_found=no_such_invitation)
     invitations.revoke(session, invitation, principal.user_id)
     session.commit()
     return "", 204
@@ -130,9 +132,8 @@ def class_slips(class_id: str) -> Any:
           description: The slips.
           content:
             application/pdf: {}
-        403:
-          description: Not the caller's class.
-        404: NotFound
+        404:
+          description: No such class, or not the caller's (answered alike).
     """
     session = db_session()
     principal = current_principal()

@@ -133,6 +133,9 @@ def test_a_class_teacher_cannot_hand_out_codes_for_another_class(
     other = provider.bearer("drugoi", PASSWORD)
 
     slips = requests.post(provider.api(f"/v1/classes/{class_id}/slips"), headers=other, timeout=10)
+    unknown = requests.post(
+        provider.api(f"/v1/classes/{uuid.uuid4()}/slips"), headers=other, timeout=10
+    )
     one = requests.post(
         provider.api("/v1/invitations"),
         json={"student_id": student["id"]},
@@ -140,8 +143,31 @@ def test_a_class_teacher_cannot_hand_out_codes_for_another_class(
         timeout=10,
     )
 
-    assert (slips.status_code, one.status_code) == (403, 403)
-    assert one.json()["error"]["code"] == "not_your_class"
+    # Another class's slips are answered as an unknown class's: nobody learns it exists.
+    assert (slips.status_code, slips.json()) == (404, unknown.json())
+    assert (one.status_code, one.json()["error"]["code"]) == (403, "not_your_class")
+
+
+def test_a_class_teacher_cannot_withdraw_another_class_code(
+    bus: Bus, provider: Provider, identity_worker: Worker, admin: dict, make_person: Callable
+) -> None:
+    owner = make_person("staff", roles=["class_teacher"])
+    make_person("staff", login="drugoi", roles=["class_teacher"])
+    student = make_person("student")
+    place_in_class(bus, provider, str(uuid.uuid4()), owner["id"], [student["id"]])
+    invitation = issue(provider, admin, student["id"])
+    other = provider.bearer("drugoi", PASSWORD)
+
+    withdrawn = requests.delete(
+        provider.api(f"/v1/invitations/{invitation['id']}"), headers=other, timeout=10
+    )
+    unknown = requests.delete(
+        provider.api(f"/v1/invitations/{uuid.uuid4()}"), headers=other, timeout=10
+    )
+
+    assert (withdrawn.status_code, withdrawn.json()) == (404, unknown.json())
+    # Nothing was withdrawn: the code still registers its guardian.
+    assert register(provider, invitation["code"], "roditel.a").status_code == 201
 
 
 def test_printing_slips_again_withdraws_the_earlier_codes(

@@ -21,6 +21,7 @@ from journal import (
     grid,
     groups,
     lessons,
+    reach,
     roster,
     scales,
     school_year,
@@ -74,6 +75,8 @@ blueprint = Blueprint("journal", __name__, url_prefix="/v1")
 SETS_UP_THE_YEAR = (DIRECTOR, DEPUTY_DIRECTOR)  # R-ROLE-2
 KEEPS_SUBJECTS = (DIRECTOR, DEPUTY_DIRECTOR, ADMINISTRATOR)  # R-ROLE-1, R-ROLE-2
 STAFF = (DIRECTOR, DEPUTY_DIRECTOR, ADMINISTRATOR, CLASS_TEACHER, SUBJECT_TEACHER)
+# Staff involved in the students' education (R-PD-1): not the administrator (R-ROLE-1).
+TEACHERS_AND_LEADERS = (DIRECTOR, DEPUTY_DIRECTOR, CLASS_TEACHER, SUBJECT_TEACHER)
 
 
 def _school() -> str:
@@ -406,7 +409,7 @@ def create_lesson() -> Any:
       requestBody: {content: {application/json: {schema: Lesson}}}
       responses:
         201: {content: {application/json: {schema: Lesson}}}
-        403: {description: Not in the caller's teaching load (not_your_class).}
+        403: {description: Not in the caller's teaching load (not_your_class) to staff who see the class; for anyone else 404, as for an unknown id.}
         422: {description: "A holiday (lesson_on_holiday), no period (outside_periods)."}
     """
     session = db_session()
@@ -424,7 +427,7 @@ def record_mark() -> Any:
       requestBody: {content: {application/json: {schema: Mark}}}
       responses:
         201: {content: {application/json: {schema: Mark}}}
-        403: {description: Not in the caller's teaching load (not_your_class).}
+        403: {description: Not in the caller's teaching load (not_your_class) to staff who see the class; for anyone else 404, as for an unknown id.}
         422: {description: Not a mark of the work type's scale (mark_out_of_scale).}
     """
     session = db_session()
@@ -444,7 +447,7 @@ def set_finals() -> Any:
       requestBody: {content: {application/json: {schema: Finals}}}
       responses:
         201: {content: {application/json: {schema: Finals}}}
-        403: {description: Not the subject's teacher of the class or group (not_your_class).}
+        403: {description: Not the subject's teacher of the class or group (not_your_class) to staff who see the class; for anyone else 404, as for an unknown id.}
         409: {description: Already set; only the deputy director changes them (period_locked).}
         422: {description: "A final mark not of the scale (mark_out_of_scale), a group not of
           the class (group_not_of_class), a student not of the group (not_in_group), a
@@ -467,7 +470,7 @@ def record_attendance() -> Any:
       requestBody: {content: {application/json: {schema: Attendance}}}
       responses:
         200: {content: {application/json: {schema: Attendance}}}
-        403: {description: Not in the caller's teaching load (not_your_class).}
+        403: {description: Not in the caller's teaching load (not_your_class) to staff who see the class; for anyone else 404, as for an unknown id.}
         409: {description: The period's finals are set (period_locked).}
     """
     session = db_session()
@@ -489,7 +492,7 @@ def read_grid(class_id: str) -> Any:
       - {in: query, name: period_id, required: true, schema: {type: string}}
       responses:
         200: {description: "{lessons, marks, attendance, finals, locked}"}
-        403: {description: Neither teaching the subject here nor leading the class (not_your_class).}
+        403: {description: Not leading the class nor teaching the subject here (not_your_class) to staff who see the class; for anyone else 404, as for an unknown id.}
     """
     subject_id, period_id = request.args.get("subject_id"), request.args.get("period_id")
     if not subject_id or not period_id:
@@ -527,7 +530,7 @@ def enrol(class_id: str) -> Any:
 
 
 @blueprint.get("/classes/<class_id>/enrolments")
-@require_roles(*STAFF)
+@require_roles(*TEACHERS_AND_LEADERS)
 def list_enrolments(class_id: str) -> Any:
     """The class's current students: for the deputy and the director, the class's own class
     teacher and its teachers (R-PD-1: staff involved in the students' education).
@@ -535,18 +538,13 @@ def list_enrolments(class_id: str) -> Any:
     get:
       responses:
         200: {content: {application/json: {schema: {type: array, items: Enrolment}}}}
-        403: Forbidden
+        403: {description: Not staff who teach or lead classes (the administrator, too).}
+        404: {description: No such class, or one the caller neither teaches nor leads.}
     """
     session = db_session()
-    caller = current_principal()
     school_class = roster.class_of(session, _school(), class_id)
-    involved = (
-        caller.has_any_role(DIRECTOR, DEPUTY_DIRECTOR)
-        or school_class.class_teacher_id == caller.user_id
-        or roster.teaches(session, caller.user_id, school_class.class_id)
-    )
-    if not involved:
-        raise ApiError(403, "not_your_class", "Only staff who teach or lead the class see it.")
+    if not reach.sees_class(session, current_principal(), school_class.class_id):
+        raise roster.class_not_found()
     query = select(Enrolment).where(
         Enrolment.class_id == school_class.class_id, Enrolment.left_on.is_(None)
     )

@@ -17,7 +17,8 @@ from sqlalchemy.orm import Session
 
 from journal import audit
 from journal.models import Enrolment, EnrolmentMove, GroupClass, GroupMember, StudyGroup
-from journal.roster import class_of
+from journal.reach import refusal
+from journal.roster import class_not_found, class_of
 from schoolkit.auth import DEPUTY_DIRECTOR, DIRECTOR, Principal
 from schoolkit.errors import ApiError
 from schoolkit.events import Event
@@ -30,7 +31,15 @@ def enrol(session: Session, caller: Principal, class_id: str, fields: dict[str, 
     if not caller.has_any_role(DIRECTOR, DEPUTY_DIRECTOR) and (
         school_class.class_teacher_id != caller.user_id
     ):
-        raise ApiError(403, "not_your_class", "Only the class's own class teacher enrols here.")
+        raise refusal(
+            session,
+            caller,
+            [school_class.class_id],
+            not_found=class_not_found(),
+            forbidden=ApiError(
+                403, "not_your_class", "Only the class's own class teacher enrols here."
+            ),
+        )
     student_id = str(fields["student_id"])
     if current_enrolment(session, caller.school_id, student_id) is not None:
         raise ApiError(

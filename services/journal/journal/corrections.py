@@ -24,10 +24,10 @@ def request_correction(
 ) -> CorrectionRequest:
     mark = session.get(Mark, str(fields["mark_id"]))
     if mark is None or mark.school_id != caller.school_id:
-        raise ApiError(404, "mark_not_found", "No such mark.", {"mark_id": "Unknown."})
+        raise lessons.mark_not_found()
     # The lesson's teacher asks: of the whole class, or of its group (a group's final marks
-    # lock it too), else not_your_class.
-    lessons.lesson_for_teaching(session, caller, mark.lesson_id)
+    # lock it too), else not_your_class; another class's mark is as unknown (reach.py).
+    lessons.lesson_for_teaching(session, caller, mark.lesson_id, not_found=lessons.mark_not_found())
     work_type = work_type_of(session, caller.school_id, mark.work_type_id)
     value = lessons.value_on_scale(session, caller.school_id, work_type, str(fields["value"]))
     request = CorrectionRequest(

@@ -17,7 +17,8 @@ from sqlalchemy.orm import Session
 
 from journal import audit, contingent, groups
 from journal.models import Finalization, FinalMark, Period
-from journal.roster import class_of, subject_of, teaches
+from journal.reach import refusal
+from journal.roster import class_not_found, class_of, subject_of, teaches
 from journal.scales import scale_marks
 from schoolkit.auth import DEPUTY_DIRECTOR, DIRECTOR, Principal
 from schoolkit.errors import ApiError
@@ -180,13 +181,21 @@ def _require_teaches(
     # only their group's (R-ROLE-4).
     if teaches(session, caller.user_id, class_id, subject_id):
         return
-    if group_id is None or not groups.teaches_group(session, caller.user_id, group_id, subject_id):
-        raise ApiError(
+    if group_id is not None and groups.teaches_group(session, caller.user_id, group_id, subject_id):
+        return
+    # A class out of the caller's reach is answered as one that does not exist (reach.py).
+    raise refusal(
+        session,
+        caller,
+        [class_id],
+        not_found=class_not_found(),
+        forbidden=ApiError(
             403,
             "not_your_class",
             "You do not teach this subject in this class or group.",
             {"group_id" if group_id else "class_id": "Not in your teaching load."},
-        )
+        ),
+    )
 
 
 def _require_members(

@@ -21,7 +21,8 @@ from journal.models import (
     Mark,
     WorkType,
 )
-from journal.roster import class_of, subject_of, teaches
+from journal.reach import sees_class
+from journal.roster import class_not_found, class_of, subject_of, teaches
 from schoolkit.auth import DEPUTY_DIRECTOR, DIRECTOR, Principal
 from schoolkit.errors import ApiError
 
@@ -30,6 +31,10 @@ def read_grid(
     session: Session, caller: Principal, class_id: str, subject_id: str, period_id: str
 ) -> dict[str, Any]:
     school_class = class_of(session, caller.school_id, class_id)
+    # Reach before the subject: another class with an unknown subject must not answer
+    # subject_not_found, which would tell the caller that the class exists.
+    if not sees_class(session, caller, school_class.class_id):
+        raise class_not_found()
     subject = subject_of(session, caller.school_id, subject_id)
     only_groups = _groups_visible(
         session, caller, school_class.class_id, school_class.class_teacher_id, subject.subject_id
@@ -131,4 +136,5 @@ def _groups_visible(
     )
     if taught:
         return taught
+    # The caller reaches the class (read_grid checked), so they know it: a refusal.
     raise ApiError(403, "not_your_class", "You neither teach this subject here nor lead the class.")

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from journal import audit, roster
 from journal.contingent import announce_groups, current_enrolment
 from journal.models import Assignment, GroupClass, GroupMember, Room, SchoolClass, StudyGroup
+from journal.reach import refusal
 from schoolkit.auth import Principal
 from schoolkit.errors import ApiError
 
@@ -68,7 +69,7 @@ def room_of(session: Session, school_id: str, room_id: str) -> Room:
 
 def create_group(session: Session, caller: Principal, fields: dict[str, Any]) -> StudyGroup:
     classes = [roster.class_of(session, caller.school_id, c) for c in fields["class_ids"]]
-    _require_may_keep_groups(caller, classes)
+    _require_may_keep_groups(session, caller, classes, roster.class_not_found())
     if len({c.year_id for c in classes}) > 1:
         raise ApiError(
             422,
@@ -98,6 +99,8 @@ def set_members(
     """Make the group's students exactly these; the students whose groups change are
     announced again so the diary follows (R-JRN-3)."""
     group = group_of(session, caller.school_id, group_id)
+    classes = [roster.class_of(session, caller.school_id, c) for c in class_ids_of(session, group)]
+    _require_may_keep_groups(session, caller, classes, group_not_found())
     if group.kind == "individual":
         raise ApiError(
             422,
@@ -111,10 +114,7 @@ def set_members(
 def _replace_members(
     session: Session, caller: Principal, group: StudyGroup, student_ids: list[str]
 ) -> StudyGroup:
-    class_ids = class_ids_of(session, group)
-    _require_may_keep_groups(
-        caller, [roster.class_of(session, caller.school_id, c) for c in class_ids]
-    )
+    class_ids = class_ids_of(session, group)  # the caller may keep them: checked before
     wanted = {str(student) for student in student_ids}
     _require_students_in(session, caller.school_id, wanted, class_ids)
     current = set(members_of(session, group))
@@ -203,8 +203,12 @@ def group_id_of_class(
 def group_of(session: Session, school_id: str, group_id: str) -> StudyGroup:
     group = session.get(StudyGroup, str(group_id))
     if group is None or group.school_id != school_id:
-        raise ApiError(404, "group_not_found", "No such group.", {"group_id": "Unknown."})
+        raise group_not_found()
     return group
+
+
+def group_not_found() -> ApiError:
+    return ApiError(404, "group_not_found", "No such group.", {"group_id": "Unknown."})
 
 
 def class_ids_of(session: Session, group: StudyGroup) -> list[str]:
@@ -290,13 +294,23 @@ def group_load(teacher_id: Any, group_id: Any) -> Select[tuple[str]]:
     )
 
 
-def _require_may_keep_groups(caller: Principal, classes: list[Any]) -> None:
+def _require_may_keep_groups(
+    session: Session, caller: Principal, classes: list[Any], not_found: ApiError
+) -> None:
     # R-ROLE-2: the deputy keeps every group; R-ROLE-3: a class teacher their class's own.
     if caller.has_any_role(*roster.OVERSEES_ALL_JOURNALS):
         return
     if classes and all(c.class_teacher_id == caller.user_id for c in classes):
         return
-    raise ApiError(403, "not_your_class", "Only the class's own class teacher keeps its groups.")
+    raise refusal(
+        session,
+        caller,
+        [c.class_id for c in classes],
+        not_found=not_found,
+        forbidden=ApiError(
+            403, "not_your_class", "Only the class's own class teacher keeps its groups."
+        ),
+    )
 
 
 def _require_students_in(

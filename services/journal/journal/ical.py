@@ -19,7 +19,8 @@ from sqlalchemy.orm import Session
 
 from journal import roster
 from journal.contingent import current_enrolment, group_ids_of
-from journal.models import Assignment, GroupClass, Lesson, Room, SchoolClass, Subject
+from journal.models import Lesson, Room, SchoolClass, Subject
+from journal.reach import sees_class
 from schoolkit.auth import Principal
 from schoolkit.errors import ApiError
 from schoolkit.events import as_utc
@@ -44,8 +45,8 @@ def class_feed(
     session: Session, caller: Principal, class_id: str, days: tuple[date, date]
 ) -> bytes:
     school_class = roster.class_of(session, caller.school_id, class_id)
-    if not _may_see_class(session, caller, school_class):
-        raise ApiError(403, "not_your_class", "You neither teach in nor lead this class.")
+    if not sees_class(session, caller, school_class.class_id):
+        raise roster.class_not_found()  # another class's feed: as if there were none
     query = _lessons_between(caller.school_id, days).where(Lesson.class_id == school_class.class_id)
     return _calendar(session, f"Расписание {school_class.name}", session.scalars(query))
 
@@ -53,8 +54,7 @@ def class_feed(
 def teacher_feed(
     session: Session, caller: Principal, teacher_id: str, days: tuple[date, date]
 ) -> bytes:
-    if teacher_id != caller.user_id and not caller.has_any_role(*roster.OVERSEES_ALL_JOURNALS):
-        raise ApiError(403, "not_your_timetable", "Only your own timetable.")
+    _require_teacher_in_reach(session, caller, teacher_id)
     query = _lessons_between(caller.school_id, days).where(Lesson.teacher_id == teacher_id)
     return _calendar(session, "Расписание учителя", session.scalars(query))
 
@@ -63,11 +63,10 @@ def student_feed(
     session: Session, caller: Principal, student_id: str, days: tuple[date, date]
 ) -> bytes:
     enrolment = current_enrolment(session, caller.school_id, student_id)
-    if enrolment is None:
+    # A student of a class out of the caller's reach is answered as one in no class.
+    if enrolment is None or not sees_class(session, caller, enrolment.class_id):
         raise ApiError(404, "not_enrolled", "The student is in no class of this school.")
     school_class = roster.class_of(session, caller.school_id, enrolment.class_id)
-    if not _may_see_class(session, caller, school_class):
-        raise ApiError(403, "not_your_class", "You neither teach in nor lead the student's class.")
     # The class's own lessons and those of the student's groups, not the other groups'.
     query = _lessons_between(caller.school_id, days).where(
         Lesson.class_id == school_class.class_id,
@@ -95,23 +94,21 @@ def check_range(days: tuple[date, date]) -> tuple[date, date]:
     return days
 
 
-def _may_see_class(session: Session, caller: Principal, school_class: SchoolClass) -> bool:
-    if caller.has_any_role(*roster.OVERSEES_ALL_JOURNALS):
-        return True
-    if school_class.class_teacher_id == caller.user_id:
-        return True
-    # A teacher of the whole class or of one of its groups or streams (R-ROLE-4).
-    groups_of_class = select(GroupClass.group_id).where(
-        GroupClass.class_id == school_class.class_id
+def _require_teacher_in_reach(session: Session, caller: Principal, teacher_id: str) -> None:
+    """A teacher reads their own feed; the director and deputy any teacher's of the school
+    (R-ROLE-2). Any other id, like one the school does not know, is not found."""
+    if teacher_id == caller.user_id:
+        return
+    if caller.has_any_role(*roster.OVERSEES_ALL_JOURNALS) and roster.works_here(
+        session, caller.school_id, teacher_id
+    ):
+        return
+    raise ApiError(
+        404,
+        "teacher_not_found",
+        "No teacher of this school by that id.",
+        {"teacher_id": "Unknown in this school."},
     )
-    load = select(Assignment.assignment_id).where(
-        Assignment.teacher_id == caller.user_id,
-        or_(
-            Assignment.class_id == school_class.class_id,
-            Assignment.group_id.in_(groups_of_class),
-        ),
-    )
-    return session.scalars(load.limit(1)).first() is not None
 
 
 def _lessons_between(school_id: str, days: tuple[date, date]) -> Select[tuple[Lesson]]:

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from journal import audit, groups, roster
-from journal.lessons import lesson_for_reading, lesson_of, period_containing, publish_lesson
+from journal.lessons import lesson_of, period_containing, publish_lesson
 from journal.models import Lesson, LessonChange
 from journal.timetable import bell_times
 from schoolkit.auth import Principal
@@ -69,8 +69,8 @@ def transfer(
     return _register(session, caller, lesson, "transfer", reason=fields["reason"], before=before)
 
 
-def changes_of(session: Session, caller: Principal, lesson_id: str) -> list[LessonChange]:
-    lesson = lesson_for_reading(session, caller, lesson_id)
+def changes_of(session: Session, school_id: str, lesson_id: str) -> list[LessonChange]:
+    lesson = lesson_of(session, school_id, lesson_id)
     query = (
         select(LessonChange)
         .where(LessonChange.lesson_id == lesson.lesson_id)

@@ -22,6 +22,7 @@ from journal.contingent import class_on_query
 from journal.finals import locks_of, require_open
 from journal.groups import group_load, membership
 from journal.models import Assignment, GradingScale, Lesson, StudyGroup, WorkType
+from journal.reach import refusal
 from journal.roster import OVERSEES_ALL_JOURNALS, class_load
 from journal.scales import unknown_work_type
 from schoolkit.auth import Principal
@@ -48,9 +49,11 @@ def checked_lesson(
     *,
     student_id: str | None = None,
     work_type_id: str | None = None,
+    not_found: ApiError | None = None,
 ) -> Row[Any]:
     """The lesson, if the caller may write it now, and for this student and work type when
-    named: its columns, and `work_type_code`, `weight`, `scale`, `own_scale_marks`."""
+    named: its columns, and `work_type_code`, `weight`, `scale`, `own_scale_marks`. A
+    lesson out of the caller's reach answers `not_found` (by default the lesson's own)."""
     statement = _checks(student_id is not None, work_type_id is not None)
     parameters = {
         "lesson_id": str(lesson_id),
@@ -61,10 +64,17 @@ def checked_lesson(
     }
     lesson = session.execute(statement, parameters).first()
     if lesson is None:
-        raise lesson_not_found()
+        raise not_found or lesson_not_found()
     oversees = caller.has_any_role(*OVERSEES_ALL_JOURNALS)
     if not (lesson.teaches or oversees or substitutes_in(caller, lesson)):
-        raise not_your_class()
+        # Only after a refusal: the common write pays for no further query.
+        raise refusal(
+            session,
+            caller,
+            [lesson.class_id],
+            not_found=not_found or lesson_not_found(),
+            forbidden=not_your_class(),
+        )
     require_open(caller, locked=lesson.locked)
     if student_id is not None:
         _require_in_lesson(lesson)

@@ -33,7 +33,8 @@ from journal.models import (
     WorkType,
     new_uuid,
 )
-from journal.roster import OVERSEES_ALL_JOURNALS, class_of, subject_of, teaches
+from journal.reach import refusal
+from journal.roster import OVERSEES_ALL_JOURNALS, class_not_found, class_of, subject_of, teaches
 from journal.scales import marks_of, scale_marks, work_type_of
 from journal.school_year import is_holiday, year_of
 from schoolkit.auth import Principal
@@ -57,7 +58,9 @@ def create_lesson(session: Session, caller: Principal, fields: dict[str, Any]) -
         if fields.get("room_id")
         else None
     )
-    _require_teaches(session, caller, school_class.class_id, subject.subject_id, group_id)
+    _require_teaches(
+        session, caller, (school_class.class_id, subject.subject_id, group_id), class_not_found()
+    )
     day: date = fields["date"]
     period = period_containing(session, school_class, day)
     require_unlocked(
@@ -115,9 +118,13 @@ def _lesson_values(lesson: Lesson) -> dict[str, Any]:
     }
 
 
-def lesson_for_writing(session: Session, caller: Principal, lesson_id: str) -> Row[Any]:
-    """The lesson's columns, if the caller may write it now (lesson_checks, one SELECT)."""
-    return checked_lesson(session, caller, lesson_id)
+def lesson_for_writing(
+    session: Session, caller: Principal, lesson_id: str, *, not_found: ApiError | None = None
+) -> Row[Any]:
+    """The lesson's columns, if the caller may write it now (lesson_checks, one SELECT);
+    `not_found` answers for a lesson out of reach when it was reached through another
+    object (a mark's lesson: as if there were no such mark)."""
+    return checked_lesson(session, caller, lesson_id, not_found=not_found)
 
 
 def lesson_of(session: Session, school_id: str, lesson_id: str) -> Lesson:
@@ -127,11 +134,19 @@ def lesson_of(session: Session, school_id: str, lesson_id: str) -> Lesson:
     return lesson
 
 
-def lesson_for_teaching(session: Session, caller: Principal, lesson_id: str) -> Lesson:
-    """The lesson, if the caller teaches it (R-ROLE-4) or substitutes in it (R-JRN-6)."""
+def lesson_for_teaching(
+    session: Session, caller: Principal, lesson_id: str, *, not_found: ApiError | None = None
+) -> Lesson:
+    """The lesson, if the caller teaches it (R-ROLE-4) or substitutes in it (R-JRN-6); out
+    of reach it is `not_found` (by default, the lesson's own)."""
     lesson = lesson_of(session, caller.school_id, lesson_id)
     if not substitutes_in(caller, lesson):
-        _require_teaches(session, caller, lesson.class_id, lesson.subject_id, lesson.group_id)
+        _require_teaches(
+            session,
+            caller,
+            (lesson.class_id, lesson.subject_id, lesson.group_id),
+            not_found or lesson_not_found(),
+        )
     return lesson
 
 
@@ -274,8 +289,12 @@ def _audit_mark(
 def _mark_for_writing(session: Session, caller: Principal, mark_id: str) -> tuple[Mark, Row[Any]]:
     mark = session.get(Mark, mark_id)
     if mark is None or mark.school_id != caller.school_id:
-        raise ApiError(404, "mark_not_found", "No such mark.")
-    return mark, lesson_for_writing(session, caller, mark.lesson_id)
+        raise mark_not_found()
+    return mark, lesson_for_writing(session, caller, mark.lesson_id, not_found=mark_not_found())
+
+
+def mark_not_found() -> ApiError:
+    return ApiError(404, "mark_not_found", "No such mark.", {"mark_id": "Unknown."})
 
 
 def value_on_scale(session: Session, school_id: str, work_type: WorkType, value: str) -> str:
@@ -405,19 +424,22 @@ def attendance_state(lesson: Lesson | Row[Any], record: Attendance) -> dict[str,
 def _require_teaches(
     session: Session,
     caller: Principal,
-    class_id: str,
-    subject_id: str,
-    group_id: str | None = None,
+    where: tuple[str, str, str | None],
+    not_found: ApiError,
 ) -> None:
-    # The director and deputy director control every journal (R-ROLE-2); everyone else
-    # writes only where the teaching load puts them, a class teacher included (R-ROLE-3):
-    # the whole class's teacher of the subject, or the teacher of the lesson's group.
+    """`where` is (class, subject, group or None). The director and deputy director control
+    every journal (R-ROLE-2); everyone else writes only where the teaching load puts them,
+    a class teacher included (R-ROLE-3): the whole class's teacher of the subject, or the
+    teacher of the lesson's group. Who does not even see the class is answered `not_found`
+    (reach.py)."""
+    class_id, subject_id, group_id = where
     if caller.has_any_role(*OVERSEES_ALL_JOURNALS):
         return
     if teaches(session, caller.user_id, class_id, subject_id):
         return
-    if group_id is None or not groups.teaches_group(session, caller.user_id, group_id, subject_id):
-        raise not_your_class()
+    if group_id is not None and groups.teaches_group(session, caller.user_id, group_id, subject_id):
+        return
+    raise refusal(session, caller, [class_id], not_found=not_found, forbidden=not_your_class())
 
 
 def period_containing(session: Session, school_class: SchoolClass, day: date) -> Period:

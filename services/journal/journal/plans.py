@@ -18,7 +18,8 @@ from sqlalchemy.orm import Session
 
 from journal import audit, groups
 from journal.models import Lesson, Period, PlannedTopic, SchoolClass, ThematicPlan
-from journal.roster import OVERSEES_ALL_JOURNALS, class_of, subject_of, teaches
+from journal.reach import refusal
+from journal.roster import OVERSEES_ALL_JOURNALS, class_not_found, class_of, subject_of, teaches
 from schoolkit.auth import Principal
 from schoolkit.errors import ApiError
 
@@ -27,7 +28,8 @@ def create_plan(session: Session, caller: Principal, fields: dict[str, Any]) -> 
     subject = subject_of(session, caller.school_id, fields["subject_id"])
     class_id, group_id = _target_of(session, caller.school_id, fields)
     period = _period_of(session, caller.school_id, str(fields["period_id"]))
-    _require_writes_plans(session, caller, subject.subject_id, class_id, group_id)
+    where = (subject.subject_id, class_id, group_id)
+    _require_writes_plans(session, caller, where, _target_not_found(class_id))
     if _plan_of(session, subject.subject_id, class_id, group_id, period.period_id) is not None:
         raise ApiError(
             409,
@@ -58,7 +60,9 @@ def replace_topics(
     session: Session, caller: Principal, plan_id: str, topics: list[dict[str, Any]]
 ) -> ThematicPlan:
     plan = plan_of(session, caller.school_id, plan_id)
-    _require_writes_plans(session, caller, plan.subject_id, plan.class_id, plan.group_id)
+    _require_writes_plans(
+        session, caller, (plan.subject_id, plan.class_id, plan.group_id), plan_not_found()
+    )
     old = topics_of(session, plan)
     before = {"topics": _topics_as_values(old)}
     for topic in old:
@@ -75,14 +79,26 @@ def replace_topics(
 def plan_of(session: Session, school_id: str, plan_id: str) -> ThematicPlan:
     plan = session.get(ThematicPlan, str(plan_id))
     if plan is None or plan.school_id != school_id:
-        raise ApiError(404, "plan_not_found", "No such thematic plan.", {"plan_id": "Unknown."})
+        raise plan_not_found()
     return plan
+
+
+def plan_not_found() -> ApiError:
+    return ApiError(404, "plan_not_found", "No such thematic plan.", {"plan_id": "Unknown."})
 
 
 def plan_for_reading(session: Session, caller: Principal, plan_id: str) -> ThematicPlan:
     plan = plan_of(session, caller.school_id, plan_id)
     if not _may_read(session, caller, plan):
-        raise ApiError(403, "not_your_class", "You neither teach nor lead this class or group.")
+        raise refusal(
+            session,
+            caller,
+            _class_ids(session, plan.school_id, plan.class_id, plan.group_id),
+            not_found=plan_not_found(),
+            forbidden=ApiError(
+                403, "not_your_class", "You neither teach nor lead this class or group."
+            ),
+        )
     return plan
 
 
@@ -167,17 +183,39 @@ def _target_of(
 def _require_writes_plans(
     session: Session,
     caller: Principal,
-    subject_id: str,
-    class_id: str | None,
-    group_id: str | None,
+    where: tuple[str, str | None, str | None],
+    not_found: ApiError,
 ) -> None:
-    if not _teaches_there(session, caller, subject_id, class_id, group_id):
-        raise ApiError(
+    """`where` is (subject, class or None, group or None); who does not even see the class
+    or group is answered `not_found` (reach.py)."""
+    subject_id, class_id, group_id = where
+    if _teaches_there(session, caller, subject_id, class_id, group_id):
+        return
+    raise refusal(
+        session,
+        caller,
+        _class_ids(session, caller.school_id, class_id, group_id),
+        not_found=not_found,
+        forbidden=ApiError(
             403,
             "not_your_class",
             "Only the teacher of this subject there, or the deputy director, plans it.",
             {"class_id" if class_id else "group_id": "Not in your teaching load."},
-        )
+        ),
+    )
+
+
+def _target_not_found(class_id: str | None) -> ApiError:
+    return class_not_found() if class_id else groups.group_not_found()
+
+
+def _class_ids(
+    session: Session, school_id: str, class_id: str | None, group_id: str | None
+) -> list[str]:
+    """The class of a class's plan, or the classes of a group's or stream's."""
+    if group_id:
+        return groups.class_ids_of(session, groups.group_of(session, school_id, group_id))
+    return [class_id] if class_id else []
 
 
 def _teaches_there(
@@ -197,12 +235,7 @@ def _teaches_there(
 def _may_read(session: Session, caller: Principal, plan: ThematicPlan) -> bool:
     if _teaches_there(session, caller, plan.subject_id, plan.class_id, plan.group_id):
         return True
-    if plan.group_id:
-        class_ids = groups.class_ids_of(
-            session, groups.group_of(session, plan.school_id, plan.group_id)
-        )
-    else:
-        class_ids = [plan.class_id]
+    class_ids = _class_ids(session, plan.school_id, plan.class_id, plan.group_id)
     led = select(SchoolClass.class_id).where(
         SchoolClass.class_id.in_(class_ids), SchoolClass.class_teacher_id == caller.user_id
     )

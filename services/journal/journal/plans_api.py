@@ -35,7 +35,7 @@ def create_plan() -> Any:
       requestBody: {content: {application/json: {schema: Plan}}}
       responses:
         201: {content: {application/json: {schema: Plan}}}
-        403: {description: Not the teacher of the subject there (not_your_class).}
+        403: {description: Not the teacher of the subject there (not_your_class) to staff who see the class; for anyone else 404, as for an unknown id.}
         409: {description: The subject has a plan there for the period (plan_exists).}
         422: {description: A lesson number given twice (duplicate_lesson_numbers).}
     """
@@ -55,7 +55,7 @@ def replace_topics(plan_id: str) -> Any:
       requestBody: {content: {application/json: {schema: PlanTopics}}}
       responses:
         200: {content: {application/json: {schema: Plan}}}
-        403: {description: Not the teacher of the subject there (not_your_class).}
+        403: {description: Not the teacher of the subject there (not_your_class) to staff who see the class; for anyone else 404, as for an unknown id.}
     """
     session = db_session()
     topics = load_json(PlanTopicsSchema())["topics"]
@@ -87,7 +87,7 @@ def read_plan(plan_id: str) -> Any:
       parameters: [{name: plan_id, in: path, required: true, schema: {type: string}}]
       responses:
         200: {content: {application/json: {schema: PlanProgress}}}
-        403: {description: Neither teaching nor leading the class or group (not_your_class).}
+        403: {description: Not leading the class nor teaching the subject there (not_your_class) to staff who see the class; for anyone else 404, as for an unknown id.}
     """
     session = db_session()
     plan = plans.plan_for_reading(session, current_principal(), plan_id)

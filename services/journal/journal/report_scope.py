@@ -16,7 +16,8 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from journal.models import Assignment, Enrolment, Lesson, Period, SchoolClass, Subject
-from journal.roster import class_of
+from journal.reach import refusal
+from journal.roster import class_not_found, class_of
 from schoolkit.auth import DEPUTY_DIRECTOR, DIRECTOR, Principal
 from schoolkit.errors import ApiError
 
@@ -47,7 +48,12 @@ class ReportScope:
         return within(query, dates)
 
 
-def class_scope(session: Session, caller: Principal, class_id: str) -> ReportScope:
+def class_scope(
+    session: Session, caller: Principal, class_id: str, not_found: ApiError | None = None
+) -> ReportScope:
+    """The class's report as this caller may read it; a class out of their reach is
+    `not_found` (by default the class's own: reach.py), a student's report passes the
+    student's."""
     school_class = class_of(session, caller.school_id, class_id)
     if sees_whole_class(caller, school_class):
         return ReportScope(school_class, None)
@@ -60,11 +66,17 @@ def class_scope(session: Session, caller: Principal, class_id: str) -> ReportSco
         )
     )
     if not taught:
-        raise ApiError(
-            403,
-            "not_your_class",
-            "You neither teach in this class nor lead it.",
-            {"class_id": "Not your class."},
+        raise refusal(
+            session,
+            caller,
+            [school_class.class_id],
+            not_found=not_found or class_not_found(),
+            forbidden=ApiError(
+                403,
+                "not_your_class",
+                "You neither teach in this class nor lead it.",
+                {"class_id": "Not your class."},
+            ),
         )
     return ReportScope(school_class, taught)
 
@@ -84,10 +96,12 @@ def student_class(session: Session, school_id: str, student_id: str) -> str:
         .order_by(Enrolment.left_on.is_(None).desc(), Enrolment.enrolled_on.desc())
     ).first()
     if enrolment is None:
-        raise ApiError(
-            404, "student_not_found", "No such student here.", {"student_id": "Unknown."}
-        )
+        raise student_not_found()
     return enrolment.class_id
+
+
+def student_not_found() -> ApiError:
+    return ApiError(404, "student_not_found", "No such student here.", {"student_id": "Unknown."})
 
 
 def class_students(session: Session, class_id: str) -> list[str]:

@@ -23,6 +23,7 @@ from journal.report_scope import (
     class_scope,
     date_range,
     student_class,
+    student_not_found,
     subject_names,
 )
 from journal.scales import scale_marks
@@ -89,7 +90,12 @@ def class_progress(
 def student_progress(
     session: Session, caller: Principal, student_id: str, period_id: str | None
 ) -> dict[str, Any]:
-    scope = class_scope(session, caller, student_class(session, caller.school_id, student_id))
+    scope = class_scope(
+        session,
+        caller,
+        student_class(session, caller.school_id, student_id),
+        not_found=student_not_found(),
+    )
     dates = date_range(session, caller.school_id, period_id)
     counts = _mark_counts(session, scope, dates, student_id=student_id)
     per_student, _ = _averages(Scores(session, caller.school_id), counts, dates)

@@ -52,7 +52,7 @@ def class_progress(class_id: str) -> Any:
       - {in: query, name: format, schema: {type: string, enum: [json, pdf, xlsx]}}
       responses:
         200: {description: "{subjects, students: [{student_id, averages}], class_averages}, or a file"}
-        403: {description: Neither leading the class nor teaching in it (not_your_class).}
+        403: {description: Teaching none of the class's subjects as a whole (not_your_class) to staff who see the class; for anyone else 404, as for an unknown id.}
         422: {description: A printable report without a period (validation_failed).}
     """
     query = load_query(PrintableQuerySchema())

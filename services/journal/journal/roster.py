@@ -115,8 +115,12 @@ def _class_values(school_class: SchoolClass) -> dict[str, Any]:
 def class_of(session: Session, school_id: str, class_id: str) -> SchoolClass:
     school_class = session.get(SchoolClass, str(class_id))
     if school_class is None or school_class.school_id != school_id:
-        raise ApiError(404, "class_not_found", "No such class.", {"class_id": "Unknown."})
+        raise class_not_found()
     return school_class
+
+
+def class_not_found() -> ApiError:
+    return ApiError(404, "class_not_found", "No such class.", {"class_id": "Unknown."})
 
 
 def assign_teacher(session: Session, caller: Principal, fields: dict[str, Any]) -> Assignment:

@@ -111,7 +111,7 @@ def create_group() -> Any:
       requestBody: {content: {application/json: {schema: Group}}}
       responses:
         201: {content: {application/json: {schema: Group}}}
-        403: {description: A class teacher keeps only their own class's groups (not_your_class).}
+        403: {description: A class teacher keeps only their own class's groups (not_your_class) to staff who see the class; for anyone else 404, as for an unknown id.}
         422: {description: A student not enrolled in the group's classes (not_in_class).}
     """
     session = db_session()
@@ -311,17 +311,17 @@ def transfer_lesson(lesson_id: str) -> Any:
 
 
 @blueprint.get("/lessons/<lesson_id>/changes")
-@require_roles(*TEACHERS, *SETS_UP_THE_YEAR)
+@require_roles(*SETS_UP_THE_YEAR)
 def list_lesson_changes(lesson_id: str) -> Any:
     """The lesson's substitutions and transfers: who registered them, when and why; for
-    the deputy, the class's class teacher and the lesson's teachers.
+    the director and deputy, who mark them (R-ROLE-2).
     ---
     get:
       responses:
         200: {content: {application/json: {schema: {type: array, items: LessonChange}}}}
-        403: {description: Neither teaching the lesson nor leading the class (not_your_class).}
+        403: {description: Not the director or deputy director.}
     """
-    changes = lesson_changes.changes_of(db_session(), current_principal(), lesson_id)
+    changes = lesson_changes.changes_of(db_session(), _school(), lesson_id)
     return LessonChangeSchema(many=True).dump(changes)
 
 
@@ -385,7 +385,7 @@ def send_message(lesson_id: str) -> Any:
       requestBody: {content: {application/json: {schema: LessonMessage}}}
       responses:
         201: {content: {application/json: {schema: LessonMessage}}}
-        403: {description: Not the caller's lesson (not_your_class).}
+        403: {description: Not the caller's lesson (not_your_class) to staff who see the class; for anyone else 404, as for an unknown id.}
         422: {description: A student not at this lesson (not_in_lesson).}
     """
     session = db_session()
@@ -405,14 +405,14 @@ def list_messages(lesson_id: str) -> Any:
     get:
       responses:
         200: {content: {application/json: {schema: {type: array, items: LessonMessage}}}}
-        403: {description: Neither teaching the lesson nor leading the class (not_your_class).}
+        403: {description: Not leading the class nor teaching the lesson (not_your_class) to staff who see the class; for anyone else 404, as for an unknown id.}
     """
     found = messages.messages_of(db_session(), current_principal(), lesson_id)
     return LessonMessageSchema(many=True).dump(found)
 
 
 @blueprint.get("/calendar/classes/<class_id>.ics")
-@require_roles(*STAFF)
+@require_roles(*TEACHERS, *SETS_UP_THE_YEAR)
 def class_calendar(class_id: str) -> Any:
     """The class's lessons as an iCalendar feed (RFC 5545).
     ---
@@ -428,7 +428,7 @@ def class_calendar(class_id: str) -> Any:
 
 
 @blueprint.get("/calendar/teachers/<teacher_id>.ics")
-@require_roles(*STAFF)
+@require_roles(*TEACHERS, *SETS_UP_THE_YEAR)
 def teacher_calendar(teacher_id: str) -> Any:
     """A teacher's lessons (substitutions included) as an iCalendar feed.
     ---
@@ -444,7 +444,7 @@ def teacher_calendar(teacher_id: str) -> Any:
 
 
 @blueprint.get("/calendar/students/<student_id>.ics")
-@require_roles(*STAFF)
+@require_roles(*TEACHERS, *SETS_UP_THE_YEAR)
 def student_calendar(student_id: str) -> Any:
     """A student's lessons: their class's and their groups' as an iCalendar feed.
     ---

@@ -123,14 +123,38 @@ def test_a_teacher_does_not_read_another_teachers_feed(
     tt: TimetableSchool, timetable: dict[str, str]
 ) -> None:
     answer = feed(tt, f"teachers/{tt.maths_teacher}.ics", tt.as_teacher(tt.english_teacher))
-    assert answer.status_code == 403
+    unknown = feed(tt, f"teachers/{new_id()}.ics", tt.as_teacher(tt.english_teacher))
+    # Another teacher's feed is answered as a teacher the school does not have.
+    assert (answer.status_code, answer.json) == (404, unknown.json)
+    assert answer.json["error"]["code"] == "teacher_not_found"
+
+
+def test_the_deputy_finds_no_feed_of_a_teacher_the_school_does_not_have(
+    tt: TimetableSchool, timetable: dict[str, str]
+) -> None:
+    unknown = feed(tt, f"teachers/{new_id()}.ics", tt.deputy)
+    other_deputy = tt.caller("deputy_director", school=OTHER_SCHOOL)
+    elsewhere = feed(tt, f"teachers/{tt.maths_teacher}.ics", other_deputy)
+    assert (unknown.status_code, elsewhere.status_code) == (404, 404)
+    assert events_of(feed(tt, f"teachers/{tt.maths_teacher}.ics", tt.deputy))
 
 
 def test_a_teacher_does_not_read_the_feed_of_a_class_they_do_not_teach(
     tt: TimetableSchool, timetable: dict[str, str]
 ) -> None:
     answer = feed(tt, f"classes/{tt.class_b}.ics", tt.as_teacher(tt.maths_teacher))
-    assert answer.status_code == 403 and answer.json["error"]["code"] == "not_your_class"
+    unknown = feed(tt, f"classes/{new_id()}.ics", tt.as_teacher(tt.maths_teacher))
+    # Another class's feed is answered as an unknown class's: nobody learns it exists.
+    assert (answer.status_code, answer.json) == (404, unknown.json)
+
+
+def test_the_administrator_keeps_no_timetable_feeds(
+    tt: TimetableSchool, timetable: dict[str, str]
+) -> None:
+    admin = tt.caller("administrator")
+    # The role is refused before any id is looked up: the same 403 for an unknown class.
+    for path in (f"classes/{tt.class_a}.ics", f"classes/{new_id()}.ics"):
+        assert feed(tt, path, admin).status_code == 403
 
 
 def test_the_feed_needs_a_token_like_the_rest_of_the_api(

@@ -117,7 +117,13 @@ def test_a_class_teacher_does_not_keep_another_classs_groups(tt: TimetableSchool
     class_teacher = tt.caller("class_teacher", person_id=tt.class_teacher_a)
     body = {"kind": "group", "name": "Группа 1", "class_ids": [tt.class_b]}
     answer = tt.client.post(f"{API}/groups", json=body, headers=class_teacher)
-    assert answer.status_code == 403 and answer.json["error"]["code"] == "not_your_class"
+    # Another class is answered as an unknown one: nobody learns by probing that it exists.
+    assert (answer.status_code, answer.json["error"]["code"]) == (404, "class_not_found")
+    theirs = tt.post("/groups", {**body, "student_ids": []})["group_id"]
+    members = {"student_ids": []}
+    answer = tt.client.put(f"{API}/groups/{theirs}/members", json=members, headers=class_teacher)
+    unknown = tt.client.put(f"{API}/groups/{new_id()}/members", json=members, headers=class_teacher)
+    assert (answer.status_code, answer.json) == (404, unknown.json)
 
 
 def test_a_subject_teacher_keeps_no_groups(tt: TimetableSchool) -> None:

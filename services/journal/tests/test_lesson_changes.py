@@ -78,7 +78,8 @@ def test_a_substitution_is_registered_with_who_when_and_why_and_sent(
 
 def test_the_substitute_writes_the_lesson_they_teach(tt: TimetableSchool, lesson_id: str) -> None:
     colleague = a_colleague(tt)
-    assert mark(tt, lesson_id, colleague).status_code == 403  # not theirs yet
+    # Not theirs yet, and of a class they do not teach: as if there were no such lesson.
+    assert mark(tt, lesson_id, colleague).json["error"]["code"] == "lesson_not_found"
     substitute(tt, lesson_id, colleague)
     assert mark(tt, lesson_id, colleague).status_code == 201
 
@@ -92,7 +93,7 @@ def test_naming_the_regular_teacher_again_ends_the_substitution(
     sent = tt.lessons(published)[-1]
     assert sent["teacher_id"] == tt.maths_teacher
     assert "substituted_teacher_id" not in sent
-    assert mark(tt, lesson_id, colleague).status_code == 403
+    assert mark(tt, lesson_id, colleague).status_code == 404  # out of their reach again
 
 
 def test_a_substitute_teacher_of_another_school_is_not_found(
@@ -261,9 +262,10 @@ def test_a_message_to_a_student_not_at_the_lesson_is_refused(
 def test_a_teacher_writes_no_messages_about_lessons_they_do_not_teach(
     tt: TimetableSchool, lesson_id: str, published: Any
 ) -> None:
-    # R-ROLE-4: messages to guardians only from the classes they teach.
+    # R-ROLE-4: messages to guardians only from the classes they teach; another class's
+    # lesson is answered as an unknown one.
     answer = send_message(tt, lesson_id, a_colleague(tt))
-    assert answer.status_code == 403
+    assert (answer.status_code, answer.json["error"]["code"]) == (404, "lesson_not_found")
     assert published("journal.message.sent") == []
 
 
@@ -311,13 +313,18 @@ def test_an_erasure_takes_the_student_out_of_groups_and_messages_addressed_to_th
     assert verdict.intact
 
 
-def test_the_class_teacher_reads_the_lessons_substitutions(
+def test_the_change_history_is_the_director_and_deputys(
     tt: TimetableSchool, lesson_id: str
 ) -> None:
-    # R-ROLE-3: the class teacher reads every subject of their own class.
+    # R-ROLE-2: the director and deputy mark substitutions and keep their history; the
+    # class teacher and the lesson's teacher see the substitution in the lesson itself.
     substitute(tt, lesson_id, a_colleague(tt))
     class_teacher = tt.caller("class_teacher", person_id=tt.class_teacher_a)
-    answer = tt.client.get(f"{API}/lessons/{lesson_id}/changes", headers=class_teacher)
+    for teacher in (class_teacher, tt.as_teacher(tt.maths_teacher)):
+        answer = tt.client.get(f"{API}/lessons/{lesson_id}/changes", headers=teacher)
+        assert answer.status_code == 403
+    director = tt.caller("director")
+    answer = tt.client.get(f"{API}/lessons/{lesson_id}/changes", headers=director)
     assert answer.status_code == 200 and len(answer.json) == 1
 
 
@@ -327,9 +334,12 @@ def test_a_teacher_of_another_class_reads_neither_changes_nor_messages_of_this_l
     # R-ROLE-4: a subject teacher reads only the classes they teach.
     send_message(tt, lesson_id, tt.maths_teacher)
     outsider = tt.as_teacher(a_colleague(tt))
-    for what in ("changes", "messages"):
-        answer = tt.client.get(f"{API}/lessons/{lesson_id}/{what}", headers=outsider)
-        assert answer.status_code == 403, what
+    answer = tt.client.get(f"{API}/lessons/{lesson_id}/changes", headers=outsider)
+    assert answer.status_code == 403  # the role, whatever the lesson (R-ROLE-2)
+    answer = tt.client.get(f"{API}/lessons/{lesson_id}/messages", headers=outsider)
+    unknown = tt.client.get(f"{API}/lessons/{new_id()}/messages", headers=outsider)
+    # Another class's lesson is answered as an unknown one: nobody learns it exists.
+    assert (answer.status_code, answer.json) == (404, unknown.json)
     own = tt.client.get(
         f"{API}/lessons/{lesson_id}/messages", headers=tt.as_teacher(tt.maths_teacher)
     )

@@ -176,8 +176,8 @@ def test_a_subject_teacher_cannot_open_lessons_for_a_class_they_do_not_teach(
 ) -> None:
     stranger = caller("subject_teacher")
     answer = client.post(f"{API}/lessons", json=lesson_on("2025-09-02", school), headers=stranger)
-    assert answer.status_code == 403
-    assert answer.json["error"]["code"] == "not_your_class"
+    # A class out of the caller's reach is answered as an unknown one (issue 14).
+    assert (answer.status_code, answer.json["error"]["code"]) == (404, "class_not_found")
     assert published("journal.lesson.changed") == []
 
 
@@ -192,22 +192,32 @@ def test_a_subject_teacher_cannot_write_marks_for_a_class_they_do_not_teach(
         "value": "4",
     }
     answer = client.post(f"{API}/marks", json=body, headers=caller("subject_teacher"))
-    assert answer.status_code == 403 and answer.json["error"]["code"] == "not_your_class"
+    # Another class's lesson is answered as an unknown one: nobody learns that it exists.
+    assert (answer.status_code, answer.json["error"]["code"]) == (404, "lesson_not_found")
     assert published("journal.mark.recorded") == []
 
 
 def test_a_class_teacher_writes_no_marks_in_subjects_they_do_not_teach(
     client: FlaskClient, school: School, caller: Caller
 ) -> None:
-    # R-ROLE-3: the class teacher reads every subject of their class but writes none of them.
+    # R-ROLE-3: the class teacher reads every subject of their class but writes none of
+    # them: they know the lesson exists, so this is a refusal, not a 404.
     lesson_id = open_lesson(client, school)
+    leader = new_id()
+    client.patch(
+        f"{API}/classes/{school.class_id}",
+        json={"class_teacher_id": leader},
+        headers=caller("deputy_director"),
+    )
     body = {
         "lesson_id": lesson_id,
         "student_id": STUDENT,
         "work_type_id": school.control_test_id,
         "value": "4",
     }
-    answer = client.post(f"{API}/marks", json=body, headers=caller("class_teacher"))
+    answer = client.post(
+        f"{API}/marks", json=body, headers=caller("class_teacher", person_id=leader)
+    )
     assert answer.status_code == 403 and answer.json["error"]["code"] == "not_your_class"
 
 
@@ -328,7 +338,7 @@ def test_a_teacher_cannot_set_finals_for_a_class_they_do_not_teach(
 ) -> None:
     _, period_id = period_of_first_lesson(client, school)
     answer = finalize(client, school, caller("subject_teacher"), period_id, "4")
-    assert answer.status_code == 403 and answer.json["error"]["code"] == "not_your_class"
+    assert (answer.status_code, answer.json["error"]["code"]) == (404, "class_not_found")
 
 
 # Marks and attendance are only for the lesson's students (enrolled in its class that day).
@@ -553,14 +563,20 @@ def test_the_class_teacher_reads_every_subject_of_their_own_class_but_not_of_ano
         == 200
     )
     other = grid_of(client, school, period_id, caller("class_teacher"))
-    assert other.status_code == 403 and other.json["error"]["code"] == "not_your_class"
+    assert (other.status_code, other.json["error"]["code"]) == (404, "class_not_found")
 
 
 def test_a_subject_teacher_cannot_read_a_class_they_do_not_teach(
     client: FlaskClient, school: School, caller: Caller
 ) -> None:
     _, period_id = period_of_first_lesson(client, school)
-    assert grid_of(client, school, period_id, caller("subject_teacher")).status_code == 403
+    stranger = caller("subject_teacher")
+    assert grid_of(client, school, period_id, stranger).status_code == 404
+    # Nor does an unknown subject tell them that the class exists.
+    query = f"subject_id={new_id()}&period_id={period_id}"
+    for class_id in (school.class_id, new_id()):
+        page = client.get(f"{API}/classes/{class_id}/grid?{query}", headers=stranger)
+        assert (page.status_code, page.json["error"]["code"]) == (404, "class_not_found")
 
 
 def test_the_director_reads_every_journal_of_the_school(
@@ -722,7 +738,7 @@ def test_homework_due_before_its_lesson_or_from_a_stranger_is_refused(
         json={"text": "x", "due_on": "2025-09-05"},
         headers=caller("subject_teacher"),
     )
-    assert stranger.status_code == 403 and stranger.json["error"]["code"] == "not_your_class"
+    assert (stranger.status_code, stranger.json["error"]["code"]) == (404, "lesson_not_found")
     assert published("journal.homework.assigned") == []
 
 
@@ -785,11 +801,12 @@ def test_a_mark_breaking_several_rules_names_the_teaching_load_first(
     client: FlaskClient, school: School, caller: Caller, published: Any
 ) -> None:
     # Not the caller's class, a student of no class, a work type of no school: the
-    # teaching load is checked first, as each rule was before they shared one query.
+    # teaching load is checked first, as each rule was before they shared one query, and
+    # another class's lesson is answered as an unknown one.
     lesson_id = open_lesson(client, school)
     body = {**mark_for(lesson_id, new_id(), school), "work_type_id": new_id()}
     answer = client.post(f"{API}/marks", json=body, headers=caller("subject_teacher"))
-    assert answer.status_code == 403 and answer.json["error"]["code"] == "not_your_class"
+    assert (answer.status_code, answer.json["error"]["code"]) == (404, "lesson_not_found")
     assert published("journal.mark.recorded") == []
 
 
@@ -814,7 +831,11 @@ def test_a_class_roster_is_for_staff_who_teach_or_lead_the_class(
     roster = f"{API}/classes/{school.class_id}/enrolments"
     for involved in (school.maths_teacher, caller("deputy_director")):
         assert client.get(roster, headers=involved).status_code == 200
-    for stranger in (caller("subject_teacher"), caller("class_teacher"), caller("administrator")):
+    for stranger in (caller("subject_teacher"), caller("class_teacher")):
         answer = client.get(roster, headers=stranger)
+        # Another class is answered as an unknown one (issue 14).
+        assert (answer.status_code, answer.json["error"]["code"]) == (404, "class_not_found")
+    # The administrator's role is refused before the class is looked up (R-ROLE-1).
+    for class_id in (school.class_id, new_id()):
+        answer = client.get(f"{API}/classes/{class_id}/enrolments", headers=caller("administrator"))
         assert answer.status_code == 403
-        assert answer.json["error"]["code"] == "not_your_class"

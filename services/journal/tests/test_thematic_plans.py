@@ -98,8 +98,24 @@ def test_a_teacher_without_that_load_cannot_plan_it_and_nothing_is_stored(
     answer = client.post(
         f"{API}/plans", json=plan_body(client, school), headers=caller("subject_teacher")
     )
-    assert answer.status_code == 403 and answer.json["error"]["code"] == "not_your_class"
+    # A class out of the caller's reach is answered as an unknown one (issue 14).
+    assert (answer.status_code, answer.json["error"]["code"]) == (404, "class_not_found")
     assert client.get(f"{API}/plans", headers=caller("deputy_director")).json == []
+
+
+def test_another_classs_plan_is_answered_as_an_unknown_one_and_stays_as_it_was(
+    client: FlaskClient, school: School, caller: Caller
+) -> None:
+    plan = make_plan(client, school, school.maths_teacher)
+    stranger = caller("subject_teacher")
+    for plan_id in (plan["plan_id"], new_id()):
+        read = client.get(f"{API}/plans/{plan_id}", headers=stranger)
+        body = {"topics": TOPICS[:1]}
+        written = client.put(f"{API}/plans/{plan_id}/topics", json=body, headers=stranger)
+        assert (read.status_code, read.json["error"]["code"]) == (404, "plan_not_found")
+        assert (written.status_code, written.json["error"]["code"]) == (404, "plan_not_found")
+    kept = client.get(f"{API}/plans/{plan['plan_id']}", headers=school.maths_teacher).json
+    assert kept["version"] == plan["version"]
 
 
 def test_a_second_plan_of_the_subject_for_the_same_period_is_refused(
