@@ -15,7 +15,10 @@ from schoolkit import times
 STORED = datetime(2025, 9, 1, 6, 15)
 
 
-class Lesson(Schema):
+# Not named Lesson: marshmallow registers every Schema class by name for the whole process,
+# and apispec resolves a docstring's `schema: Lesson` by that registry before the spec's own
+# components, so the journal's OpenAPI document would describe its lessons with this one.
+class TimesProbeSchema(Schema):
     starts_at = times.SchoolDateTime(required=True)
     recorded_at = times.DateTime()
 
@@ -32,7 +35,7 @@ def fresh_zone() -> Iterator[None]:
 
 @pytest.mark.usefixtures("fresh_zone")
 def test_a_lesson_reads_on_the_schools_clock_and_an_instant_keeps_its_offset() -> None:
-    dumped = Lesson().dump({"starts_at": STORED, "recorded_at": STORED})
+    dumped = TimesProbeSchema().dump({"starts_at": STORED, "recorded_at": STORED})
     assert dumped == {
         "starts_at": "2025-09-01T09:15:00+03:00",
         "recorded_at": "2025-09-01T06:15:00+00:00",
@@ -47,7 +50,7 @@ def test_the_school_zone_is_configured(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_a_lesson_time_without_an_offset_is_refused() -> None:
     with pytest.raises(ValidationError) as refused:
-        Lesson().load({"starts_at": "2025-09-01T09:15:00"})
+        TimesProbeSchema().load({"starts_at": "2025-09-01T09:15:00"})
     assert "starts_at" in refused.value.messages
-    loaded = Lesson().load({"starts_at": "2025-09-01T09:15:00+03:00"})
+    loaded = TimesProbeSchema().load({"starts_at": "2025-09-01T09:15:00+03:00"})
     assert loaded["starts_at"] == datetime(2025, 9, 1, 6, 15, tzinfo=UTC)
