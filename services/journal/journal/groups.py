@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from journal import audit, roster
 from journal.contingent import announce_groups, current_enrolment
 from journal.models import Assignment, GroupClass, GroupMember, Room, SchoolClass, StudyGroup
-from journal.reach import refusal
+from journal.reach import class_in_reach, refusal
 from schoolkit.auth import Principal
 from schoolkit.errors import ApiError
 
@@ -68,7 +68,9 @@ def room_of(session: Session, school_id: str, room_id: str) -> Room:
 
 
 def create_group(session: Session, caller: Principal, fields: dict[str, Any]) -> StudyGroup:
-    classes = [roster.class_of(session, caller.school_id, c) for c in fields["class_ids"]]
+    # Every class in reach, as an unknown one otherwise: a stream of the caller's class and
+    # another's must not answer differently from one of theirs and an unknown id (issue 14).
+    classes = [class_in_reach(session, caller, c) for c in fields["class_ids"]]
     _require_may_keep_groups(session, caller, classes, roster.class_not_found())
     if len({c.year_id for c in classes}) > 1:
         raise ApiError(
