@@ -71,9 +71,7 @@ def set_finals(session: Session, caller: Principal, fields: dict[str, Any]) -> F
     subject = subject_of(session, caller.school_id, fields["subject_id"])
     period = _period_of(session, caller.school_id, str(fields["period_id"]))
     overseer = caller.has_any_role(*MAY_CHANGE_A_LOCKED_PERIOD)
-    group_id = groups.group_id_of_class(
-        session, caller.school_id, fields.get("group_id"), school_class
-    )
+    group_id = groups.group_id_of_class(session, caller, fields.get("group_id"), school_class)
     if not overseer:
         _require_teaches(session, caller, school_class.class_id, subject.subject_id, group_id)
     _require_each_student_once(fields["finals"])

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from journal import audit, roster
 from journal.contingent import announce_groups, current_enrolment
 from journal.models import Assignment, GroupClass, GroupMember, Room, SchoolClass, StudyGroup
-from journal.reach import class_in_reach, refusal
+from journal.reach import class_in_reach, refusal, sees_class
 from schoolkit.auth import Principal
 from schoolkit.errors import ApiError
 
@@ -186,13 +186,18 @@ def individual_group(session: Session, caller: Principal, student_id: str) -> St
 
 
 def group_id_of_class(
-    session: Session, school_id: str, group_id: Any, school_class: SchoolClass
+    session: Session, caller: Principal, group_id: Any, school_class: SchoolClass
 ) -> str | None:
-    """The group a lesson or a final mark names, checked to take students of the class."""
+    """The group a lesson or a final mark names, checked to take students of the class.
+    A group none of whose classes the caller reaches is unknown to them (issue 14): a
+    422 naming it "not of the class" would tell them that it exists."""
     if not group_id:
         return None
-    group = group_of(session, school_id, group_id)
-    if school_class.class_id not in class_ids_of(session, group):
+    group = group_of(session, caller.school_id, group_id)
+    class_ids = class_ids_of(session, group)
+    if not any(sees_class(session, caller, c) for c in class_ids):
+        raise group_not_found()
+    if school_class.class_id not in class_ids:
         raise ApiError(
             422,
             "group_not_of_class",

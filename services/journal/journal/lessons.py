@@ -52,9 +52,7 @@ def create_lesson(session: Session, caller: Principal, fields: dict[str, Any]) -
     school_class = class_in_reach(session, caller, fields["class_id"])
     subject = subject_of(session, caller.school_id, fields["subject_id"])
     teacher_id = str(fields.get("teacher_id") or caller.user_id)
-    group_id = groups.group_id_of_class(
-        session, caller.school_id, fields.get("group_id"), school_class
-    )
+    group_id = groups.group_id_of_class(session, caller, fields.get("group_id"), school_class)
     room_id = (
         groups.room_of(session, caller.school_id, fields["room_id"]).room_id
         if fields.get("room_id")

@@ -408,6 +408,18 @@ def test_a_lesson_for_a_group_of_another_class_is_refused_naming_the_field(
     answer = tt.client.post(f"{API}/lessons", json=lesson, headers=tt.deputy)
     assert answer.status_code == 422 and answer.json["error"]["code"] == "group_not_of_class"
     assert "group_id" in answer.json["error"]["fields"]
+    # 5А's maths teacher does not reach 5Б: its group is answered as an unknown one, in a
+    # lesson's body as in a final marks' (issue 14).
+    teacher = tt.as_teacher(tt.maths_teacher)
+    finals = {"period_id": tt.quarter_id, "class_id": tt.class_a, "subject_id": tt.maths}
+    finals["finals"] = [{"student_id": tt.students_a[0], "value": "4"}]  # type: ignore[assignment]
+    for path, body in (("/lessons", lesson), ("/finals", finals)):
+        theirs, unknown = (
+            tt.client.post(f"{API}{path}", json={**body, "group_id": g}, headers=teacher)
+            for g in (other_class_group, new_id())
+        )
+        assert (theirs.status_code, theirs.json) == (404, unknown.json), path
+        assert unknown.json["error"]["code"] == "group_not_found"
     assert tt.lessons(published) == []
 
 
