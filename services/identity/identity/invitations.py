@@ -61,7 +61,9 @@ def check_may_invite_for(
 ) -> None:
     """Administrators for any student of the school; a class teacher for their own class.
     An object named in the path (an invitation) of another class is `not_found`, exactly
-    as an unknown id (issue 14: nobody learns that it exists)."""
+    as an unknown id (issue 14: nobody learns that it exists); a student named in a body
+    or query has been asked for reach already (identity/reach.py), so the 403 is for
+    someone the caller reaches but may not invite for (a guardian of their class)."""
     if ADMINISTRATOR in principal.roles:
         return
     found = classes.class_of_student(session, student.id)

@@ -7,7 +7,7 @@ from typing import Any
 from flask import Blueprint, Response, request
 from sqlalchemy import select
 
-from identity import classes, invitations, slips
+from identity import classes, invitations, reach, slips
 from identity.models import Invitation, Person
 from identity.oauth.addresses import client_address
 from identity.schemas import (
@@ -25,15 +25,30 @@ blueprint = Blueprint("invitations", __name__, url_prefix="/v1")
 ISSUERS = (ADMINISTRATOR, CLASS_TEACHER)
 
 
+def _no_such_person(field: str) -> ApiError:
+    return ApiError(404, "not_found", "No such person.", {field: "not_found"})
+
+
 def _own_person(person_id: str | None, field: str) -> Person:
     """A person of the caller's school, not erased there (DESIGN §4 6a)."""
     session, school = db_session(), current_principal().school_id
-    no_such_person = ApiError(404, "not_found", "No such person.", {field: "not_found"})
+    no_such_person = _no_such_person(field)
     tombstones.refuse_erased(session, school, person_id, not_found=no_such_person)
     person = session.get(Person, person_id) if person_id else None
     if person is None or person.school_id != school:
         raise no_such_person
     return person
+
+
+def _invitable_student(student_id: str | None) -> Person:
+    """The person a body or query names as the student, if the caller reaches them
+    (identity/reach.py). Asked before anything else about them (kind, account, class): a
+    class teacher naming another class's student is answered exactly as for an unknown
+    person, so nobody learns that they exist (issue 14)."""
+    student = _own_person(student_id, "student_id")
+    if reach.person_in_reach(db_session(), current_principal(), student.id) is None:
+        raise _no_such_person("student_id")
+    return student
 
 
 @blueprint.post("/invitations")
@@ -51,14 +66,14 @@ def issue_invitation() -> Any:
           content:
             application/json:
               schema: Invitation
-        403:
-          description: A class teacher asked for another class's student.
-        404: NotFound
+        404:
+          description: No such person, or (to a class teacher) a student of another class,
+            answered alike.
         409:
           description: That person already has an account.
     """
     form = load_json(InvitationInSchema())
-    student = _own_person(form["student_id"], "student_id")
+    student = _invitable_student(form["student_id"])
     guardian = _own_person(form["guardian_id"], "guardian_id") if form["guardian_id"] else None
     session = db_session()
     issued = invitations.issue(
@@ -82,9 +97,13 @@ def list_invitations() -> Any:
           content:
             application/json:
               schema: {type: array, items: Invitation}
+        404:
+          description: No such person, or (to a class teacher) a student of another class,
+            answered alike.
     """
-    student = _own_person(request.args.get("student_id"), "student_id")
+    student = _invitable_student(request.args.get("student_id"))
     session = db_session()
+    # In reach but not of the caller's class (a guardian of it): a refusal, not a 404.
     invitations.check_may_invite_for(session, current_principal(), student)
     query = (
         select(Invitation)

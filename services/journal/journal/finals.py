@@ -17,8 +17,8 @@ from sqlalchemy.orm import Session
 
 from journal import audit, contingent, groups
 from journal.models import Finalization, FinalMark, Period
-from journal.reach import refusal
-from journal.roster import class_not_found, class_of, subject_of, teaches
+from journal.reach import class_in_reach, refusal
+from journal.roster import class_not_found, subject_of, teaches
 from journal.scales import scale_marks
 from schoolkit.auth import DEPUTY_DIRECTOR, DIRECTOR, Principal
 from schoolkit.errors import ApiError
@@ -65,13 +65,13 @@ def locks_of(period_id: Any, class_id: Any, subject_id: Any, group_id: Any) -> S
 
 
 def set_finals(session: Session, caller: Principal, fields: dict[str, Any]) -> Finalization:
-    school_class = class_of(session, caller.school_id, fields["class_id"])
+    # Reach first: another class's unknown subject, period or group must not answer its
+    # own 404, which would tell the caller that the class exists (issue 14).
+    school_class = class_in_reach(session, caller, fields["class_id"])
     subject = subject_of(session, caller.school_id, fields["subject_id"])
     period = _period_of(session, caller.school_id, str(fields["period_id"]))
     overseer = caller.has_any_role(*MAY_CHANGE_A_LOCKED_PERIOD)
-    group_id = groups.group_id_of_class(
-        session, caller.school_id, fields.get("group_id"), school_class
-    )
+    group_id = groups.group_id_of_class(session, caller, fields.get("group_id"), school_class)
     if not overseer:
         _require_teaches(session, caller, school_class.class_id, subject.subject_id, group_id)
     _require_each_student_once(fields["finals"])

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from journal import audit, roster
 from journal.contingent import announce_groups, current_enrolment
 from journal.models import Assignment, GroupClass, GroupMember, Room, SchoolClass, StudyGroup
-from journal.reach import refusal
+from journal.reach import class_in_reach, refusal, sees_class
 from schoolkit.auth import Principal
 from schoolkit.errors import ApiError
 
@@ -68,7 +68,9 @@ def room_of(session: Session, school_id: str, room_id: str) -> Room:
 
 
 def create_group(session: Session, caller: Principal, fields: dict[str, Any]) -> StudyGroup:
-    classes = [roster.class_of(session, caller.school_id, c) for c in fields["class_ids"]]
+    # Every class in reach, as an unknown one otherwise: a stream of the caller's class and
+    # another's must not answer differently from one of theirs and an unknown id (issue 14).
+    classes = [class_in_reach(session, caller, c) for c in fields["class_ids"]]
     _require_may_keep_groups(session, caller, classes, roster.class_not_found())
     if len({c.year_id for c in classes}) > 1:
         raise ApiError(
@@ -184,13 +186,18 @@ def individual_group(session: Session, caller: Principal, student_id: str) -> St
 
 
 def group_id_of_class(
-    session: Session, school_id: str, group_id: Any, school_class: SchoolClass
+    session: Session, caller: Principal, group_id: Any, school_class: SchoolClass
 ) -> str | None:
-    """The group a lesson or a final mark names, checked to take students of the class."""
+    """The group a lesson or a final mark names, checked to take students of the class.
+    A group none of whose classes the caller reaches is unknown to them (issue 14): a
+    422 naming it "not of the class" would tell them that it exists."""
     if not group_id:
         return None
-    group = group_of(session, school_id, group_id)
-    if school_class.class_id not in class_ids_of(session, group):
+    group = group_of(session, caller.school_id, group_id)
+    class_ids = class_ids_of(session, group)
+    if not any(sees_class(session, caller, c) for c in class_ids):
+        raise group_not_found()
+    if school_class.class_id not in class_ids:
         raise ApiError(
             422,
             "group_not_of_class",

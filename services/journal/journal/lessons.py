@@ -33,7 +33,7 @@ from journal.models import (
     WorkType,
     new_uuid,
 )
-from journal.reach import refusal
+from journal.reach import class_in_reach, refusal
 from journal.roster import OVERSEES_ALL_JOURNALS, class_not_found, class_of, subject_of, teaches
 from journal.scales import marks_of, scale_marks, work_type_of
 from journal.school_year import is_holiday, year_of
@@ -47,12 +47,12 @@ _INSERT_MARK = insert(Mark.__table__)
 
 
 def create_lesson(session: Session, caller: Principal, fields: dict[str, Any]) -> Lesson:
-    school_class = class_of(session, caller.school_id, fields["class_id"])
+    # Reach first: another class's unknown subject, group or room must not answer its own
+    # 404, which would tell the caller that the class exists (issue 14).
+    school_class = class_in_reach(session, caller, fields["class_id"])
     subject = subject_of(session, caller.school_id, fields["subject_id"])
     teacher_id = str(fields.get("teacher_id") or caller.user_id)
-    group_id = groups.group_id_of_class(
-        session, caller.school_id, fields.get("group_id"), school_class
-    )
+    group_id = groups.group_id_of_class(session, caller, fields.get("group_id"), school_class)
     room_id = (
         groups.room_of(session, caller.school_id, fields["room_id"]).room_id
         if fields.get("room_id")

@@ -18,15 +18,17 @@ from sqlalchemy.orm import Session
 
 from journal import audit, groups
 from journal.models import Lesson, Period, PlannedTopic, SchoolClass, ThematicPlan
-from journal.reach import refusal
-from journal.roster import OVERSEES_ALL_JOURNALS, class_not_found, class_of, subject_of, teaches
+from journal.reach import class_in_reach, refusal, sees_class
+from journal.roster import OVERSEES_ALL_JOURNALS, class_not_found, subject_of, teaches
 from schoolkit.auth import Principal
 from schoolkit.errors import ApiError
 
 
 def create_plan(session: Session, caller: Principal, fields: dict[str, Any]) -> ThematicPlan:
+    # The class or group first, in the caller's reach: another class's unknown subject or
+    # period must not answer its own 404, which would tell the caller it exists (issue 14).
+    class_id, group_id = _target_of(session, caller, fields)
     subject = subject_of(session, caller.school_id, fields["subject_id"])
-    class_id, group_id = _target_of(session, caller.school_id, fields)
     period = _period_of(session, caller.school_id, str(fields["period_id"]))
     where = (subject.subject_id, class_id, group_id)
     _require_writes_plans(session, caller, where, _target_not_found(class_id))
@@ -173,11 +175,16 @@ def _held_values(lesson: Lesson) -> dict[str, Any]:
 
 
 def _target_of(
-    session: Session, school_id: str, fields: dict[str, Any]
+    session: Session, caller: Principal, fields: dict[str, Any]
 ) -> tuple[str | None, str | None]:
-    if fields.get("group_id"):
-        return None, groups.group_of(session, school_id, fields["group_id"]).group_id
-    return class_of(session, school_id, fields["class_id"]).class_id, None
+    """(class, None) or (None, group) of a new plan, in the caller's reach; a group is
+    reached through one of its classes, else it is unknown (reach.py)."""
+    if not fields.get("group_id"):
+        return class_in_reach(session, caller, fields["class_id"]).class_id, None
+    group = groups.group_of(session, caller.school_id, fields["group_id"])
+    if not any(sees_class(session, caller, c) for c in groups.class_ids_of(session, group)):
+        raise groups.group_not_found()
+    return None, group.group_id
 
 
 def _require_writes_plans(

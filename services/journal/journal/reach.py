@@ -16,7 +16,7 @@ from sqlalchemy import literal, or_, select
 from sqlalchemy.orm import Session
 
 from journal.models import Assignment, GroupClass, SchoolClass
-from journal.roster import OVERSEES_ALL_JOURNALS
+from journal.roster import OVERSEES_ALL_JOURNALS, class_not_found, class_of
 from schoolkit.auth import Principal
 from schoolkit.errors import ApiError
 
@@ -40,6 +40,16 @@ def sees_class(session: Session, caller: Principal, class_id: str) -> bool:
     )
     # A literal, not a column: a group's load has no class_id, and a NULL would read as "no".
     return session.scalars(led.union_all(load).limit(1)).first() is not None
+
+
+def class_in_reach(session: Session, caller: Principal, class_id: str) -> SchoolClass:
+    """The class a body names, if the caller reaches it; else `class_not_found`, as for an
+    unknown id. Ask this before looking up the body's other objects (subject, period,
+    room, group): their own 404 for another class would tell the caller it exists."""
+    school_class = class_of(session, caller.school_id, class_id)
+    if not sees_class(session, caller, school_class.class_id):
+        raise class_not_found()
+    return school_class
 
 
 def refusal(

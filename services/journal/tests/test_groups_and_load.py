@@ -126,6 +126,26 @@ def test_a_class_teacher_does_not_keep_another_classs_groups(tt: TimetableSchool
     assert (answer.status_code, answer.json) == (404, unknown.json)
 
 
+def test_a_stream_of_their_class_and_another_answers_as_one_with_an_unknown_class(
+    tt: TimetableSchool,
+) -> None:
+    """Issue 14: every class of the body is asked for reach; a 403 for their own class and
+    another would tell the class teacher that the other exists."""
+    class_teacher = tt.caller("class_teacher", person_id=tt.class_teacher_a)
+    answers = [
+        tt.client.post(
+            f"{API}/groups",
+            json={"kind": "stream", "name": "Поток", "class_ids": [tt.class_a, other]},
+            headers=class_teacher,
+        )
+        for other in (tt.class_b, new_id())
+    ]
+    theirs, unknown = ((answer.status_code, answer.json) for answer in answers)
+    assert theirs == unknown and unknown[0] == 404
+    assert unknown[1]["error"]["code"] == "class_not_found"
+    assert tt.client.get(f"{API}/groups", headers=tt.deputy).json == []
+
+
 def test_a_subject_teacher_keeps_no_groups(tt: TimetableSchool) -> None:
     body = {"kind": "group", "name": "Группа 1", "class_ids": [tt.class_a]}
     answer = tt.client.post(f"{API}/groups", json=body, headers=tt.as_teacher(tt.maths_teacher))
@@ -388,6 +408,18 @@ def test_a_lesson_for_a_group_of_another_class_is_refused_naming_the_field(
     answer = tt.client.post(f"{API}/lessons", json=lesson, headers=tt.deputy)
     assert answer.status_code == 422 and answer.json["error"]["code"] == "group_not_of_class"
     assert "group_id" in answer.json["error"]["fields"]
+    # 5А's maths teacher does not reach 5Б: its group is answered as an unknown one, in a
+    # lesson's body as in a final marks' (issue 14).
+    teacher = tt.as_teacher(tt.maths_teacher)
+    finals = {"period_id": tt.quarter_id, "class_id": tt.class_a, "subject_id": tt.maths}
+    finals["finals"] = [{"student_id": tt.students_a[0], "value": "4"}]  # type: ignore[assignment]
+    for path, body in (("/lessons", lesson), ("/finals", finals)):
+        theirs, unknown = (
+            tt.client.post(f"{API}{path}", json={**body, "group_id": g}, headers=teacher)
+            for g in (other_class_group, new_id())
+        )
+        assert (theirs.status_code, theirs.json) == (404, unknown.json), path
+        assert unknown.json["error"]["code"] == "group_not_found"
     assert tt.lessons(published) == []
 
 

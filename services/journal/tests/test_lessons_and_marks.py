@@ -181,6 +181,38 @@ def test_a_subject_teacher_cannot_open_lessons_for_a_class_they_do_not_teach(
     assert published("journal.lesson.changed") == []
 
 
+def answers_to(
+    client: FlaskClient, path: str, body: dict[str, Any], headers: dict[str, str], class_ids: Any
+) -> list[tuple[int, Any]]:
+    """What the same body answers with each of `class_ids` in its `class_id`."""
+    answers = [
+        client.post(f"{API}{path}", json={**body, "class_id": c}, headers=headers)
+        for c in class_ids
+    ]
+    return [(answer.status_code, answer.json) for answer in answers]
+
+
+def test_another_class_with_a_bad_subject_room_or_group_answers_as_an_unknown_class(
+    client: FlaskClient, school: School, caller: Caller, published: Any
+) -> None:
+    """Issue 14: reach of the body's class comes before its other objects, else their own
+    404 (subject_not_found, …) would tell a stranger that the class exists."""
+    lesson = lesson_on("2025-09-02", school)
+    for stranger in (caller("subject_teacher"), caller("class_teacher")):
+        for bad in ("subject_id", "room_id", "group_id"):
+            body = {**lesson, bad: new_id()}
+            theirs, unknown = answers_to(
+                client, "/lessons", body, stranger, (school.class_id, new_id())
+            )
+            assert theirs == unknown and unknown[0] == 404, bad
+            assert unknown[1]["error"]["code"] == "class_not_found"
+    assert published("journal.lesson.changed") == []
+    # The class's own teacher still learns which object of the body is wrong.
+    mistaken = {**lesson, "subject_id": new_id()}
+    answer = client.post(f"{API}/lessons", json=mistaken, headers=school.maths_teacher)
+    assert (answer.status_code, answer.json["error"]["code"]) == (404, "subject_not_found")
+
+
 def test_a_subject_teacher_cannot_write_marks_for_a_class_they_do_not_teach(
     client: FlaskClient, school: School, caller: Caller, published: Any
 ) -> None:
@@ -278,6 +310,26 @@ def period_of_first_lesson(client: FlaskClient, school: School) -> tuple[str, st
         f"{API}/lessons", json=lesson_on("2025-09-03", school), headers=school.maths_teacher
     )
     return answer.json["lesson_id"], answer.json["period_id"]
+
+
+def test_another_classs_finals_with_a_bad_subject_or_period_answer_as_an_unknown_class(
+    client: FlaskClient, school: School, caller: Caller, published: Any
+) -> None:
+    _, period_id = period_of_first_lesson(client, school)
+    body = {
+        "period_id": period_id,
+        "subject_id": school.subject_id,
+        "finals": [{"student_id": STUDENT, "value": "4"}],
+    }
+    for stranger in (caller("subject_teacher"), caller("class_teacher")):
+        for bad in ("subject_id", "period_id", "group_id"):
+            named = {**body, bad: new_id()}
+            theirs, unknown = answers_to(
+                client, "/finals", named, stranger, (school.class_id, new_id())
+            )
+            assert theirs == unknown and unknown[0] == 404, bad
+            assert unknown[1]["error"]["code"] == "class_not_found"
+    assert published("journal.period.finalized") == []
 
 
 def test_setting_finals_announces_them_and_locks_the_period_for_the_subject_teacher(

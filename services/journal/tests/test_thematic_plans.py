@@ -11,7 +11,7 @@ from . import test_lessons_and_marks
 from .conftest import API, Caller, new_id
 from .test_audit_coverage import links_of
 from .test_groups_and_load import group_lessons
-from .test_lessons_and_marks import School, lesson_on
+from .test_lessons_and_marks import School, answers_to, lesson_on
 from .timetable_setup import TimetableSchool, tt
 
 school = test_lessons_and_marks.school  # the fixture: a year, a class, a teacher with a load
@@ -101,6 +101,36 @@ def test_a_teacher_without_that_load_cannot_plan_it_and_nothing_is_stored(
     # A class out of the caller's reach is answered as an unknown one (issue 14).
     assert (answer.status_code, answer.json["error"]["code"]) == (404, "class_not_found")
     assert client.get(f"{API}/plans", headers=caller("deputy_director")).json == []
+
+
+def test_another_class_with_a_bad_subject_or_period_answers_as_an_unknown_class(
+    client: FlaskClient, school: School, caller: Caller
+) -> None:
+    """Issue 14: reach of the class comes before the subject and period, whose own 404
+    would tell a stranger that the class exists."""
+    for stranger in (caller("subject_teacher"), caller("class_teacher")):
+        for bad in ("subject_id", "period_id"):
+            body = {**plan_body(client, school), bad: new_id()}
+            theirs, unknown = answers_to(
+                client, "/plans", body, stranger, (school.class_id, new_id())
+            )
+            assert theirs == unknown and unknown[0] == 404, bad
+            assert unknown[1]["error"]["code"] == "class_not_found"
+    assert client.get(f"{API}/plans", headers=caller("deputy_director")).json == []
+
+
+def test_another_classs_group_with_a_bad_subject_answers_as_an_unknown_group(
+    tt: TimetableSchool,
+) -> None:
+    group = tt.post("/groups", {"kind": "group", "name": "Группа 5Б", "class_ids": [tt.class_b]})
+    body = {"subject_id": new_id(), "period_id": tt.quarter_id, "topics": TOPICS}
+    teacher = tt.as_teacher(tt.maths_teacher)  # teaches 5А, not 5Б
+    theirs, unknown = (
+        tt.client.post(f"{API}/plans", json={**body, "group_id": g}, headers=teacher)
+        for g in (group["group_id"], new_id())
+    )
+    assert (theirs.status_code, theirs.json) == (404, unknown.json)
+    assert unknown.json["error"]["code"] == "group_not_found"
 
 
 def test_another_classs_plan_is_answered_as_an_unknown_one_and_stays_as_it_was(
