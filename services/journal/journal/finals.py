@@ -22,7 +22,7 @@ from journal.roster import class_not_found, subject_of, teaches
 from journal.scales import scale_marks
 from schoolkit.auth import DEPUTY_DIRECTOR, DIRECTOR, Principal
 from schoolkit.errors import ApiError
-from schoolkit.events import Event
+from schoolkit.events import Event, iso_utc
 from schoolkit.outbox import publish
 
 MAY_CHANGE_A_LOCKED_PERIOD = (DIRECTOR, DEPUTY_DIRECTOR)
@@ -293,9 +293,8 @@ def _publish(session: Session, finalization: Finalization, period: Period) -> No
             }
             for final in finals
         ],
-        "finalized_at": finalization.finalized_at.isoformat(timespec="milliseconds").replace(
-            "+00:00", "Z"
-        ),
+        # The kit's one form (UTC, `Z`): a time read back from SQLite has no zone.
+        "finalized_at": iso_utc(finalization.finalized_at),
         "finalized_by": finalization.finalized_by,
         "entity_version": finalization.version,
     }
