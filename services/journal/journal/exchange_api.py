@@ -98,6 +98,7 @@ def export_dataset(dataset: str) -> Any:
       responses:
         200: {description: The data set as a file.}
         404: {description: No such data set (dataset_not_found).}
+        422: ValidationFailed
     """
     _require_role_for(dataset, EXPORTERS)
     query = ExportQuerySchema().load(request.args.to_dict())
