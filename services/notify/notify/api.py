@@ -7,7 +7,10 @@ from typing import Any
 from flask import Blueprint, request
 from sqlalchemy import select
 
+from notify.categories import all_choices
+from notify.config import DeliveryConfig
 from notify.models import Contact, Delivery, Preference
+from notify.news import rhythm_of
 from notify.schemas import DeliveryPageSchema, PreferenceSchema
 from schoolkit import tombstones
 from schoolkit.auth import (
@@ -20,11 +23,12 @@ from schoolkit.auth import (
 )
 from schoolkit.errors import ApiError, load_json
 from schoolkit.paging import keyset_page, link_header, page_request
+from schoolkit.times import school_zone
 from schoolkit.web import db_session
 
 blueprint = Blueprint("notify", __name__, url_prefix="/v1")
 
-STATUSES = ("pending", "sent", "failed")
+STATUSES = ("created", "pending", "sending", "sent", "failed", "cancelled")
 PAGE_LIMIT = 100
 MAX_PAGE_LIMIT = 500
 
@@ -38,7 +42,7 @@ def list_deliveries() -> Any:
     get:
       parameters:
       - {in: query, name: recipient_id, schema: {type: string}}
-      - {in: query, name: status, schema: {type: string, enum: [pending, sent, failed]}}
+      - {in: query, name: status, schema: {type: string, enum: [created, pending, sending, sent, failed, cancelled]}}
       - {in: query, name: limit, schema: {type: integer, minimum: 1, maximum: 500, default: 100}}
       - in: query
         name: cursor
@@ -92,7 +96,8 @@ def read_preferences(person_id: str) -> Any:
 @blueprint.put("/preferences/<person_id>")
 @require_auth
 def write_preferences(person_id: str) -> Any:
-    """Choose the channels; notices the law demands are sent whatever is chosen.
+    """Choose channels, cadences per category and channel, quiet hours and the digest time;
+    notices the law demands are sent whatever is chosen.
     ---
     put:
       requestBody:
@@ -105,18 +110,36 @@ def write_preferences(person_id: str) -> Any:
             application/json:
               schema: Preference
         404: NotFound
-        422: ValidationFailed
+        422:
+          description: A field that is not valid, named in `fields` (an empty quiet-hours
+            window, a time of day that does not exist, an unknown category or cadence).
     """
     preference = _preference_of(person_id)
     wanted = load_json(PreferenceSchema())
     session = db_session()
     if preference is None:
-        preference = Preference(person_id=person_id, school_id=current_principal().school_id)
+        preference = Preference(
+            person_id=person_id, school_id=current_principal().school_id, choices={}
+        )
         session.add(preference)
-    preference.email = wanted["email"]
-    preference.sms = wanted["sms"]
+    _apply(preference, wanted)
     session.commit()
     return _dump(person_id, preference)
+
+
+def _apply(preference: Preference, wanted: dict[str, Any]) -> None:
+    """Only what was sent changes; choices merge per category and channel."""
+    for switch in ("email", "sms", "digest_at", "weekly_on"):
+        if switch in wanted:
+            setattr(preference, switch, wanted[switch])
+    if "quiet_hours" in wanted:
+        preference.quiet_from = wanted["quiet_hours"]["start"]
+        preference.quiet_until = wanted["quiet_hours"]["until"]
+    if "categories" in wanted:
+        merged = {category: dict(chosen) for category, chosen in (preference.choices or {}).items()}
+        for category, chosen in wanted["categories"].items():
+            merged.setdefault(category, {}).update(chosen)
+        preference.choices = merged  # a new object, so the JSON column is written
 
 
 def _preference_of(person_id: str) -> Preference | None:
@@ -148,7 +171,18 @@ def _no_such_person() -> ApiError:
 
 
 def _dump(person_id: str, preference: Preference | None) -> dict[str, Any]:
-    chosen = {"email": True, "sms": True} if preference is None else preference
+    rhythm = rhythm_of(preference, DeliveryConfig.from_env())
+    chosen = {
+        "email": True if preference is None else preference.email,
+        "sms": True if preference is None else preference.sms,
+        "categories": all_choices(preference.choices if preference else {}),
+        "quiet_hours": {
+            "start": rhythm.quiet_from.strftime("%H:%M"),
+            "until": rhythm.quiet_until.strftime("%H:%M"),
+        },
+        "digest_at": rhythm.digest_at.strftime("%H:%M"),
+        "weekly_on": rhythm.weekly_on,
+    }
     body: dict[str, Any] = PreferenceSchema().dump(chosen)
-    body.update(person_id=person_id, legal_notices_always_sent=True)
+    body.update(person_id=person_id, legal_notices_always_sent=True, time_zone=school_zone().key)
     return body

@@ -19,6 +19,11 @@ class DeliveryConfig:
     first_retry_seconds: float = 30.0
     batch_size: int = 50
     send_interval_seconds: float = 1.0
+    quiet_from: str = "21:00"  # the school's default quiet hours, its own wall clock
+    quiet_until: str = "08:00"
+    digest_at: str = "19:00"  # the default time of the daily (and weekly) digest
+    mark_settle_seconds: float = 300.0  # a mark waits this long for its corrections
+    sending_lease_seconds: float = 300.0  # a send not confirmed by then is given up
 
     @classmethod
     def from_env(cls, **overrides: object) -> DeliveryConfig:
@@ -34,6 +39,15 @@ class DeliveryConfig:
             "max_attempts": int(env("NOTIFY_MAX_ATTEMPTS", str(cls.max_attempts))),
             "first_retry_seconds": float(
                 env("NOTIFY_FIRST_RETRY_SECONDS", str(cls.first_retry_seconds))
+            ),
+            "quiet_from": env("NOTIFY_QUIET_FROM", cls.quiet_from),
+            "quiet_until": env("NOTIFY_QUIET_UNTIL", cls.quiet_until),
+            "digest_at": env("NOTIFY_DIGEST_AT", cls.digest_at),
+            "mark_settle_seconds": float(
+                env("NOTIFY_MARK_SETTLE_SECONDS", str(cls.mark_settle_seconds))
+            ),
+            "sending_lease_seconds": float(
+                env("NOTIFY_SENDING_LEASE_SECONDS", str(cls.sending_lease_seconds))
             ),
         }
         values.update(overrides)

@@ -1,15 +1,24 @@
-"""Sending queued deliveries: a periodic task of the notify worker.
+"""Sending due deliveries: a periodic task of the notify worker.
 
-Each turn claims the deliveries that are due, sends them, and records the outcome; a
-failure is retried with exponential back-off, and after the last try notify gives up
-and publishes `notify.delivery.failed`. Whatever the outcome, the address and the text
-are scrubbed from the row at the end: only ids and the status remain.
+Each message is claimed and marked `sending` in a committed transaction before it is
+handed to the provider, and its outcome is committed after: a second worker never sends
+it again, and a worker killed between the provider's answer and the commit leaves it in
+`sending`. Such a delivery is not sent again when its lease runs out, since it may well
+have reached the person; it is given up as `outcome_unknown` and reported
+(`notify.delivery.failed`), so the school can check. Exactly one message or a report,
+never two messages.
+
+Everyday news is rendered here, when it leaves: a digest gathers every waiting item of
+the recipient on that channel, for all their children, into one message. A failure is
+retried with exponential back-off; after the last try notify gives up and reports it.
+Whatever the outcome, the address and the text are scrubbed: only ids and status remain.
 """
 
 from __future__ import annotations
 
 import logging
 import smtplib
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from typing import Protocol
@@ -18,13 +27,17 @@ import requests
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from notify import categories
 from notify.config import DeliveryConfig
 from notify.models import Delivery
 from notify.notices import delivery_failed_event
+from notify.rendering import Cancel, NotYet, Render, render_group
 from schoolkit.db import Database
 from schoolkit.outbox import publish
 
 log = logging.getLogger(__name__)
+
+DUE = ("pending", "created")
 
 
 class PermanentFailure(Exception):
@@ -35,28 +48,40 @@ class PermanentFailure(Exception):
         self.reason = reason
 
 
+@dataclass(frozen=True)
+class Outgoing:
+    """One message as a provider gets it; `id` lets the provider's answers name it."""
+
+    id: str
+    channel: str
+    address: str
+    subject: str
+    body: str
+
+
 class Transport(Protocol):
-    def send(self, delivery: Delivery) -> None: ...
+    def send(self, message: Outgoing) -> None: ...
 
 
 class SmtpTransport:
     def __init__(self, config: DeliveryConfig) -> None:
         self.config = config
 
-    def send(self, delivery: Delivery) -> None:
-        message = EmailMessage()
-        message["From"] = self.config.mail_from
-        message["To"] = delivery.address or ""
-        message["Subject"] = delivery.subject or ""
-        message["X-Delivery-Id"] = delivery.id
-        message.set_content(delivery.body or "")
+    def send(self, message: Outgoing) -> None:
+        mail = EmailMessage()
+        mail["From"] = self.config.mail_from
+        mail["To"] = message.address
+        mail["Subject"] = message.subject
+        mail["X-Delivery-Id"] = message.id
+        mail["Message-ID"] = f"<{message.id}@notify.school>"  # the same message, if ever twice
+        mail.set_content(message.body)
         try:
             with smtplib.SMTP(self.config.smtp_host, self.config.smtp_port, timeout=10) as smtp:
                 if self.config.smtp_starttls:
                     smtp.starttls()
                 if self.config.smtp_user:
                     smtp.login(self.config.smtp_user, self.config.smtp_password or "")
-                smtp.send_message(message)
+                smtp.send_message(mail)
         except smtplib.SMTPRecipientsRefused as error:
             raise PermanentFailure("invalid_address") from error
 
@@ -67,10 +92,10 @@ class HttpSmsTransport:
     def __init__(self, config: DeliveryConfig) -> None:
         self.url = config.sms_url or ""
 
-    def send(self, delivery: Delivery) -> None:
-        text = f"{delivery.subject}. {delivery.body}"
+    def send(self, message: Outgoing) -> None:
+        text = f"{message.subject}. {message.body}"
         response = requests.post(
-            self.url, json={"to": delivery.address, "text": text, "id": delivery.id}, timeout=10
+            self.url, json={"to": message.address, "text": text, "id": message.id}, timeout=10
         )
         if response.status_code in (400, 422):
             raise PermanentFailure("rejected")
@@ -92,39 +117,112 @@ class Sender:
 
     def send_due(self, database: Database) -> int:
         """One turn; returns how many deliveries it finished (sent or given up)."""
-        with database.transaction() as session:
-            due = self._claim(session)
-            finished = sum(self._attempt(session, delivery) for delivery in due)
+        self.give_up_unconfirmed(database)
+        finished, tried = 0, set[str]()
+        for _ in range(self.config.batch_size):
+            group = self._claim(database, tried)
+            if not group:
+                break
+            tried.update(group)
+            finished += self._deliver(database, group)
         return finished
 
-    def _claim(self, session: Session) -> list[Delivery]:
+    def give_up_unconfirmed(self, database: Database) -> int:
+        """Deliveries left in `sending` by a worker that died mid-send: reported, not resent."""
+        cutoff = datetime.now(UTC) - timedelta(seconds=self.config.sending_lease_seconds)
+        with database.transaction() as session:
+            stuck = session.scalars(
+                select(Delivery)
+                .where(Delivery.status == "sending", Delivery.sending_since < cutoff)
+                .with_for_update(skip_locked=True)
+            ).all()
+            for delivery in stuck:
+                self._give_up(session, delivery, "outcome_unknown")
+        return len(stuck)
+
+    def _claim(self, database: Database, tried: set[str]) -> list[str]:
+        """Mark one message's deliveries `sending` and commit: one, or a whole digest."""
+        now = datetime.now(UTC)
+        with database.transaction() as session:
+            first = session.scalars(self._due(now, tried).limit(1)).first()
+            if first is None:
+                return []
+            group = [first]
+            if first.cadence in categories.DIGESTS:
+                group += session.scalars(
+                    self._due(now, tried | {first.id}).where(
+                        Delivery.recipient_id == first.recipient_id,
+                        Delivery.channel == first.channel,
+                        Delivery.cadence.in_(categories.DIGESTS),
+                        Delivery.school_id == first.school_id,
+                    )
+                ).all()
+            for delivery in group:
+                delivery.status, delivery.sending_since = "sending", now
+                delivery.attempts += 1
+            return [delivery.id for delivery in group]
+
+    @staticmethod
+    def _due(now: datetime, tried: set[str]):  # type: ignore[no-untyped-def]
         query = (
             select(Delivery)
-            .where(Delivery.status == "pending", Delivery.next_attempt_at <= datetime.now(UTC))
-            .order_by(Delivery.next_attempt_at)
-            .limit(self.config.batch_size)
+            .where(Delivery.status.in_(DUE), Delivery.next_attempt_at <= now)
+            .order_by(Delivery.next_attempt_at, Delivery.id)
             .with_for_update(skip_locked=True)
         )
-        return list(session.scalars(query))
+        return query.where(Delivery.id.not_in(tried)) if tried else query
 
-    def _attempt(self, session: Session, delivery: Delivery) -> bool:
-        delivery.attempts += 1
+    def _deliver(self, database: Database, ids: list[str]) -> int:
+        with database.transaction() as session:
+            group = self._load(session, ids)
+            rendered = render_group(session, group, self.config)
+            if isinstance(rendered, Cancel):
+                return self._settle(session, group, rendered.reason, cancel=not rendered.report)
+            if isinstance(rendered, NotYet):
+                return sum(self._retry_or_give_up(session, d, str(rendered)) for d in group)
+            cancelled = len(group) - len(rendered.ids)
+        return cancelled + self._send(database, rendered.ids, rendered)
+
+    def _send(self, database: Database, ids: list[str], rendered: Render) -> int:
+        channel = rendered.channel
+        message = Outgoing(ids[0], channel, rendered.address, rendered.subject, rendered.body)
+        outcome: str | None = None
         try:
-            self.transports[delivery.channel].send(delivery)
+            self.transports[channel].send(message)
         except PermanentFailure as refusal:
-            self._give_up(session, delivery, refusal.reason)
-            return True
+            outcome = refusal.reason
         except (OSError, smtplib.SMTPException, requests.RequestException) as error:
-            return self._retry_or_give_up(session, delivery, type(error).__name__)
-        self._finish(delivery, "sent")
-        log.info("delivery sent", extra={"delivery_id": delivery.id, "channel": delivery.channel})
-        return True
+            with database.transaction() as session:
+                group = self._load(session, ids)
+                return sum(self._retry_or_give_up(session, d, type(error).__name__) for d in group)
+        with database.transaction() as session:
+            group = self._load(session, ids)
+            if outcome is not None:
+                return self._settle(session, group, outcome, cancel=False)
+            for delivery in group:
+                self._finish(delivery, "sent")
+            log.info("delivery sent", extra={"delivery_id": ids[0], "channel": channel})
+            return len(group)
+
+    @staticmethod
+    def _load(session: Session, ids: list[str]) -> list[Delivery]:
+        return list(session.scalars(select(Delivery).where(Delivery.id.in_(ids))))
+
+    def _settle(self, session: Session, group: list[Delivery], reason: str, cancel: bool) -> int:
+        for delivery in group:
+            if cancel:
+                self._finish(delivery, "cancelled")
+                delivery.last_error = reason
+            else:
+                self._give_up(session, delivery, reason)
+        return len(group)
 
     def _retry_or_give_up(self, session: Session, delivery: Delivery, error: str) -> bool:
         if delivery.attempts >= self.config.max_attempts:
             self._give_up(session, delivery, "provider_error")
             return True
         delay = self.config.first_retry_seconds * 2 ** (delivery.attempts - 1)
+        delivery.status, delivery.sending_since = "pending", None
         delivery.next_attempt_at = datetime.now(UTC) + timedelta(seconds=delay)
         delivery.last_error = error
         log.warning(
@@ -143,6 +241,9 @@ class Sender:
     def _finish(delivery: Delivery, status: str) -> None:
         delivery.status = status
         delivery.finished_at = datetime.now(UTC)
+        delivery.sending_since = None
         delivery.address = None
         delivery.subject = None
         delivery.body = None
+        if delivery.category is not None:
+            delivery.details = {}  # news facts (a mark, a teacher's words) leave with it

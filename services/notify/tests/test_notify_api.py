@@ -49,12 +49,13 @@ def test_a_guardian_turns_sms_off_and_reads_it_back(
         f"/api/notify/v1/preferences/{GUARDIAN}", json={"email": True, "sms": False}, headers=me
     )
     assert answer.status_code == 200
-    assert client.get(f"/api/notify/v1/preferences/{GUARDIAN}", headers=me).json == {
+    chosen = client.get(f"/api/notify/v1/preferences/{GUARDIAN}", headers=me).json
+    assert {key: chosen[key] for key in ("person_id", "email", "sms")} == {
         "person_id": GUARDIAN,
         "email": True,
         "sms": False,
-        "legal_notices_always_sent": True,
     }
+    assert chosen["legal_notices_always_sent"] is True
 
 
 def test_another_family_cannot_even_see_that_a_guardian_has_preferences(
@@ -89,13 +90,70 @@ def test_an_administrator_sets_channels_only_for_people_of_their_own_school(
     assert answer.status_code == 200
 
 
-def test_preferences_need_both_choices(client: FlaskClient, token_issuer: TokenIssuer) -> None:
+def test_a_channel_switch_that_is_not_yes_or_no_is_named(
+    client: FlaskClient, token_issuer: TokenIssuer
+) -> None:
     me = as_person(token_issuer, GUARDIAN, "guardian")
     answer = client.put(
         f"/api/notify/v1/preferences/{GUARDIAN}", json={"email": "maybe"}, headers=me
     )
     assert answer.status_code == 422
-    assert set(answer.json["error"]["fields"]) == {"email", "sms"}
+    assert set(answer.json["error"]["fields"]) == {"email"}
+
+
+def test_a_guardian_wants_marks_in_the_evening_digest_and_sms_for_absences_never(
+    client: FlaskClient, token_issuer: TokenIssuer
+) -> None:
+    me = as_person(token_issuer, GUARDIAN, "guardian")
+    url = f"/api/notify/v1/preferences/{GUARDIAN}"
+    before = client.get(url, headers=me).json
+    assert before["categories"]["mark"] == {
+        "email": "immediately",
+        "sms": "never",
+        "push": "immediately",
+    }
+    assert before["categories"]["absence"]["sms"] == "immediately"
+    assert before["quiet_hours"] == {"from": "21:00", "until": "08:00"}
+    wanted = {
+        "categories": {"mark": {"email": "daily"}, "absence": {"sms": "never"}},
+        "quiet_hours": {"from": "22:30", "until": "07:00"},
+        "digest_at": "20:15",
+        "weekly_on": "friday",
+    }
+    assert client.put(url, json=wanted, headers=me).status_code == 200
+    after = client.get(url, headers=me).json
+    assert after["categories"]["mark"] == {"email": "daily", "sms": "never", "push": "immediately"}
+    assert after["categories"]["absence"]["sms"] == "never"
+    assert after["categories"]["absence"]["email"] == "immediately"  # untouched
+    assert (after["quiet_hours"], after["digest_at"], after["weekly_on"]) == (
+        {"from": "22:30", "until": "07:00"},
+        "20:15",
+        "friday",
+    )
+    assert after["time_zone"] == "Europe/Moscow"
+    assert "agreement_terminated" in after["categories"]  # shown, always immediately
+
+
+@pytest.mark.parametrize(
+    ("wanted", "field"),
+    [
+        ({"quiet_hours": {"from": "21:00", "until": "21:00"}}, "quiet_hours"),
+        ({"digest_at": "25:00"}, "digest_at"),
+        ({"digest_at": "19:60"}, "digest_at"),
+        ({"quiet_hours": {"from": "9pm", "until": "08:00"}}, "quiet_hours.from"),
+        ({"categories": {"mark": {"email": "hourly"}}}, "categories.mark.email"),
+        ({"categories": {"agreement_terminated": {"email": "never"}}}, "categories.agreement"),
+        ({"categories": {"mark": {"pigeon": "daily"}}}, "categories.mark.pigeon"),
+        ({"weekly_on": "someday"}, "weekly_on"),
+    ],
+)
+def test_a_choice_that_cannot_be_kept_is_refused_naming_its_field(
+    client: FlaskClient, token_issuer: TokenIssuer, wanted: dict[str, Any], field: str
+) -> None:
+    me = as_person(token_issuer, GUARDIAN, "guardian")
+    answer = client.put(f"/api/notify/v1/preferences/{GUARDIAN}", json=wanted, headers=me)
+    assert answer.status_code == 422
+    assert any(name.startswith(field) for name in answer.json["error"]["fields"]), answer.json
 
 
 def queue_a_block_notice(database_url: str, person_id: str) -> None:
