@@ -8,7 +8,7 @@ school's zone is `SCHOOL_TIMEZONE` (schoolkit.times).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -64,9 +64,12 @@ def next_digest(moment: datetime, cadence: str, rhythm: Rhythm, zone: ZoneInfo) 
 def planned_time(
     now: datetime, cadence: str, rhythm: Rhythm, zone: ZoneInfo, settle_seconds: float = 0.0
 ) -> datetime:
-    """When a news item of this cadence may leave; a digest chosen for a quiet hour waits too."""
+    """When a news item of this cadence may leave; a digest chosen for a quiet hour waits too.
+
+    In UTC, as every moment is stored (SQLite keeps no zone and would keep the wall clock).
+    """
     if cadence in ("daily", "weekly"):
         moment = next_digest(now, cadence, rhythm, zone)
     else:
         moment = now + timedelta(seconds=settle_seconds)
-    return after_quiet_hours(moment, rhythm, zone)
+    return after_quiet_hours(moment, rhythm, zone).astimezone(UTC)

@@ -115,21 +115,25 @@ class Sender:
     def __call__(self, database: Database) -> None:
         self.send_due(database)
 
-    def send_due(self, database: Database) -> int:
-        """One turn; returns how many deliveries it finished (sent or given up)."""
-        self.give_up_unconfirmed(database)
+    def send_due(self, database: Database, now: datetime | None = None) -> int:
+        """One turn; returns how many deliveries it finished (sent or given up).
+
+        `now` is the clock the turn goes by (a test jumps to the evening digest with it).
+        """
+        now = now or datetime.now(UTC)
+        self.give_up_unconfirmed(database, now)
         finished, tried = 0, set[str]()
         for _ in range(self.config.batch_size):
-            group = self._claim(database, tried)
+            group = self._claim(database, tried, now)
             if not group:
                 break
             tried.update(group)
             finished += self._deliver(database, group)
         return finished
 
-    def give_up_unconfirmed(self, database: Database) -> int:
+    def give_up_unconfirmed(self, database: Database, now: datetime | None = None) -> int:
         """Deliveries left in `sending` by a worker that died mid-send: reported, not resent."""
-        cutoff = datetime.now(UTC) - timedelta(seconds=self.config.sending_lease_seconds)
+        cutoff = (now or datetime.now(UTC)) - timedelta(seconds=self.config.sending_lease_seconds)
         with database.transaction() as session:
             stuck = session.scalars(
                 select(Delivery)
@@ -140,9 +144,8 @@ class Sender:
                 self._give_up(session, delivery, "outcome_unknown")
         return len(stuck)
 
-    def _claim(self, database: Database, tried: set[str]) -> list[str]:
+    def _claim(self, database: Database, tried: set[str], now: datetime) -> list[str]:
         """Mark one message's deliveries `sending` and commit: one, or a whole digest."""
-        now = datetime.now(UTC)
         with database.transaction() as session:
             first = session.scalars(self._due(now, tried).limit(1)).first()
             if first is None:
@@ -158,7 +161,7 @@ class Sender:
                     )
                 ).all()
             for delivery in group:
-                delivery.status, delivery.sending_since = "sending", now
+                delivery.status, delivery.sending_since = "sending", datetime.now(UTC)
                 delivery.attempts += 1
             return [delivery.id for delivery in group]
 
