@@ -38,6 +38,11 @@ from schoolkit.outbox import publish
 log = logging.getLogger(__name__)
 
 DUE = ("pending", "created")
+# The reasons notify.delivery.failed.v1 knows; notify's own finer ones (outcome_unknown,
+# no_name) stay on the delivery and travel as the provider's failure they amount to.
+EVENT_REASONS = frozenset(
+    {"no_contact", "invalid_address", "bounced", "rejected", "provider_error", "expired"}
+)
 
 
 class PermanentFailure(Exception):
@@ -237,7 +242,8 @@ class Sender:
     def _give_up(self, session: Session, delivery: Delivery, reason: str) -> None:
         self._finish(delivery, "failed")
         delivery.last_error = reason
-        publish(session, delivery_failed_event(delivery, reason, delivery.finished_at))
+        reported = reason if reason in EVENT_REASONS else "provider_error"
+        publish(session, delivery_failed_event(delivery, reported, delivery.finished_at))
         log.warning("delivery given up", extra={"delivery_id": delivery.id, "reason": reason})
 
     @staticmethod
