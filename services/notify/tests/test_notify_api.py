@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -14,8 +15,10 @@ from schoolkit.db import Database
 from schoolkit.migrate import upgrade
 from schoolkit.settings import Settings
 from schoolkit.testing import TokenIssuer
+from schoolkit.times import school_zone
 
 from .events import SCHOOL, contact_changed, event, new_id
+from .families import School, absence, away_from_now, news_config
 
 GUARDIAN = new_id()
 
@@ -241,3 +244,27 @@ def test_a_page_size_out_of_range_or_a_forged_cursor_is_a_422(
     answer: Any = client.get(f"/api/notify/v1/deliveries?{query}", headers=admin)
     assert answer.status_code == 422
     assert set(answer.json["error"]["fields"]) == {query.split("=", maxsplit=1)[0]}
+
+
+def test_an_absence_held_by_quiet_hours_is_already_a_delivery_the_school_can_see(
+    client: FlaskClient, token_issuer: TokenIssuer, database_url: str
+) -> None:
+    quiet_from, quiet_until = away_from_now(0)
+    config = news_config(DeliveryConfig(), quiet_from=quiet_from, quiet_until=quiet_until)
+    school = School(Database(database_url), config)
+    masha = school.child("Мария", "Иванова")
+    mother = school.guardian("mother@example.org", masha)
+    school.hear(absence(masha))
+
+    admin = as_person(token_issuer, new_id(), "administrator")
+    answer = client.get("/api/notify/v1/deliveries?status=created", headers=admin)
+    [held] = answer.json["items"]
+    assert (held["recipient_id"], held["category"], held["student_id"]) == (
+        mother,
+        "absence",
+        masha,
+    )
+    planned = datetime.fromisoformat(held["planned_at"])
+    assert planned.utcoffset() is not None  # every date-time carries its offset
+    assert planned.astimezone(school_zone()).strftime("%H:%M") == quiet_until
+    assert "address" not in held and "body" not in held
