@@ -14,7 +14,16 @@ class DeliveryConfig:
     smtp_password: str | None = None
     smtp_starttls: bool = False
     mail_from: str = "school@localhost"
-    sms_url: str | None = None  # an HTTP SMS gateway; without one, no SMS is queued
+    sms_url: str | None = None  # a plain HTTP SMS gateway, when no provider is named
+    sms_providers: tuple[str, ...] = ()  # "smsru", "smsc": tried in this order
+    smsru_api_id: str | None = None
+    smsru_url: str = "https://sms.ru"
+    smsc_login: str | None = None
+    smsc_password: str | None = None
+    smsc_url: str = "https://smsc.ru"
+    sms_timeout_seconds: float = 5.0
+    sms_slow_seconds: float = 2.0  # an answer slower than this demotes the provider
+    sms_demote_seconds: float = 60.0
     max_attempts: int = 5
     first_retry_seconds: float = 30.0
     batch_size: int = 50
@@ -24,6 +33,11 @@ class DeliveryConfig:
     digest_at: str = "19:00"  # the default time of the daily (and weekly) digest
     mark_settle_seconds: float = 300.0  # a mark waits this long for its corrections
     sending_lease_seconds: float = 300.0  # a send not confirmed by then is given up
+
+    @property
+    def sms_enabled(self) -> bool:
+        """Without a provider or a gateway no SMS is queued."""
+        return bool(self.sms_providers or self.sms_url)
 
     @classmethod
     def from_env(cls, **overrides: object) -> DeliveryConfig:
@@ -36,6 +50,17 @@ class DeliveryConfig:
             "smtp_starttls": env("NOTIFY_SMTP_STARTTLS", "false").lower() == "true",
             "mail_from": env("NOTIFY_MAIL_FROM", cls.mail_from),
             "sms_url": env("NOTIFY_SMS_URL") or None,
+            "sms_providers": tuple(
+                name.strip() for name in env("NOTIFY_SMS_PROVIDERS", "").split(",") if name.strip()
+            ),
+            "smsru_api_id": env("NOTIFY_SMSRU_API_ID") or None,
+            "smsru_url": env("NOTIFY_SMSRU_URL", cls.smsru_url),
+            "smsc_login": env("NOTIFY_SMSC_LOGIN") or None,
+            "smsc_password": env("NOTIFY_SMSC_PASSWORD") or None,
+            "smsc_url": env("NOTIFY_SMSC_URL", cls.smsc_url),
+            "sms_timeout_seconds": float(env("NOTIFY_SMS_TIMEOUT_SECONDS", "5")),
+            "sms_slow_seconds": float(env("NOTIFY_SMS_SLOW_SECONDS", "2")),
+            "sms_demote_seconds": float(env("NOTIFY_SMS_DEMOTE_SECONDS", "60")),
             "max_attempts": int(env("NOTIFY_MAX_ATTEMPTS", str(cls.max_attempts))),
             "first_retry_seconds": float(
                 env("NOTIFY_FIRST_RETRY_SECONDS", str(cls.first_retry_seconds))

@@ -194,7 +194,7 @@ def _channels(
     channels = []
     if contact.email and (legal or preference is None or preference.email):
         channels.append("email")
-    if contact.phone and config.sms_url and (legal or preference is None or preference.sms):
+    if contact.phone and config.sms_enabled and (legal or preference is None or preference.sms):
         channels.append("sms")
     return channels  # push: not until the web app's service worker subscribes (issue 17)
 

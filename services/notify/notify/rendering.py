@@ -19,6 +19,7 @@ from notify.config import DeliveryConfig
 from notify.models import Agreement, Contact, Delivery, Person
 from notify.news import in_force
 from notify.news_texts import NewsLine, news_message
+from notify.sms import one_part
 
 
 @dataclass(frozen=True)
@@ -66,7 +67,12 @@ def render_group(
         return NotYet("no_name")
     lines = [NewsLine(d.category or "", names[d.student_id or ""], dict(d.details)) for d in kept]
     message = news_message(lines, contact.language if contact else "ru")
-    return Render([d.id for d in kept], first.channel, address, message.subject, message.body)
+    ids = [d.id for d in kept]
+    if first.channel == "sms" and not legal:
+        # The line names the child and says what happened: the subject would only cost a
+        # second part, and everyday news never takes more than one.
+        return Render(ids, "sms", address, "", one_part(message.body))
+    return Render(ids, first.channel, address, message.subject, message.body)
 
 
 def _address(contact: Contact | None, delivery: Delivery) -> str | None:

@@ -18,10 +18,8 @@ from __future__ import annotations
 
 import logging
 import smtplib
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
-from typing import Protocol
 
 import requests
 from sqlalchemy import select
@@ -32,6 +30,8 @@ from notify.config import DeliveryConfig
 from notify.models import Delivery
 from notify.notices import delivery_failed_event
 from notify.rendering import Cancel, NotYet, Render, render_group
+from notify.sms import build_sms_transport
+from notify.transport import Outgoing, PermanentFailure, Transport
 from schoolkit.db import Database
 from schoolkit.outbox import publish
 
@@ -43,29 +43,6 @@ DUE = ("pending", "created")
 EVENT_REASONS = frozenset(
     {"no_contact", "invalid_address", "bounced", "rejected", "provider_error", "expired"}
 )
-
-
-class PermanentFailure(Exception):
-    """The provider refused for good (bad address, rejected): no point in retrying."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
-
-
-@dataclass(frozen=True)
-class Outgoing:
-    """One message as a provider gets it; `id` lets the provider's answers name it."""
-
-    id: str
-    channel: str
-    address: str
-    subject: str
-    body: str
-
-
-class Transport(Protocol):
-    def send(self, message: Outgoing) -> None: ...
 
 
 class SmtpTransport:
@@ -98,7 +75,7 @@ class HttpSmsTransport:
         self.url = config.sms_url or ""
 
     def send(self, message: Outgoing) -> None:
-        text = f"{message.subject}. {message.body}"
+        text = f"{message.subject}. {message.body}" if message.subject else message.body
         response = requests.post(
             self.url, json={"to": message.address, "text": text, "id": message.id}, timeout=10
         )
@@ -114,7 +91,7 @@ class Sender:
         self.config = config
         self.transports = transports or {
             "email": SmtpTransport(config),
-            "sms": HttpSmsTransport(config),
+            "sms": build_sms_transport(config) or HttpSmsTransport(config),
         }
 
     def __call__(self, database: Database) -> None:
