@@ -49,6 +49,8 @@ def erase(session: Session, request: ErasureRequest) -> ErasureOutcome:
         outcome.count("guardianships", _erase_guardianships(session, school, subjects))
     if request.asks_for("deliveries"):
         outcome.count("deliveries", _erase_rows(session, school, Delivery.recipient_id, subjects))
+        # News about an erased child to a guardian who stays: it holds the child's facts.
+        outcome.count("deliveries", _erase_rows(session, school, Delivery.student_id, subjects))
     _erase_copies(session, request, outcome)
     if request.asks_for("contacts"):
         kept = [subject for subject in subjects if subject in recipients]

@@ -110,9 +110,10 @@ def homework_assigned(session: Session, event: Event, config: DeliveryConfig) ->
         session, event.school_id, data["class_id"], data.get("group_id")
     )
     facts = {"text": data["text"], "due_on": data["due_on"]}
-    topic = f"homework:{data['homework_id']}"
     occasion = Occasion(event, _actors(event, "teacher_id"))
     for student in students:
+        # One topic per child: twins' mother hears of each child's homework.
+        topic = f"homework:{data['homework_id']}:{student}"
         revise(session, occasion, Item(c.HOMEWORK, student, facts, topic), config)
     return None
 

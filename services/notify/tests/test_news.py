@@ -15,7 +15,7 @@ from schoolkit.db import Database
 from schoolkit.testing import Mailbox
 from schoolkit.times import school_zone
 
-from .events import SCHOOL, erasure_requested, event, new_id
+from .events import SCHOOL, contact_changed, erasure_requested, event, guardian_linked, new_id
 from .families import School, absence, away_from_now, homework, lesson_changed, mark, news_config
 from .test_sending import SmsGateway
 
@@ -292,3 +292,37 @@ def test_a_news_item_waits_for_the_childs_name_rather_than_go_out_unnamed(
     assert mailbox.to("father@example.org") == []
     [waiting] = school.deliveries(status="pending")
     assert (waiting.last_error, waiting.attempts) == ("no_name", 1)
+
+
+def test_the_mother_of_twins_hears_of_the_homework_of_each(
+    school: School, mailbox: Mailbox
+) -> None:
+    masha = school.child("Мария", "Иванова")
+    dasha = school.child("Дарья", "Иванова")
+    school.guardian("mother@example.org", masha, dasha)
+    school.hear(homework(school.class_id, school.teacher, "§12"))
+    assert {d.student_id for d in school.deliveries()} == {masha, dasha}
+
+
+def test_an_english_speaking_father_reads_his_news_in_english(
+    school: School, mailbox: Mailbox
+) -> None:
+    masha = school.child("Maria", "Ivanova")
+    father = new_id()
+    school.hear(contact_changed(father, "father@example.org", language="en"))
+    school.hear(guardian_linked(father, masha))
+    school.conclude(father, masha)
+    school.hear(lesson_changed(school.class_id, "cancellation", school.teacher))
+    send(school)
+    [message] = mailbox.to("father@example.org")
+    assert message["Subject"] == "Lesson cancelled"
+    assert "Maria Ivanova: the lesson on" in message.get_content()
+
+
+def test_news_waiting_about_a_child_is_erased_with_the_child(school: School) -> None:
+    masha = school.child("Мария", "Иванова")
+    school.guardian("mother@example.org", masha)
+    school.hear(homework(school.class_id, school.teacher, "§12"))  # waits for the digest
+    assert len(school.deliveries()) == 1
+    school.hear(erasure_requested(new_id(), [(masha, "student")]))
+    assert school.deliveries() == []
