@@ -10,6 +10,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from notify.models import Agreement, Enrolment, Person
+from schoolkit import tombstones
 from schoolkit.events import Event
 from schoolkit.ordering import accept_version
 
@@ -78,6 +79,8 @@ def _enrol(session: Session, event: Event, class_id: str, group_ids: list[str]) 
 
 def on_agreement_concluded(session: Session, event: Event) -> str | None:
     data = event.data
+    if tombstones.is_erased(session, event.school_id, data["guardian_id"]):
+        return "tombstoned"  # the subject is the child; the guardian may be the one erased
     if not accept_version(session, "agreement", data["agreement_id"], data["entity_version"]):
         return "stale"
     _put_agreement(session, event, ends_at=None)

@@ -35,6 +35,8 @@ def on_contact_changed(session: Session, event: Event) -> str | None:
 
 def on_guardian_linked(session: Session, event: Event) -> str | None:
     data = event.data
+    if tombstones.is_erased(session, event.school_id, data["guardian_id"]):
+        return "tombstoned"  # the subject is the child; the guardian may be the one erased
     if not accept_version(session, "guardianship", data["guardianship_id"], data["entity_version"]):
         return "stale"
     session.merge(

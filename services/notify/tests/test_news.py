@@ -7,9 +7,10 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import select
 
 from notify.config import DeliveryConfig
-from notify.models import Person, Preference
+from notify.models import Agreement, Guardianship, Person, Preference
 from notify.sending import Sender
 from schoolkit.db import Database
 from schoolkit.testing import Mailbox
@@ -326,3 +327,17 @@ def test_news_waiting_about_a_child_is_erased_with_the_child(school: School) -> 
     assert len(school.deliveries()) == 1
     school.hear(erasure_requested(new_id(), [(masha, "student")]))
     assert school.deliveries() == []
+
+
+def test_an_erased_mother_linked_again_by_a_late_event_hears_nothing(school: School) -> None:
+    masha = school.child("Мария", "Иванова")
+    mother = new_id()
+    school.hear(erasure_requested(new_id(), [(mother, "guardian")]))
+    school.hear(contact_changed(mother, "mother@example.org"))  # the consumer drops these,
+    school.hear(guardian_linked(mother, masha))  # but the link's subject is the child
+    school.conclude(mother, masha)
+    school.hear(mark(masha, 5, mark_id=new_id(), teacher=school.teacher))
+    assert school.deliveries() == []
+    with school.database.transaction() as session:
+        assert session.scalars(select(Agreement)).all() == []
+        assert session.scalars(select(Guardianship)).all() == []
