@@ -22,11 +22,12 @@ from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 
 import requests
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from notify import categories
 from notify.config import DeliveryConfig
+from notify.metrics import DELIVERIES_FINISHED, OLDEST_UNDELIVERED_AGE
 from notify.models import Delivery
 from notify.notices import delivery_failed_event
 from notify.rendering import Cancel, NotYet, Render, render_group
@@ -34,6 +35,7 @@ from notify.sms import build_sms_transport
 from notify.transport import Outgoing, PermanentFailure, Transport
 from schoolkit.db import Database
 from schoolkit.outbox import publish
+from schoolkit.times import aware
 
 log = logging.getLogger(__name__)
 
@@ -104,6 +106,7 @@ class Sender:
         """
         now = now or datetime.now(UTC)
         self.give_up_unconfirmed(database, now)
+        self.measure_lateness(database, now)
         finished, tried = 0, set[str]()
         for _ in range(self.config.batch_size):
             group = self._claim(database, tried, now)
@@ -112,6 +115,23 @@ class Sender:
             tried.update(group)
             finished += self._deliver(database, group)
         return finished
+
+    def _provider(self, delivery: Delivery) -> str:
+        """Which provider carried it: the SMS failover says, e-mail has one."""
+        transport = self.transports.get(delivery.channel)
+        return getattr(transport, "last_provider", None) or delivery.channel
+
+    def measure_lateness(self, database: Database, now: datetime) -> float:
+        """The oldest due delivery's wait, as a gauge: a stuck sender shows here first."""
+        with database.transaction() as session:
+            oldest = session.scalar(
+                select(func.min(Delivery.next_attempt_at)).where(
+                    Delivery.status.in_(DUE), Delivery.next_attempt_at <= now
+                )
+            )
+        age = 0.0 if oldest is None else (now - aware(oldest)).total_seconds()
+        OLDEST_UNDELIVERED_AGE.set(age)
+        return age
 
     def give_up_unconfirmed(self, database: Database, now: datetime | None = None) -> int:
         """Deliveries left in `sending` by a worker that died mid-send: reported, not resent."""
@@ -223,8 +243,8 @@ class Sender:
         publish(session, delivery_failed_event(delivery, reported, delivery.finished_at))
         log.warning("delivery given up", extra={"delivery_id": delivery.id, "reason": reason})
 
-    @staticmethod
-    def _finish(delivery: Delivery, status: str) -> None:
+    def _finish(self, delivery: Delivery, status: str) -> None:
+        DELIVERIES_FINISHED.labels(delivery.channel, self._provider(delivery), status).inc()
         delivery.status = status
         delivery.finished_at = datetime.now(UTC)
         delivery.sending_since = None
