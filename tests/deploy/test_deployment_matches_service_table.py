@@ -49,6 +49,7 @@ ALERT_METRICS = {
     "BackupStale": ["backup_last_success_timestamp_seconds"],
     "HighErrorRate": ["http_request_duration_seconds_count"],
     "NotifyDeliveriesLate": ["notify_oldest_undelivered_age_seconds"],
+    "NotifySmsBudgetNear": ["notify_sms_budget_used_ratio"],
 }
 # Labels an alert text may quote: they name services and processes, never a person.
 SAFE_TEMPLATE_LABELS = {

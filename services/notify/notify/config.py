@@ -24,6 +24,7 @@ class DeliveryConfig:
     sms_timeout_seconds: float = 5.0
     sms_slow_seconds: float = 2.0  # an answer slower than this demotes the provider
     sms_demote_seconds: float = 60.0
+    sms_daily_budget: int = 0  # SMS per school and day; 0: no limit
     max_attempts: int = 5
     first_retry_seconds: float = 30.0
     batch_size: int = 50
@@ -61,6 +62,7 @@ class DeliveryConfig:
             "sms_timeout_seconds": float(env("NOTIFY_SMS_TIMEOUT_SECONDS", "5")),
             "sms_slow_seconds": float(env("NOTIFY_SMS_SLOW_SECONDS", "2")),
             "sms_demote_seconds": float(env("NOTIFY_SMS_DEMOTE_SECONDS", "60")),
+            "sms_daily_budget": int(env("NOTIFY_SMS_DAILY_BUDGET", "0")),
             "max_attempts": int(env("NOTIFY_MAX_ATTEMPTS", str(cls.max_attempts))),
             "first_retry_seconds": float(
                 env("NOTIFY_FIRST_RETRY_SECONDS", str(cls.first_retry_seconds))

@@ -26,6 +26,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from notify import categories
+from notify.budget import hold_if_over
 from notify.config import DeliveryConfig
 from notify.metrics import DELIVERIES_FINISHED, OLDEST_UNDELIVERED_AGE
 from notify.models import Delivery
@@ -180,6 +181,8 @@ class Sender:
     def _deliver(self, database: Database, ids: list[str]) -> int:
         with database.transaction() as session:
             group = self._load(session, ids)
+            if hold_if_over(session, group, self.config, datetime.now(UTC)):
+                return 0
             rendered = render_group(session, group, self.config)
             if isinstance(rendered, Cancel):
                 return self._settle(session, group, rendered.reason, cancel=not rendered.report)

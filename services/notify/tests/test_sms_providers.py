@@ -8,9 +8,11 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from prometheus_client import REGISTRY
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
@@ -235,3 +237,26 @@ def test_cyrillic_is_counted_in_ucs2_parts_of_70_then_67(text: str, parts: int) 
 def test_a_text_cut_to_one_part_keeps_as_much_as_fits() -> None:
     cut = one_part("ж" * 100)
     assert (len(cut), cut[-1], sms_parts(cut)) == (70, "…", 1)
+
+
+def test_past_the_schools_daily_sms_budget_an_sms_waits_for_tomorrow_but_a_legal_notice_goes(
+    school: School, smsru: SmsRuApi
+) -> None:
+    school.config = replace(school.config, sms_daily_budget=1)
+    mother, masha = a_mother_with_a_phone(school)
+    sender = Sender(school.config)
+    for _ in range(2):
+        school.hear(lesson_changed(school.class_id, "cancellation", school.teacher))
+        sender.send_due(school.database)
+    assert len(smsru.received) == 1
+    [held] = school.deliveries(channel="sms", status="created")
+    assert held.last_error == "sms_budget"
+    assert held.next_attempt_at.replace(tzinfo=UTC) > datetime.now(UTC) + timedelta(hours=1)
+    assert REGISTRY.get_sample_value(
+        "notify_sms_budget_used_ratio", {"school_id": SCHOOL}
+    ) == pytest.approx(1.0)
+
+    school.terminate(mother, masha, by="school", effective=datetime.now(UTC) + timedelta(days=7))
+    sender.send_due(school.database)
+    assert len(smsru.received) == 2
+    assert "расторгает" in smsru.received[-1]["msg"]
