@@ -7,6 +7,7 @@ from typing import Any
 from flask import Blueprint, request
 from sqlalchemy import select
 
+from notify import unsubscribe
 from notify.categories import all_choices
 from notify.config import DeliveryConfig
 from notify.models import Contact, Delivery, Preference
@@ -140,6 +141,43 @@ def _apply(preference: Preference, wanted: dict[str, Any]) -> None:
         for category, chosen in wanted["categories"].items():
             merged.setdefault(category, {}).update(chosen)
         preference.choices = merged  # a new object, so the JSON column is written
+
+
+@blueprint.post("/unsubscribe")
+def unsubscribe_from_digests() -> Any:
+    """One-click unsubscribe from e-mail digests (RFC 8058), from the link in a digest's
+    `List-Unsubscribe` header: no sign-in, the signed token is the authority.
+    ---
+    post:
+      security: []
+      parameters:
+      - in: query
+        name: token
+        required: true
+        description: The token of the digest's link.
+        schema: {type: string}
+      responses:
+        200:
+          description: Every e-mail digest of the person is off; legal notices still go.
+        404:
+          description: A token notify did not sign, or a person no longer known.
+    """
+    config = DeliveryConfig.from_env()
+    found = unsubscribe.read_token(config.unsubscribe_secret or "", request.args.get("token", ""))
+    if found is None:
+        raise _no_such_person()
+    person_id, school_id = found
+    session = db_session()
+    tombstones.refuse_erased(session, school_id, person_id, not_found=_no_such_person())
+    preference = session.get(Preference, person_id)
+    if preference is not None and preference.school_id != school_id:
+        raise _no_such_person()
+    if preference is None:
+        preference = Preference(person_id=person_id, school_id=school_id, choices={})
+        session.add(preference)
+    unsubscribe.stop_email_digests(preference)
+    session.commit()
+    return {"person_id": person_id, "email_digests": "never"}
 
 
 def _preference_of(person_id: str) -> Preference | None:

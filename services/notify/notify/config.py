@@ -25,6 +25,8 @@ class DeliveryConfig:
     sms_slow_seconds: float = 2.0  # an answer slower than this demotes the provider
     sms_demote_seconds: float = 60.0
     sms_daily_budget: int = 0  # SMS per school and day; 0: no limit
+    public_url: str = "http://127.0.0.1:8080/api/notify"  # where links in messages point
+    unsubscribe_secret: str | None = None  # signs one-click unsubscribe links (RFC 8058)
     max_attempts: int = 5
     first_retry_seconds: float = 30.0
     batch_size: int = 50
@@ -63,6 +65,8 @@ class DeliveryConfig:
             "sms_slow_seconds": float(env("NOTIFY_SMS_SLOW_SECONDS", "2")),
             "sms_demote_seconds": float(env("NOTIFY_SMS_DEMOTE_SECONDS", "60")),
             "sms_daily_budget": int(env("NOTIFY_SMS_DAILY_BUDGET", "0")),
+            "public_url": env("NOTIFY_PUBLIC_URL", cls.public_url),
+            "unsubscribe_secret": env("NOTIFY_UNSUBSCRIBE_SECRET") or None,
             "max_attempts": int(env("NOTIFY_MAX_ATTEMPTS", str(cls.max_attempts))),
             "first_retry_seconds": float(
                 env("NOTIFY_FIRST_RETRY_SECONDS", str(cls.first_retry_seconds))

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from notify import categories
+from notify import categories, unsubscribe
 from notify.config import DeliveryConfig
 from notify.models import Agreement, Contact, Delivery, Person
 from notify.news import in_force
@@ -29,6 +29,7 @@ class Render:
     address: str
     subject: str
     body: str
+    unsubscribe_url: str | None = None
 
 
 @dataclass(frozen=True)
@@ -72,7 +73,15 @@ def render_group(
         # The line names the child and says what happened: the subject would only cost a
         # second part, and everyday news never takes more than one.
         return Render(ids, "sms", address, "", one_part(message.body))
-    return Render(ids, first.channel, address, message.subject, message.body)
+    digest = first.channel == "email" and first.cadence in categories.DIGESTS
+    url = (
+        unsubscribe.link(
+            config.public_url, config.unsubscribe_secret, first.recipient_id, first.school_id
+        )
+        if digest
+        else None
+    )
+    return Render(ids, first.channel, address, message.subject, message.body, url)
 
 
 def _address(contact: Contact | None, delivery: Delivery) -> str | None:

@@ -59,6 +59,9 @@ class SmtpTransport:
         mail["Subject"] = message.subject
         mail["X-Delivery-Id"] = message.id
         mail["Message-ID"] = f"<{message.id}@notify.school>"  # the same message, if ever twice
+        if message.unsubscribe_url:
+            mail["List-Unsubscribe"] = f"<{message.unsubscribe_url}>"
+            mail["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
         mail.set_content(message.body)
         try:
             with smtplib.SMTP(self.config.smtp_host, self.config.smtp_port, timeout=10) as smtp:
@@ -193,7 +196,14 @@ class Sender:
 
     def _send(self, database: Database, ids: list[str], rendered: Render) -> int:
         channel = rendered.channel
-        message = Outgoing(ids[0], channel, rendered.address, rendered.subject, rendered.body)
+        message = Outgoing(
+            ids[0],
+            channel,
+            rendered.address,
+            rendered.subject,
+            rendered.body,
+            rendered.unsubscribe_url,
+        )
         outcome: str | None = None
         try:
             self.transports[channel].send(message)

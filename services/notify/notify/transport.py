@@ -24,6 +24,7 @@ class Outgoing:
     address: str
     subject: str
     body: str
+    unsubscribe_url: str | None = None  # digests: RFC 8058 one-click
 
 
 class Transport(Protocol):
