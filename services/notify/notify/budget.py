@@ -52,7 +52,7 @@ def hold_if_over(
     budget = config.sms_daily_budget
     if first.channel != "sms" or not budget:
         return False
-    used = sent_today(session, first.school_id, now) - len(group)  # this one is `sending`
+    used = sent_today(session, first.school_id, now)
     SMS_BUDGET_USED.labels(first.school_id).set(max(used, 0) / budget)
     if used < budget or any(d.category in categories.LEGAL or d.category is None for d in group):
         return False

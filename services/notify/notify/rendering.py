@@ -44,29 +44,67 @@ class NotYet(Exception):
     """Not sendable yet: the child's name has not arrived from identity."""
 
 
+@dataclass(frozen=True)
+class Lookups:
+    """What rendering a batch needs, fetched in three queries for the whole batch."""
+
+    contacts: dict[str, Contact]
+    names: dict[tuple[str, str], str]  # (school, student) -> the child's name
+    covered: set[tuple[str, str, str]]  # (school, guardian, student) agreements in force
+
+
+def look_up(session: Session, rows: list[Delivery]) -> Lookups:
+    recipients = {row.recipient_id for row in rows}
+    students = {row.student_id for row in rows if row.student_id}
+    contacts = session.scalars(select(Contact).where(Contact.person_id.in_(recipients)))
+    names = session.execute(
+        select(Person.school_id, Person.person_id, Person.first_name, Person.last_name).where(
+            Person.person_id.in_(students)
+        )
+    )
+    covered = session.execute(
+        select(Agreement.school_id, Agreement.guardian_id, Agreement.student_id).where(
+            Agreement.guardian_id.in_(recipients), in_force(datetime.now(UTC))
+        )
+    )
+    return Lookups(
+        contacts={contact.person_id: contact for contact in contacts},
+        names={(school, person): f"{first} {last}" for school, person, first, last in names},
+        covered={(school, guardian, student) for school, guardian, student in covered},
+    )
+
+
 def render_group(
-    session: Session, group: list[Delivery], config: DeliveryConfig
+    group: list[Delivery], config: DeliveryConfig, lookups: Lookups
 ) -> Render | Cancel | NotYet:
     first = group[0]
     if first.category is None:  # a legal notice of identity's or consent's, rendered already
         return Render(
             [first.id], first.channel, first.address or "", first.subject or "", first.body or ""
         )
-    contact = session.get(Contact, first.recipient_id)
+    contact = lookups.contacts.get(first.recipient_id)
     legal = any(d.category in categories.LEGAL for d in group)
     address = _address(contact, first)
     if address is None:
         return Cancel("no_contact", report=legal)
-    kept = _still_covered(session, group)
+    kept = [
+        d
+        for d in group
+        if d.category in categories.LEGAL
+        or (d.school_id, d.recipient_id, d.student_id) in lookups.covered
+    ]
     for delivery in group:
         if delivery not in kept:
             _cancel(delivery, "agreement_ended")
     if not kept:
         return Cancel("agreement_ended")
-    names = _names(session, first.school_id, {d.student_id for d in kept if d.student_id})
-    if any(d.student_id not in names for d in kept):
+    names = lookups.names
+    if any((d.school_id, d.student_id) not in names for d in kept):
         return NotYet("no_name")
-    lines = [NewsLine(d.category or "", names[d.student_id or ""], dict(d.details)) for d in kept]
+    lines = [
+        NewsLine(d.category or "", names[(d.school_id, d.student_id or "")], dict(d.details))
+        for d in kept
+    ]
     message = news_message(lines, contact.language if contact else "ru")
     ids = [d.id for d in kept]
     if first.channel == "sms" and not legal:
@@ -88,29 +126,6 @@ def _address(contact: Contact | None, delivery: Delivery) -> str | None:
     if contact is None or contact.school_id != delivery.school_id:
         return None
     return contact.email if delivery.channel == "email" else contact.phone
-
-
-def _still_covered(session: Session, group: list[Delivery]) -> list[Delivery]:
-    first = group[0]
-    covered = set(
-        session.scalars(
-            select(Agreement.student_id).where(
-                Agreement.school_id == first.school_id,
-                Agreement.guardian_id == first.recipient_id,
-                in_force(datetime.now(UTC)),
-            )
-        )
-    )
-    return [d for d in group if d.category in categories.LEGAL or d.student_id in covered]
-
-
-def _names(session: Session, school_id: str, students: set[str]) -> dict[str, str]:
-    rows = session.execute(
-        select(Person.person_id, Person.first_name, Person.last_name).where(
-            Person.school_id == school_id, Person.person_id.in_(students)
-        )
-    )
-    return {person: f"{first} {last}" for person, first, last in rows}
 
 
 def _cancel(delivery: Delivery, reason: str) -> None:
