@@ -149,3 +149,21 @@ def test_a_sender_killed_after_the_mail_server_took_the_message_never_sends_it_t
     assert len(killing_mailbox.to("mother@example.org")) == 1
     [given_up] = school.deliveries()
     assert (given_up.status, given_up.last_error) == ("failed", "outcome_unknown")
+
+
+def test_a_message_claimed_by_a_worker_that_died_before_sending_goes_once_after_the_lease(
+    notify_database: Database, delivery_config: DeliveryConfig, mailbox: Mailbox
+) -> None:
+    school = School(notify_database, news_config(delivery_config))
+    masha = school.child("Мария", "Иванова")
+    school.guardian("mother@example.org", masha)
+    school.hear(mark(masha, 5, mark_id=new_id(), teacher=school.teacher))
+    dead = Sender(school.config)
+    dead._claim(notify_database, set(), datetime.now(UTC))  # and the worker dies here
+    [claimed] = school.deliveries()
+    assert claimed.status == "claimed"
+    assert Sender(school.config).send_due(notify_database) == 0  # within the lease: its own
+    after = datetime.now(UTC) + timedelta(seconds=school.config.sending_lease_seconds + 1)
+    Sender(school.config).send_due(notify_database, after)
+    assert len(mailbox.to("mother@example.org")) == 1
+    assert [d.status for d in school.deliveries()] == ["sent"]
