@@ -74,17 +74,73 @@ def covered_guardians(session: Session, school_id: str, student_id: str, now: da
 def announce(
     session: Session, occasion: Occasion, items: Iterable[Item], config: DeliveryConfig
 ) -> int:
-    """Queue each item for everyone who may hear it; returns how many deliveries changed."""
+    """Queue each item for everyone who may hear it; returns how many deliveries it wrote.
+
+    A whole class's final marks are one event: who may hear, their contacts and their
+    choices are each fetched once for all of its children, not once per child.
+    """
     school = occasion.event.school_id
     items = list(items)
-    erased_students = tombstones.erased_among(session, [i.student_id for i in items], school)
+    students = {item.student_id for item in items}
+    students -= tombstones.erased_among(session, students, school)
+    coverage = _coverage(session, school, students, occasion.now)
+    everyone = set().union(*coverage.values()) - occasion.actors if coverage else set()
+    everyone -= tombstones.erased_among(session, everyone, school)
+    known = Known.of(session, school, everyone)
     changed = 0
     for item in items:
-        if item.student_id in erased_students:
-            continue
-        for guardian in _audience(session, occasion, item):
-            changed += _queue_for(session, occasion, guardian, item, config)
+        for guardian in coverage.get(item.student_id, set()) & everyone:
+            changed += _queue_for(session, occasion, guardian, item, config, known=known)
     return changed
+
+
+def _coverage(
+    session: Session, school_id: str, students: set[str], now: datetime
+) -> dict[str, set[str]]:
+    """Per child, the linked guardians with a diary agreement in force for the child."""
+    if not students:
+        return {}
+    linked = exists().where(
+        Guardianship.school_id == school_id,
+        Guardianship.guardian_id == Agreement.guardian_id,
+        Guardianship.student_id == Agreement.student_id,
+    )
+    rows = session.execute(
+        select(Agreement.student_id, Agreement.guardian_id).where(
+            Agreement.school_id == school_id,
+            Agreement.student_id.in_(students),
+            in_force(now),
+            linked,
+        )
+    )
+    coverage: dict[str, set[str]] = {}
+    for student, guardian in rows:
+        coverage.setdefault(student, set()).add(guardian)
+    return coverage
+
+
+@dataclass(frozen=True)
+class Known:
+    """The contacts and choices of the guardians an event reaches, of its school only."""
+
+    contacts: dict[str, Contact]
+    preferences: dict[str, Preference]
+
+    @classmethod
+    def of(cls, session: Session, school_id: str, guardians: Iterable[str]) -> Known:
+        wanted = set(guardians)
+        if not wanted:
+            return cls({}, {})
+        contacts = session.scalars(
+            select(Contact).where(Contact.person_id.in_(wanted), Contact.school_id == school_id)
+        )
+        # A choice made in another school's name is no choice of theirs.
+        preferences = session.scalars(
+            select(Preference).where(
+                Preference.person_id.in_(wanted), Preference.school_id == school_id
+            )
+        )
+        return cls({c.person_id: c for c in contacts}, {p.person_id: p for p in preferences})
 
 
 def _audience(session: Session, occasion: Occasion, item: Item) -> set[str]:
@@ -151,13 +207,20 @@ def queue_for_guardian(
 
 
 def _queue_for(
-    session: Session, occasion: Occasion, guardian: str, item: Item, config: DeliveryConfig
+    session: Session,
+    occasion: Occasion,
+    guardian: str,
+    item: Item,
+    config: DeliveryConfig,
+    *,
+    known: Known | None = None,
 ) -> int:
-    contact = session.get(Contact, guardian)
-    if contact is None or contact.school_id != occasion.event.school_id:
+    known = known or Known.of(session, occasion.event.school_id, [guardian])
+    contact = known.contacts.get(guardian)
+    if contact is None:
         log.info("news without a contact", extra={"recipient_id": guardian})
         return 0
-    preference = _preference(session, contact)
+    preference = known.preferences.get(guardian)
     queued = 0
     for channel in _channels(contact, preference, item.category, config):
         chosen = categories.cadence(
@@ -178,13 +241,6 @@ def _queue_for(
         )
         queued += 1
     return queued
-
-
-def _preference(session: Session, contact: Contact) -> Preference | None:
-    preference = session.get(Preference, contact.person_id)
-    if preference is not None and preference.school_id != contact.school_id:
-        return None  # a choice made in another school's name is no choice of theirs
-    return preference
 
 
 def _channels(
