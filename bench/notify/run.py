@@ -9,8 +9,8 @@ a real SMTP server on loopback (aiosmtpd). Printed, in one run:
   guardian's evening digest, all digests handed to the sink (target < 60 s);
 - immediate e-mails through the whole path (event handled, delivery written, claimed,
   rendered, sent, committed) as a ratio of bare `smtplib` sending the same number of
-  messages to the same sink, one connection per message as notify's transport opens
-  (target >= 0.5);
+  messages to the same sink, one connection per message (notify keeps one connection for
+  a sender's turn; target >= 0.5);
 - a mark recorded -> its e-mail in the sink through the real worker and RabbitMQ,
   p50/p99 (target p99 < 2 s outside quiet hours; marks settle for 0 s here — the default
   300 s settling of corrections is a deliberate wait, not latency).

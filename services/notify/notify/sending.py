@@ -66,10 +66,28 @@ def sender_database(database: Database) -> Database:
 
 
 class SmtpTransport:
+    """SMTP, one connection kept for a sender's turn: a new one per message (TCP, EHLO,
+    perhaps STARTTLS and AUTH) would cost more than the message itself."""
+
     def __init__(self, config: DeliveryConfig) -> None:
         self.config = config
+        self._smtp: smtplib.SMTP | None = None
 
     def send(self, message: Outgoing) -> None:
+        mail = self._mail(message)
+        try:
+            try:
+                self._connection().send_message(mail)
+            except smtplib.SMTPServerDisconnected:
+                self.close()  # the kept connection went stale: once more on a fresh one
+                self._connection().send_message(mail)
+        except smtplib.SMTPRecipientsRefused as error:
+            raise PermanentFailure("invalid_address") from error
+        except (OSError, smtplib.SMTPException):
+            self.close()
+            raise
+
+    def _mail(self, message: Outgoing) -> EmailMessage:
         mail = EmailMessage()
         mail["From"] = self.config.mail_from
         mail["To"] = message.address
@@ -80,15 +98,26 @@ class SmtpTransport:
             mail["List-Unsubscribe"] = f"<{message.unsubscribe_url}>"
             mail["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
         mail.set_content(message.body)
-        try:
-            with smtplib.SMTP(self.config.smtp_host, self.config.smtp_port, timeout=10) as smtp:
-                if self.config.smtp_starttls:
-                    smtp.starttls()
-                if self.config.smtp_user:
-                    smtp.login(self.config.smtp_user, self.config.smtp_password or "")
-                smtp.send_message(mail)
-        except smtplib.SMTPRecipientsRefused as error:
-            raise PermanentFailure("invalid_address") from error
+        return mail
+
+    def _connection(self) -> smtplib.SMTP:
+        if self._smtp is None:
+            smtp = smtplib.SMTP(self.config.smtp_host, self.config.smtp_port, timeout=10)
+            if self.config.smtp_starttls:
+                smtp.starttls()
+            if self.config.smtp_user:
+                smtp.login(self.config.smtp_user, self.config.smtp_password or "")
+            self._smtp = smtp
+        return self._smtp
+
+    def close(self) -> None:
+        """At the end of a turn, or after an error."""
+        smtp, self._smtp = self._smtp, None
+        if smtp is not None:
+            try:
+                smtp.quit()
+            except (OSError, smtplib.SMTPException):
+                smtp.close()
 
 
 class HttpSmsTransport:
@@ -143,7 +172,14 @@ class Sender:
                 break
             finished += settled
             finished += sum(self._deliver(database, rendered) for rendered in prepared)
+        self._close_transports()
         return finished
+
+    def _close_transports(self) -> None:
+        for transport in self.transports.values():
+            close = getattr(transport, "close", None)
+            if close is not None:
+                close()
 
     def _provider(self, delivery: Delivery) -> str:
         """Which provider carried it: the SMS failover says, e-mail has one."""
