@@ -74,13 +74,16 @@ def _erase_copies(session: Session, request: ErasureRequest, outcome: ErasureOut
                 )
             )
         )  # another school's person keeps their versions
-        outcome.count("contacts", _erase_rows(session, school, Person.person_id, named))
+        # Counted on their own: the act says what kind of record went, and a name is not
+        # a contact even though it goes with them.
+        outcome.count("names", _erase_rows(session, school, Person.person_id, named))
         ordering.forget_versions(session, "person", named)
     if request.asks_for("guardianships"):
         enrolments = _erase_rows(session, school, Enrolment.student_id, subjects)
+        outcome.count("enrolments", enrolments)
         by_guardian = _erase_rows(session, school, Agreement.guardian_id, subjects)
         by_student = _erase_rows(session, school, Agreement.student_id, subjects)
-        outcome.count("guardianships", enrolments + by_guardian + by_student)
+        outcome.count("agreements", by_guardian + by_student)
 
 
 def _who_must_be_told(session: Session, request: ErasureRequest) -> set[str]:

@@ -154,3 +154,8 @@ class Delivery(Base):
     cadence: Mapped[str] = mapped_column(String(12), nullable=False, default="immediately")
     sending_since: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    @property
+    def planned_at(self) -> datetime:
+        """When it leaves: its planned time, or the time of its next try."""
+        return self.next_attempt_at

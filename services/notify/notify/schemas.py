@@ -96,10 +96,7 @@ class DeliverySchema(Schema):
     about_event_type = fields.String()
     about_event_id = fields.String()
     status = fields.String()
-    planned_at = times.DateTime(
-        attribute="next_attempt_at",
-        metadata={"description": "When it leaves (or is tried again)."},
-    )
+    planned_at = times.DateTime(metadata={"description": "When it leaves (or is tried again)."})
     attempts = fields.Integer()
     last_error = fields.String(allow_none=True)
     created_at = times.DateTime()
