@@ -7,12 +7,12 @@ from typing import Any
 from flask import Blueprint, request
 from sqlalchemy import select
 
-from notify import unsubscribe
-from notify.categories import all_choices
+from notify import templates, unsubscribe
+from notify.categories import CATEGORIES, all_choices
 from notify.config import DeliveryConfig
-from notify.models import Contact, Delivery, Preference
+from notify.models import Contact, Delivery, Preference, Template
 from notify.news import rhythm_of
-from notify.schemas import DeliveryPageSchema, PreferenceSchema
+from notify.schemas import DeliveryPageSchema, PreferenceSchema, TemplateListSchema, TemplateSchema
 from schoolkit import tombstones
 from schoolkit.auth import (
     ADMINISTRATOR,
@@ -141,6 +141,77 @@ def _apply(preference: Preference, wanted: dict[str, Any]) -> None:
         for category, chosen in wanted["categories"].items():
             merged.setdefault(category, {}).update(chosen)
         preference.choices = merged  # a new object, so the JSON column is written
+
+
+@blueprint.get("/templates")
+@require_roles(ADMINISTRATOR)
+def list_templates() -> Any:
+    """The wording of every category's news in every language: the school's newest
+    version, or notify's own (`builtin`, shown without a body: it varies with the change).
+    ---
+    get:
+      responses:
+        200:
+          content:
+            application/json:
+              schema: TemplateList
+    """
+    school = current_principal().school_id
+    own = templates.of_school(db_session(), school)
+    items = [
+        _template_view(category, language, own.get((category, language)))
+        for category in CATEGORIES
+        for language in templates.LANGUAGES
+    ]
+    return TemplateListSchema().dump({"items": items})
+
+
+@blueprint.put("/templates")
+@require_roles(ADMINISTRATOR)
+def save_template() -> Any:
+    """Save a new version of a category's wording in one language; refused when broken.
+    ---
+    put:
+      requestBody:
+        content:
+          application/json:
+            schema: Template
+      responses:
+        200:
+          content:
+            application/json:
+              schema: Template
+        422:
+          description: Named in `fields` - an unknown placeholder or unpaired braces
+            (`subject`, `body`), a body over one SMS part with a long name (`body`).
+    """
+    wanted = load_json(TemplateSchema())
+    found = templates.problems(wanted["category"], wanted["subject"], wanted["body"])
+    if found:
+        raise ApiError(422, "invalid_template", "The template cannot be used.", fields=found)
+    principal = current_principal()
+    session = db_session()
+    template = templates.save(session, principal.school_id, wanted, principal.user_id)
+    session.commit()
+    return TemplateSchema().dump(_template_view(template.category, template.language, template))
+
+
+def _template_view(category: str, language: str, template: Template | None) -> dict[str, Any]:
+    view: dict[str, Any] = {
+        "category": category,
+        "language": language,
+        "placeholders": sorted(templates.PLACEHOLDERS[category] | templates.EVERY_TEMPLATE),
+        "builtin": template is None,
+    }
+    if template is not None:
+        view.update(
+            subject=template.subject,
+            body=template.body,
+            version=template.version,
+            saved_at=template.saved_at,
+            preview=templates.preview(category, language, template.subject, template.body),
+        )
+    return view
 
 
 @blueprint.post("/unsubscribe")

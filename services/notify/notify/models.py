@@ -159,3 +159,19 @@ class Delivery(Base):
     def planned_at(self) -> datetime:
         """When it leaves: its planned time, or the time of its next try."""
         return self.next_attempt_at
+
+
+class Template(Base):
+    """A school's own wording of one category's news in one language; every save is a new
+    version, the newest is used. Without one, the built-in wording (news_texts.py)."""
+
+    __tablename__ = "templates"
+
+    school_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    category: Mapped[str] = mapped_column(String(24), primary_key=True)
+    language: Mapped[str] = mapped_column(String(8), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, primary_key=True)
+    subject: Mapped[str] = mapped_column(String(200), nullable=False)
+    body: Mapped[str] = mapped_column(Text, nullable=False)
+    saved_by: Mapped[str] = mapped_column(String(36), nullable=False)
+    saved_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -102,14 +102,35 @@ def _absence_ru(facts: dict[str, str]) -> str:
     return "опоздание на урок" if facts.get("status") == "late" else "отсутствие на уроке"
 
 
-def line_text(line: NewsLine, language: str) -> str:
+Wording = dict[str, tuple[str, str]]  # a school's own: category -> (subject, body)
+
+
+def line_text(line: NewsLine, language: str, wording: Wording | None = None) -> str:
+    own = (wording or {}).get(line.category)
+    if own is not None and line.facts.get("change", "new") == "new":
+        return fill(own[1], {**line.facts, "child": line.child})
     return _en(line) if language == "en" else _ru(line)
 
 
-def news_message(lines: list[NewsLine], language: str) -> Message:
+def news_message(lines: list[NewsLine], language: str, wording: Wording | None = None) -> Message:
     """One item on its own, or a digest of several (possibly of several children)."""
     lang = "en" if language == "en" else "ru"
     if len(lines) == 1:
-        return Message(SUBJECTS[lines[0].category][lang], line_text(lines[0], lang))
-    body = "\n".join(f"• {line_text(line, lang)}" for line in lines)
+        line = lines[0]
+        own = (wording or {}).get(line.category)
+        subject = SUBJECTS[line.category][lang]
+        if own is not None:
+            subject = fill(own[0], {**line.facts, "child": line.child})
+        return Message(subject, line_text(line, lang, wording))
+    body = "\n".join(f"• {line_text(line, lang, wording)}" for line in lines)
     return Message(DIGEST_SUBJECT[lang], body)
+
+
+def fill(text: str, facts: dict[str, str]) -> str:
+    """A school's template with the facts; a fact the event lacks reads as nothing."""
+    return text.format_map(_Blank(facts))
+
+
+class _Blank(dict):  # type: ignore[type-arg]
+    def __missing__(self, key: str) -> str:
+        return ""

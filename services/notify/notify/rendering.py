@@ -14,11 +14,11 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from notify import categories, unsubscribe
+from notify import categories, templates, unsubscribe
 from notify.config import DeliveryConfig
 from notify.models import Agreement, Contact, Delivery, Person
 from notify.news import in_force
-from notify.news_texts import NewsLine, news_message
+from notify.news_texts import NewsLine, Wording, news_message
 from notify.sms import one_part
 
 
@@ -51,6 +51,7 @@ class Lookups:
     contacts: dict[str, Contact]
     names: dict[tuple[str, str], str]  # (school, student) -> the child's name
     covered: set[tuple[str, str, str]]  # (school, guardian, student) agreements in force
+    wording: dict[tuple[str, str], Wording]  # (school, language) -> the school's templates
 
 
 def look_up(session: Session, rows: list[Delivery]) -> Lookups:
@@ -67,7 +68,15 @@ def look_up(session: Session, rows: list[Delivery]) -> Lookups:
             Agreement.guardian_id.in_(recipients), in_force(datetime.now(UTC))
         )
     )
+    wording: dict[tuple[str, str], Wording] = {}
+    for school in {row.school_id for row in rows if row.category is not None}:
+        for (category, language), template in templates.of_school(session, school).items():
+            wording.setdefault((school, language), {})[category] = (
+                template.subject,
+                template.body,
+            )
     return Lookups(
+        wording=wording,
         contacts={contact.person_id: contact for contact in contacts},
         names={(school, person): f"{first} {last}" for school, person, first, last in names},
         covered={(school, guardian, student) for school, guardian, student in covered},
@@ -105,7 +114,8 @@ def render_group(
         NewsLine(d.category or "", names[(d.school_id, d.student_id or "")], dict(d.details))
         for d in kept
     ]
-    message = news_message(lines, contact.language if contact else "ru")
+    language = contact.language if contact and contact.language == "en" else "ru"
+    message = news_message(lines, language, lookups.wording.get((first.school_id, language)))
     ids = [d.id for d in kept]
     if first.channel == "sms" and not legal:
         # The line names the child and says what happened: the subject would only cost a

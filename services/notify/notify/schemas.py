@@ -83,6 +83,33 @@ class PreferenceSchema(Schema):
             raise ValidationError("The quiet hours must not start when they end.", "quiet_hours")
 
 
+class TemplateSchema(Schema):
+    """A school's wording of one category's news in one language."""
+
+    category = fields.String(required=True, validate=validate.OneOf(categories.CATEGORIES))
+    language = fields.String(required=True, validate=validate.OneOf(("ru", "en")))
+    subject = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    body = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=500),
+        metadata={"description": "One line with {child} and the category's placeholders."},
+    )
+    version = fields.Integer(dump_only=True, allow_none=True)
+    builtin = fields.Boolean(dump_only=True, metadata={"description": "Notify's own wording."})
+    placeholders = fields.List(fields.String(), dump_only=True)
+    preview = fields.Dict(
+        keys=fields.String(),
+        values=fields.String(),
+        dump_only=True,
+        metadata={"description": "The template filled with a long name and sample facts."},
+    )
+    saved_at = times.DateTime(dump_only=True, allow_none=True)
+
+
+class TemplateListSchema(Schema):
+    items = fields.List(fields.Nested(TemplateSchema))
+
+
 class DeliverySchema(Schema):
     """A delivery as staff see it: ids and status, never the address or the text."""
 
@@ -112,6 +139,8 @@ class DeliveryPageSchema(Schema):
 
 SCHEMAS: dict[str, type[Schema]] = {
     "Preference": PreferenceSchema,
+    "Template": TemplateSchema,
+    "TemplateList": TemplateListSchema,
     "Delivery": DeliverySchema,
     "DeliveryPage": DeliveryPageSchema,
 }
