@@ -76,7 +76,8 @@ def attendance_recorded(session: Session, event: Event, config: DeliveryConfig) 
     item = Item(c.ABSENCE, data["student_id"], facts, topic=f"attendance:{data['attendance_id']}")
     occasion = Occasion(event)
     if data["status"] == "present":
-        withdraw(session, occasion, Item(c.ABSENCE, item.student_id, {}, item.topic), config)
+        facts = {**facts, "change": "removed"}  # told already: the mark is taken back
+        withdraw(session, occasion, Item(c.ABSENCE, item.student_id, facts, item.topic), config)
     else:
         revise(session, occasion, item, config)
     return None

@@ -46,7 +46,10 @@ def _ru(line: NewsLine) -> str:
             f"{f.get('value')}",
             "removed": f"{child}: оценка удалена из журнала",
         },
-        c.ABSENCE: {"new": f"{child}: {_absence_ru(f)} {f.get('lesson_date', '')}"},
+        c.ABSENCE: {
+            "new": f"{child}: {_absence_ru(f)} {f.get('lesson_date', '')}",
+            "removed": f"{child}: отметка об отсутствии {f.get('lesson_date', '')} снята",
+        },
         c.FINAL_MARK: {"new": f"{child}: итоговая оценка за период {f.get('value')}"},
         c.HOMEWORK: {"new": f"{child}: домашнее задание к {f.get('due_on')}: {f.get('text')}"},
         c.LESSON_CANCELLED: {"new": f"{child}: урок {f.get('date')} ({_slot(f)}) отменён"},
@@ -73,7 +76,10 @@ def _en(line: NewsLine) -> str:
             f"{f.get('value')}",
             "removed": f"{child}: a mark was removed from the journal",
         },
-        c.ABSENCE: {"new": f"{child}: {f.get('status', 'absent')} on {f.get('lesson_date', '')}"},
+        c.ABSENCE: {
+            "new": f"{child}: {f.get('status', 'absent')} on {f.get('lesson_date', '')}",
+            "removed": f"{child}: the absence on {f.get('lesson_date', '')} was withdrawn",
+        },
         c.FINAL_MARK: {"new": f"{child}: final mark for the period {f.get('value')}"},
         c.HOMEWORK: {"new": f"{child}: homework due {f.get('due_on')}: {f.get('text')}"},
         c.LESSON_CANCELLED: {"new": f"{child}: the lesson on {f.get('date')} is cancelled"},

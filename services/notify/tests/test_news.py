@@ -341,3 +341,27 @@ def test_an_erased_mother_linked_again_by_a_late_event_hears_nothing(school: Sch
     with school.database.transaction() as session:
         assert session.scalars(select(Agreement)).all() == []
         assert session.scalars(select(Guardianship)).all() == []
+
+
+def test_an_absence_marked_present_after_all_is_withdrawn_or_told_as_withdrawn(
+    school: School, mailbox: Mailbox
+) -> None:
+    masha = school.child("Мария", "Иванова")
+    school.guardian("mother@example.org", masha)
+    waiting, told = new_id(), new_id()
+    school.hear(absence(masha, attendance_id=told))
+    send(school)
+    daytime = school.config
+    quiet_from, quiet_until = away_from_now(0)
+    school.config = replace(daytime, quiet_from=quiet_from, quiet_until=quiet_until)
+    school.hear(absence(masha, attendance_id=waiting))  # held by quiet hours
+    school.config = daytime
+    for attendance_id in (waiting, told):
+        present = absence(masha, status="present", attendance_id=attendance_id)
+        present.data["entity_version"] = 2
+        school.hear(present)
+    statuses = sorted(d.status for d in school.deliveries())
+    assert statuses == ["cancelled", "pending", "sent"]
+    send(school)
+    _first, second = mailbox.to("mother@example.org")
+    assert "отметка об отсутствии" in second.get_content()
