@@ -123,11 +123,38 @@ class DeliverySchema(Schema):
     about_event_type = fields.String()
     about_event_id = fields.String()
     status = fields.String()
+    state = fields.Method(
+        "_state",
+        metadata={
+            "description": "The status as providers name theirs (GOV.UK Notify's words): "
+            "created, sending, sent, permanent-failure, temporary-failure, "
+            "technical-failure, cancelled."
+        },
+    )
     planned_at = times.DateTime(metadata={"description": "When it leaves (or is tried again)."})
     attempts = fields.Integer()
     last_error = fields.String(allow_none=True)
     created_at = times.DateTime()
     finished_at = times.DateTime(allow_none=True)
+
+    @staticmethod
+    def _state(delivery: Any) -> str:
+        return delivery_state(delivery.status, delivery.last_error)
+
+
+# Why a delivery was given up, in the words providers use for it.
+PERMANENT = frozenset({"invalid_address", "rejected", "no_contact", "bounced"})
+TECHNICAL = frozenset({"outcome_unknown"})
+
+
+def delivery_state(status: str, last_error: str | None) -> str:
+    if status in ("created", "pending", "claimed"):
+        return "created"
+    if status != "failed":
+        return status
+    if last_error in PERMANENT:
+        return "permanent-failure"
+    return "technical-failure" if last_error in TECHNICAL else "temporary-failure"
 
 
 class DeliveryPageSchema(Schema):

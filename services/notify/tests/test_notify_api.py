@@ -11,6 +11,7 @@ from flask.testing import FlaskClient
 from notify.app import create_app
 from notify.config import DeliveryConfig
 from notify.handlers import build_handlers
+from notify.schemas import delivery_state
 from schoolkit.db import Database
 from schoolkit.migrate import upgrade
 from schoolkit.settings import Settings
@@ -267,4 +268,25 @@ def test_an_absence_held_by_quiet_hours_is_already_a_delivery_the_school_can_see
     planned = datetime.fromisoformat(held["planned_at"])
     assert planned.utcoffset() is not None  # every date-time carries its offset
     assert planned.astimezone(school_zone()).strftime("%H:%M") == quiet_until
+    assert held["state"] == "created"
     assert "address" not in held and "body" not in held
+
+
+@pytest.mark.parametrize(
+    ("status", "last_error", "state"),
+    [
+        ("created", None, "created"),
+        ("pending", "SMTPServerDisconnected", "created"),
+        ("sending", None, "sending"),
+        ("sent", None, "sent"),
+        ("failed", "invalid_address", "permanent-failure"),
+        ("failed", "no_contact", "permanent-failure"),
+        ("failed", "provider_error", "temporary-failure"),
+        ("failed", "outcome_unknown", "technical-failure"),
+        ("cancelled", "agreement_ended", "cancelled"),
+    ],
+)
+def test_the_school_reads_each_delivery_in_the_words_providers_use(
+    status: str, last_error: str | None, state: str
+) -> None:
+    assert delivery_state(status, last_error) == state
