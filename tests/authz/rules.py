@@ -260,6 +260,7 @@ RULES: dict[tuple[str, str], Rule] = {
     ("notify", "POST /v1/unsubscribe"): public(404),
     ("notify", "GET /v1/templates"): rule(None, ADMIN),
     ("notify", "PUT /v1/templates"): rule(None, ADMIN),
+    ("notify", "POST /v1/templates/preview"): rule(None, ADMIN),
     # ---- archive (services/archive/README.md: administrators of the school) ----------
     ("archive", "GET /v1/backups"): rule(None, ADMIN),
     ("archive", "POST /v1/backups"): rule(None, ADMIN),

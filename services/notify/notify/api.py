@@ -196,6 +196,41 @@ def save_template() -> Any:
     return TemplateSchema().dump(_template_view(template.category, template.language, template))
 
 
+@blueprint.post("/templates/preview")
+@require_roles(ADMINISTRATOR)
+def preview_template() -> Any:
+    """What a template would say, with a long name and sample facts, before it is saved;
+    the same refusal as saving it when it is broken.
+    ---
+    post:
+      requestBody:
+        content:
+          application/json:
+            schema: Template
+      responses:
+        200:
+          content:
+            application/json:
+              schema: Template
+        422:
+          description: As for PUT /templates, naming `subject` or `body`.
+    """
+    wanted = load_json(TemplateSchema())
+    found = templates.problems(wanted["category"], wanted["subject"], wanted["body"])
+    if found:
+        raise ApiError(422, "invalid_template", "The template cannot be used.", fields=found)
+    view = _template_view(wanted["category"], wanted["language"], None)
+    view.update(
+        subject=wanted["subject"],
+        body=wanted["body"],
+        builtin=False,
+        preview=templates.preview(
+            wanted["category"], wanted["language"], wanted["subject"], wanted["body"]
+        ),
+    )
+    return TemplateSchema().dump(view)
+
+
 def _template_view(category: str, language: str, template: Template | None) -> dict[str, Any]:
     view: dict[str, Any] = {
         "category": category,

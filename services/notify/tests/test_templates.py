@@ -115,3 +115,14 @@ def test_another_schools_template_does_not_word_our_news(
     school.hear(mark(masha, 4, mark_id=new_id(), teacher=school.teacher))
     Sender(school.config).send_due(school.database)
     assert mailbox.to("mother@example.org")[0]["Subject"] == "Оценка"
+
+
+def test_the_administrator_previews_a_wording_before_saving_it(
+    client: FlaskClient, admin: dict[str, str]
+) -> None:
+    shown = client.post(f"{URL}/preview", json=wording(), headers=admin)
+    assert shown.status_code == 200
+    assert shown.json["preview"]["subject"] == "Новая оценка: Александра Константинопольская"
+    assert client.get(URL, headers=admin).json["items"][0]["builtin"] is True  # not saved
+    broken = client.post(f"{URL}/preview", json=wording(body="{grade}"), headers=admin)
+    assert (broken.status_code, list(broken.json["error"]["fields"])) == (422, ["body"])
