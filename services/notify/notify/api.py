@@ -29,7 +29,16 @@ from schoolkit.web import db_session
 
 blueprint = Blueprint("notify", __name__, url_prefix="/v1")
 
-STATUSES = ("created", "pending", "claimed", "sending", "sent", "failed", "cancelled")
+STATUSES = (
+    "created",
+    "pending",
+    "claimed",
+    "sending",
+    "sent",
+    "delivered",
+    "failed",
+    "cancelled",
+)
 PAGE_LIMIT = 100
 MAX_PAGE_LIMIT = 500
 
@@ -43,7 +52,7 @@ def list_deliveries() -> Any:
     get:
       parameters:
       - {in: query, name: recipient_id, schema: {type: string}}
-      - {in: query, name: status, schema: {type: string, enum: [created, pending, claimed, sending, sent, failed, cancelled]}}
+      - {in: query, name: status, schema: {type: string, enum: [created, pending, claimed, sending, sent, delivered, failed, cancelled]}}
       - {in: query, name: limit, schema: {type: integer, minimum: 1, maximum: 500, default: 100}}
       - in: query
         name: cursor

@@ -25,6 +25,7 @@ class DeliveryConfig:
     sms_slow_seconds: float = 2.0  # an answer slower than this demotes the provider
     sms_demote_seconds: float = 60.0
     sms_daily_budget: int = 0  # SMS per school and day; 0: no limit
+    receipts_interval_seconds: float = 60.0  # how often SMS.ru is asked for receipts
     public_url: str = "http://127.0.0.1:8080/api/notify"  # where links in messages point
     unsubscribe_secret: str | None = None  # signs one-click unsubscribe links (RFC 8058)
     max_attempts: int = 5
@@ -65,6 +66,7 @@ class DeliveryConfig:
             "sms_slow_seconds": float(env("NOTIFY_SMS_SLOW_SECONDS", "2")),
             "sms_demote_seconds": float(env("NOTIFY_SMS_DEMOTE_SECONDS", "60")),
             "sms_daily_budget": int(env("NOTIFY_SMS_DAILY_BUDGET", "0")),
+            "receipts_interval_seconds": float(env("NOTIFY_RECEIPTS_INTERVAL_SECONDS", "60")),
             "public_url": env("NOTIFY_PUBLIC_URL", cls.public_url),
             "unsubscribe_secret": env("NOTIFY_UNSUBSCRIBE_SECRET") or None,
             "max_attempts": int(env("NOTIFY_MAX_ATTEMPTS", str(cls.max_attempts))),

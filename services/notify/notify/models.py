@@ -154,6 +154,9 @@ class Delivery(Base):
     cadence: Mapped[str] = mapped_column(String(12), nullable=False, default="immediately")
     sending_since: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The SMS provider that took it and its id there: for the delivery receipt.
+    provider: Mapped[str | None] = mapped_column(String(16))
+    provider_ref: Mapped[str | None] = mapped_column(String(64))
 
     @property
     def planned_at(self) -> datetime:

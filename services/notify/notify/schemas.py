@@ -127,7 +127,7 @@ class DeliverySchema(Schema):
         "_state",
         metadata={
             "description": "The status as providers name theirs (GOV.UK Notify's words): "
-            "created, sending, sent, permanent-failure, temporary-failure, "
+            "created, sending, sent, delivered, permanent-failure, temporary-failure, "
             "technical-failure, cancelled."
         },
     )

@@ -327,6 +327,8 @@ class Sender:
 
     def _sent(self, session: Session, ids: list[str], channel: str) -> None:
         """One statement, as `_finish` would do it row by row: the common case, kept cheap."""
+        transport = self.transports.get(channel)
+        provider = getattr(transport, "last_provider", None) or channel
         session.execute(
             update(Delivery)
             .where(Delivery.id.in_(ids))
@@ -338,9 +340,10 @@ class Sender:
                 subject=None,
                 body=None,
                 details={},  # news facts (a mark, a teacher's words) leave with it
+                provider=provider,
+                provider_ref=getattr(transport, "last_ref", None),
             )
         )
-        provider = getattr(self.transports.get(channel), "last_provider", None) or channel
         DELIVERIES_FINISHED.labels(channel, provider, "sent").inc(len(ids))
 
     @staticmethod

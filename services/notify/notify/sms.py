@@ -116,6 +116,30 @@ class SmsRu:
         raise ProviderTrouble(f"smsru_{code}")
 
 
+# SMS.ru's final codes of /sms/status: 103 delivered; 104 its lifetime ran out; 105–108 and
+# 150 refused or lost by the operator. Anything else is not final yet.
+SMSRU_FINAL = {103: "delivered", 104: "expired", 105: "rejected", 106: "rejected"}
+SMSRU_FINAL |= {107: "rejected", 108: "rejected", 150: "rejected"}
+
+
+def smsru_receipts(provider: SmsRu, references: list[str], timeout: float) -> dict[str, str]:
+    """The final outcome of each message SMS.ru knows one of (GET /sms/status, json=1)."""
+    response = requests.get(
+        f"{provider.base_url}/sms/status",
+        params={"api_id": provider.api_id, "sms_id": ",".join(references), "json": 1},
+        timeout=timeout,
+    )
+    body = _json(response)
+    if body.get("status") != "OK":
+        raise ProviderTrouble(f"smsru_{body.get('status_code')}")
+    outcomes = {}
+    for reference, answer in (body.get("sms") or {}).items():
+        final = SMSRU_FINAL.get(int((answer or {}).get("status_code") or 0))
+        if final is not None:
+            outcomes[str(reference)] = final
+    return outcomes
+
+
 @dataclass
 class Smsc:
     """https://smsc.ru/api/http/: /sys/send.php with login, psw, phones, mes, id, fmt=3."""
@@ -159,19 +183,20 @@ class FailoverSms:
     clock: Callable[[], float] = time.monotonic
     demoted_until: dict[str, float] = field(default_factory=dict)
     last_provider: str | None = None
+    last_ref: str | None = None
 
     def send(self, message: Outgoing) -> None:
         text = message.body if not message.subject else f"{message.subject}. {message.body}"
         for provider in self._in_order():
             started = self.clock()
             try:
-                provider.send(message.address, text, message.id, self.timeout_seconds)
+                reference = provider.send(message.address, text, message.id, self.timeout_seconds)
             except (ProviderTrouble, requests.RequestException) as trouble:
                 self._demote(provider, type(trouble).__name__)
                 continue
             if self.clock() - started > self.slow_seconds:
                 self._demote(provider, "slow")  # it delivered; the next message goes elsewhere
-            self.last_provider = provider.name
+            self.last_provider, self.last_ref = provider.name, reference
             return
         raise requests.ConnectionError("every SMS provider is in trouble")
 

@@ -279,6 +279,8 @@ def test_an_absence_held_by_quiet_hours_is_already_a_delivery_the_school_can_see
         ("pending", "SMTPServerDisconnected", "created"),
         ("sending", None, "sending"),
         ("sent", None, "sent"),
+        ("delivered", None, "delivered"),
+        ("failed", "expired", "temporary-failure"),
         ("failed", "invalid_address", "permanent-failure"),
         ("failed", "no_contact", "permanent-failure"),
         ("failed", "provider_error", "temporary-failure"),

@@ -18,6 +18,7 @@ from werkzeug.wrappers import Request, Response
 
 from notify.config import DeliveryConfig
 from notify.models import Preference
+from notify.receipts import ReceiptPoller
 from notify.sending import Sender
 from notify.sms import one_part, sms_parts
 from schoolkit.db import Database
@@ -31,6 +32,7 @@ class Provider:
     """A provider's HTTP API on loopback; `mode` says how it behaves today."""
 
     path = "/"
+    status_path = "/none"
 
     def __init__(self) -> None:
         self.received: list[dict[str, str]] = []
@@ -41,6 +43,11 @@ class Provider:
 
     def _wsgi(self, environ, start_response):  # type: ignore[no-untyped-def]
         request = Request(environ)
+        if request.path == self.status_path:
+            body = self.statuses(request.args.get("sms_id", "").split(","))
+            return Response(json.dumps(body), content_type="application/json")(
+                environ, start_response
+            )
         if request.path != self.path:
             return Response("not found", 404)(environ, start_response)
         form = {key: request.form[key] for key in request.form}
@@ -55,14 +62,31 @@ class Provider:
     def answer(self, form: dict[str, str]) -> dict[str, Any]:
         raise NotImplementedError
 
+    def statuses(self, references: list[str]) -> dict[str, Any]:
+        raise NotImplementedError
+
     def close(self) -> None:
         self._server.shutdown()
 
 
 class SmsRuApi(Provider):
-    """As https://sms.ru/api/send documents POST /sms/send with json=1."""
+    """As https://sms.ru/api/send documents POST /sms/send with json=1, and
+    https://sms.ru/api/status GET /sms/status."""
 
     path = "/sms/send"
+    status_path = "/sms/status"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.issued = 0
+        self.fate: dict[str, int] = {}  # sms_id -> the status code its receipt will say
+
+    def statuses(self, references: list[str]) -> dict[str, Any]:
+        found = {
+            ref: {"status": "OK", "status_code": self.fate.get(ref, 102), "cost": 0.5}
+            for ref in references
+        }
+        return {"status": "OK", "status_code": 100, "sms": found, "balance": 4122.56}
 
     def answer(self, form: dict[str, str]) -> dict[str, Any]:
         if form.get("api_id") != "test-api-id":
@@ -77,7 +101,8 @@ class SmsRuApi(Provider):
                 "status_text": "Неправильно указан номер",
             }
         else:
-            entry = {"status": "OK", "status_code": 100, "sms_id": "000000-10000001"}
+            self.issued += 1
+            entry = {"status": "OK", "status_code": 100, "sms_id": f"000000-1000000{self.issued}"}
         return {"status": "OK", "status_code": 100, "sms": {number: entry}, "balance": 4122.56}
 
 
@@ -260,3 +285,26 @@ def test_past_the_schools_daily_sms_budget_an_sms_waits_for_tomorrow_but_a_legal
     sender.send_due(school.database)
     assert len(smsru.received) == 2
     assert "расторгает" in smsru.received[-1]["msg"]
+
+
+def test_the_mother_s_phone_confirms_one_sms_and_another_expires(
+    school: School, smsru: SmsRuApi
+) -> None:
+    a_mother_with_a_phone(school)
+    sender = Sender(school.config)
+    for _ in range(2):
+        school.hear(lesson_changed(school.class_id, "cancellation", school.teacher))
+        sender.send_due(school.database)
+    first, _second = sorted(school.deliveries(channel="sms"), key=lambda d: d.provider_ref or "")
+    assert (first.provider, first.provider_ref) == ("smsru", "000000-10000001")
+    poller = ReceiptPoller(school.config)
+    assert poller.poll(school.database) == 0  # still on its way
+    smsru.fate = {"000000-10000001": 103, "000000-10000002": 104}
+    assert poller.poll(school.database) == 2
+    by_ref = {d.provider_ref: d for d in school.deliveries(channel="sms")}
+    assert by_ref["000000-10000001"].status == "delivered"
+    assert (by_ref["000000-10000002"].status, by_ref["000000-10000002"].last_error) == (
+        "failed",
+        "expired",
+    )
+    assert poller.poll(school.database) == 0  # each receipt once
