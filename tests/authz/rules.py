@@ -255,6 +255,12 @@ RULES: dict[tuple[str, str], Rule] = {
         "addressee", dict.fromkeys(ROLES, SELF), ADMIN
     ),
     ("notify", "GET /v1/deliveries"): rule(None, ADMINISTRATION),
+    # The one-click link of a digest (RFC 8058): its signed token is the authority, so
+    # every caller is let in and an unsigned or missing token is the 404 of no such person.
+    ("notify", "POST /v1/unsubscribe"): public(404),
+    ("notify", "GET /v1/templates"): rule(None, ADMIN),
+    ("notify", "PUT /v1/templates"): rule(None, ADMIN),
+    ("notify", "POST /v1/templates/preview"): rule(None, ADMIN),
     # ---- archive (services/archive/README.md: administrators of the school) ----------
     ("archive", "GET /v1/backups"): rule(None, ADMIN),
     ("archive", "POST /v1/backups"): rule(None, ADMIN),

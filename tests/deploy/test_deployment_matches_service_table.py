@@ -56,6 +56,8 @@ ALERT_METRICS = {
     "ErasureDeadlineNear": ["erasure_deadline_seconds_remaining"],
     "BackupStale": ["backup_last_success_timestamp_seconds"],
     "HighErrorRate": ["http_request_duration_seconds_count"],
+    "NotifyDeliveriesLate": ["notify_oldest_undelivered_age_seconds"],
+    "NotifySmsBudgetNear": ["notify_sms_budget_used_ratio"],
 }
 # Labels an alert text may quote: they name services and processes, never a person.
 SAFE_TEMPLATE_LABELS = {
