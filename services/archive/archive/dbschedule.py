@@ -1,0 +1,167 @@
+"""The archive worker's database backup job: back up what is due, verify again what is
+old, and keep the gauges that ops alert on (issue 18 §1, §2, §7).
+
+A periodic task of the worker, never an HTTP request. Intervals are hours:
+ARCHIVE_DATABASE_BACKUP_INTERVAL_HOURS (24) for every service, overridden per service by
+ARCHIVE_DATABASE_BACKUP_INTERVAL_HOURS_<SERVICE> (e.g. 1 for the journal's hourly copy);
+ARCHIVE_VERIFY_INTERVAL_HOURS (24) between verifications of a kept set.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from prometheus_client import Gauge
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from archive.dbbackups import Source, back_up, sources_from_env, verify_set
+from archive.models import BackupSet, Drill
+from archive.store import DirectoryStore
+from archive.vault import BackupRefused
+from schoolkit.db import Database
+from schoolkit.events import as_utc
+
+log = logging.getLogger(__name__)
+
+LAST_SET = Gauge(
+    "database_backup_last_success_timestamp_seconds",
+    "When the newest completed backup set of a service's database finished (Unix time).",
+    ["service"],
+)
+LAST_VERIFIED = Gauge(
+    "database_backup_last_verification_timestamp_seconds",
+    "When a backup set of the service was last verified (Unix time).",
+    ["service"],
+)
+VERIFIED_OK = Gauge(
+    "database_backup_verification_ok",
+    "1 when the service's last verified backup set was intact, 0 when it was refused.",
+    ["service"],
+)
+LAST_DRILL = Gauge(
+    "database_restore_drill_last_success_timestamp_seconds",
+    "When a restore drill of the service last passed (Unix time).",
+    ["service"],
+)
+DRILL_PASSED = Gauge(
+    "database_restore_drill_passed",
+    "1 when the service's newest restore drill passed, 0 when it failed.",
+    ["service"],
+)
+DRILL_SECONDS = Gauge(
+    "database_restore_drill_seconds",
+    "How long the service's newest restore drill took, restore and ledger replay included.",
+    ["service"],
+)
+
+
+def _hours(name: str, default: float) -> timedelta:
+    return timedelta(hours=float(os.environ.get(name) or default))
+
+
+def interval_of(service: str) -> timedelta:
+    every = _hours("ARCHIVE_DATABASE_BACKUP_INTERVAL_HOURS", 24).total_seconds() / 3600
+    return _hours(f"ARCHIVE_DATABASE_BACKUP_INTERVAL_HOURS_{service.upper()}", every)
+
+
+class DatabaseBackups:
+    """Called by the worker every minute; each turn does only what is due."""
+
+    def __init__(
+        self,
+        var_dir: Path,
+        master_key: bytes,
+        sources: Sequence[Source] | None = None,
+        store: DirectoryStore | None = None,
+    ) -> None:
+        self.master_key = master_key
+        self.sources = list(sources) if sources is not None else sources_from_env()
+        self.store = store or DirectoryStore.from_env(var_dir)
+        self.verify_every = _hours("ARCHIVE_VERIFY_INTERVAL_HOURS", 24)
+
+    def __call__(self, database: Database) -> None:
+        for source in self.sources:
+            with database.transaction() as session:
+                if self._due(session, source.service):
+                    made = back_up(session, source, self.store, self.master_key)
+                    log.info("backup set %s of %s: %s", made.id, source.service, made.status)
+        with database.transaction() as session:
+            self.verify_old_sets(session)
+            refresh_gauges(session)
+
+    def _due(self, session: Session, service: str) -> bool:
+        last = session.scalar(
+            select(func.max(BackupSet.finished_at)).where(
+                BackupSet.service == service, BackupSet.status == "completed"
+            )
+        )
+        return last is None or datetime.now(UTC) - as_utc(last) >= interval_of(service)
+
+    def verify_old_sets(self, session: Session) -> None:
+        """Verification on a schedule, not only on request (R-ARC-3)."""
+        stale = datetime.now(UTC) - self.verify_every
+        due = session.scalars(
+            select(BackupSet).where(
+                BackupSet.status == "completed",
+                (BackupSet.verified_at.is_(None)) | (BackupSet.verified_at < stale),
+            )
+        )
+        for found in due:
+            verify_catalogued(found, self.store, self.master_key)
+
+
+def verify_catalogued(found: BackupSet, store: DirectoryStore, master_key: bytes) -> None:
+    try:
+        verify_set(store.root / found.service / found.id, master_key)
+    except BackupRefused as refused:
+        found.verified_ok, found.failure = False, str(refused)[:400]
+        log.error("backup set %s of %s failed verification", found.id, found.service)
+    else:
+        found.verified_ok, found.failure = True, None
+    found.verified_at = datetime.now(UTC)
+
+
+def refresh_gauges(session: Session) -> None:
+    """Every gauge from the catalogue, so a drill run from the command line shows too."""
+    for service, finished in session.execute(
+        select(BackupSet.service, func.max(BackupSet.finished_at))
+        .where(BackupSet.status == "completed")
+        .group_by(BackupSet.service)
+    ):
+        LAST_SET.labels(service).set(as_utc(finished).timestamp())
+    for service in session.scalars(select(BackupSet.service).distinct()):
+        _verification_gauges(session, service)
+    for service in session.scalars(select(Drill.service).distinct()):
+        _drill_gauges(session, service)
+
+
+def _verification_gauges(session: Session, service: str) -> None:
+    newest = session.scalars(
+        select(BackupSet)
+        .where(BackupSet.service == service, BackupSet.verified_at.is_not(None))
+        .order_by(BackupSet.verified_at.desc())
+        .limit(1)
+    ).first()
+    if newest is not None and newest.verified_at is not None:
+        LAST_VERIFIED.labels(service).set(as_utc(newest.verified_at).timestamp())
+        VERIFIED_OK.labels(service).set(1 if newest.verified_ok else 0)
+
+
+def _drill_gauges(session: Session, service: str) -> None:
+    newest = session.scalars(
+        select(Drill).where(Drill.service == service).order_by(Drill.started_at.desc()).limit(1)
+    ).first()
+    if newest is None:
+        return
+    DRILL_PASSED.labels(service).set(1 if newest.passed else 0)
+    DRILL_SECONDS.labels(service).set(newest.seconds or 0)
+    passed = session.scalar(
+        select(func.max(Drill.finished_at)).where(Drill.service == service, Drill.passed)
+    )
+    if passed is not None:
+        LAST_DRILL.labels(service).set(as_utc(passed).timestamp())
