@@ -262,9 +262,14 @@ def bring_forward(
     master_key: bytes,
     live_ledger: Iterable[ledger.Entry],
 ) -> int:
-    """Migrate the restored database to this code's schema and replay the ledger."""
-    upgrade(service, url)
+    """Migrate the restored database to this code's schema and replay the ledger: the
+    live one merged with the newest sealed copy, which outlives the archive's database."""
     entries = ledger.merged(newest_ledger_copy(store, master_key), live_ledger)
+    return bring_forward_entries(service, url, entries)
+
+
+def bring_forward_entries(service: str, url: str, entries: Iterable[ledger.Entry]) -> int:
+    upgrade(service, url)
     database = Database(url)
     try:
         return ledger.replay(service, database, entries)

@@ -135,6 +135,15 @@ def _sqlite_revision(connection: sqlite3.Connection) -> str | None:
     return str(found[0]) if found else None
 
 
+def row_counts(url: str) -> dict[str, int]:
+    """Every table's rows now: what a drill compares with the manifest's counts."""
+    if dump_format(url) == SQLITE:
+        with sqlite3.connect(sqlite_path(url)) as connection:
+            return _sqlite_counts(connection)
+    with psycopg.connect(libpq_url(url)) as connection:
+        return _postgres_counts(connection)
+
+
 def restore_into(url: str, feed: Callable[[BinaryIO], None]) -> None:
     """Replace the database at `url` with what `feed` writes (the dump, streaming)."""
     if dump_format(url) == SQLITE:
