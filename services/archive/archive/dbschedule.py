@@ -20,8 +20,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from archive.dbbackups import Source, back_up, sources_from_env, verify_set
-from archive.models import BackupSet, Drill
-from archive.store import DirectoryStore
+from archive.models import BackupSet, Drill, ErasureLedgerEntry
+from archive.store import DirectoryStore, taken_at
 from archive.vault import BackupRefused
 from schoolkit.db import Database
 from schoolkit.events import as_utc
@@ -60,6 +60,12 @@ DRILL_SECONDS = Gauge(
 )
 
 
+# Three calendar days never outlast three working days: copies of the key store older
+# than this are removed, so a shredded key is gone from every copy within the legal term.
+KEY_STORE_KEEP = timedelta(hours=72)
+ARCHIVE = "archive"
+
+
 def _hours(name: str, default: float) -> timedelta:
     return timedelta(hours=float(os.environ.get(name) or default))
 
@@ -92,6 +98,7 @@ class DatabaseBackups:
                     log.info("backup set %s of %s: %s", made.id, source.service, made.status)
         with database.transaction() as session:
             self.verify_old_sets(session)
+            expire_key_store_copies(session, self.store)
             refresh_gauges(session)
 
     def _due(self, session: Session, service: str) -> bool:
@@ -113,6 +120,31 @@ class DatabaseBackups:
         )
         for found in due:
             verify_catalogued(found, self.store, self.master_key)
+
+
+def expire_key_store_copies(
+    session: Session, store: DirectoryStore, now: datetime | None = None
+) -> list[str]:
+    """Remove the archive's own sets (its key store) older than the legal term, so no
+    restore can bring a shredded key back after it (DESIGN §4.6). The newest copy stays
+    while nobody was erased after it was taken: losing it would lose every key."""
+    cutoff = (now or datetime.now(UTC)) - KEY_STORE_KEEP
+    copies = store.sets(ARCHIVE)
+    last_erasure = session.scalar(select(func.max(ErasureLedgerEntry.recorded_at)))
+    newest_outdated = (
+        bool(copies)
+        and last_erasure is not None
+        and (taken_at(copies[-1].name) < as_utc(last_erasure))
+    )
+    doomed = copies[:-1] + (copies[-1:] if newest_outdated else [])
+    removed = [d.name for d in doomed if taken_at(d.name) < cutoff]
+    for set_id in removed:
+        store.remove(store.root / ARCHIVE / set_id)
+        catalogued = session.get(BackupSet, set_id)
+        if catalogued is not None:
+            catalogued.status = "expired"
+        log.info("key-store copy %s expired and removed", set_id)
+    return removed
 
 
 def verify_catalogued(found: BackupSet, store: DirectoryStore, master_key: bytes) -> None:

@@ -19,11 +19,11 @@ from pathlib import Path
 from archive.backups import backup_dir
 
 PARTIAL = ".partial-"
-STAMP = "%Y%m%dT%H%M%SZ"
+STAMP = "%Y%m%dT%H%M%S%fZ"
 
 
 def new_set_id(now: datetime | None = None) -> str:
-    """Sorts by time, so the newest set is the last name: 20261207T223000Z-1a2b3c4d."""
+    """Sorts by time, so the newest set is the last name: 20261207T223000123456Z-1a2b3c4d."""
     moment = (now or datetime.now(UTC)).astimezone(UTC)
     return f"{moment.strftime(STAMP)}-{secrets.token_hex(4)}"
 
