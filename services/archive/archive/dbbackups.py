@@ -265,13 +265,15 @@ def bring_forward(
     """Migrate the restored database to this code's schema and replay the ledger: the
     live one merged with the newest sealed copy, which outlives the archive's database."""
     entries = ledger.merged(newest_ledger_copy(store, master_key), live_ledger)
-    return bring_forward_entries(service, url, entries)
+    return bring_forward_entries(service, url, entries, master_key)
 
 
-def bring_forward_entries(service: str, url: str, entries: Iterable[ledger.Entry]) -> int:
+def bring_forward_entries(
+    service: str, url: str, entries: Iterable[ledger.Entry], master_key: bytes
+) -> int:
     upgrade(service, url)
     database = Database(url)
     try:
-        return ledger.replay(service, database, entries)
+        return ledger.replay(service, database, entries, master_key)
     finally:
         database.dispose()

@@ -98,7 +98,9 @@ def drill(
         if found.get(table, 0) != expected
     }
     entries = ledger.merged(newest_ledger_copy(store, master_key), live_ledger)
-    report.replayed_erasures = bring_forward_entries(source.service, source.url, entries)
+    report.replayed_erasures = bring_forward_entries(
+        source.service, source.url, entries, master_key
+    )
     report.seconds = time.perf_counter() - started
     erased = _buried(source.url, entries)
     report.erased_checked = len(erased)

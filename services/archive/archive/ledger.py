@@ -93,15 +93,21 @@ def merged(*sources: Iterable[Entry]) -> list[Entry]:
     return sorted(by_erasure.values(), key=lambda e: e.position)
 
 
-def erasure_handler_of(service: str) -> Handler:
-    """The service's own handler of `consent.erasure.requested` (its one table)."""
+def erasure_handler_of(service: str, master_key: bytes) -> Handler:
+    """The service's own handler of `consent.erasure.requested` (its one table). The
+    archive's own finds keys by references under the master key the restore was given."""
+    if service == "archive":
+        from archive.handlers import build_handlers  # noqa: PLC0415 - handlers import this module
+        from archive.keys import KeyStore  # noqa: PLC0415
+
+        return build_handlers(KeyStore(master_key))[REQUESTED]
     handlers = importlib.import_module(f"{service}.handlers").HANDLERS
     return handlers[REQUESTED]  # type: ignore[no-any-return]
 
 
-def replay(service: str, database: Database, ledger: Iterable[Entry]) -> int:
+def replay(service: str, database: Database, ledger: Iterable[Entry], master_key: bytes) -> int:
     """Run again every erasure the restored data has not buried; returns how many."""
-    handle = erasure_handler_of(service)
+    handle = erasure_handler_of(service, master_key)
     replayed = 0
     for entry in ledger:
         with database.transaction() as session:

@@ -24,7 +24,8 @@ class Base(DeclarativeBase):
 
 
 class SubjectKey(Base):
-    """A data key of one person (or `school:<id>`), wrapped by the master key."""
+    """A data key of one person (or `school:<id>`), wrapped by the master key, stored
+    under its reference (keys.reference), never the person's id."""
 
     __tablename__ = "subject_keys"
 
@@ -42,11 +43,12 @@ class ArchivedRecord(Base):
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_uuid)
     event_id: Mapped[str] = mapped_column(String(36), nullable=False, index=True)
     school_id: Mapped[str] = mapped_column(String(64), nullable=False, index=True)
-    event_type: Mapped[str] = mapped_column(String(120), nullable=False)
+    # Empty since migration 0006: the type and time are inside the seal only.
+    event_type: Mapped[str | None] = mapped_column(String(120))
     source: Mapped[str] = mapped_column(String(20), nullable=False)
-    key_id: Mapped[str] = mapped_column(String(80), nullable=False, index=True)
+    key_id: Mapped[str] = mapped_column(String(80), nullable=False, index=True)  # a reference
     sealed: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)
-    occurred_at: Mapped[str] = mapped_column(String(40), nullable=False)
+    occurred_at: Mapped[str | None] = mapped_column(String(40))
 
 
 class Backup(Base):
