@@ -28,35 +28,37 @@ from schoolkit.events import as_utc
 
 log = logging.getLogger(__name__)
 
+# The label is `database` (the service whose database it is), not `service`: Prometheus
+# gives every target of the archive's worker `service="archive"` already.
 LAST_SET = Gauge(
     "database_backup_last_success_timestamp_seconds",
     "When the newest completed backup set of a service's database finished (Unix time).",
-    ["service"],
+    ["database"],
 )
 LAST_VERIFIED = Gauge(
     "database_backup_last_verification_timestamp_seconds",
     "When a backup set of the service was last verified (Unix time).",
-    ["service"],
+    ["database"],
 )
 VERIFIED_OK = Gauge(
     "database_backup_verification_ok",
     "1 when the service's last verified backup set was intact, 0 when it was refused.",
-    ["service"],
+    ["database"],
 )
 LAST_DRILL = Gauge(
     "database_restore_drill_last_success_timestamp_seconds",
     "When a restore drill of the service last passed (Unix time).",
-    ["service"],
+    ["database"],
 )
 DRILL_PASSED = Gauge(
     "database_restore_drill_passed",
     "1 when the service's newest restore drill passed, 0 when it failed.",
-    ["service"],
+    ["database"],
 )
 DRILL_SECONDS = Gauge(
     "database_restore_drill_seconds",
     "How long the service's newest restore drill took, restore and ledger replay included.",
-    ["service"],
+    ["database"],
 )
 
 

@@ -184,15 +184,15 @@ def test_the_worker_job_backs_up_what_is_due_and_verifies_again_on_its_schedule(
     job(database)
     job(database)
     [folder] = store.sets("notify")
-    assert REGISTRY.get_sample_value("database_backup_verification_ok", {"service": "notify"}) == 1
+    assert REGISTRY.get_sample_value("database_backup_verification_ok", {"database": "notify"}) == 1
     (folder / "ledger.zst.gcm").write_bytes(b"changed on the external disk")
     job(database)
     with database.transaction() as session:
         [made] = session.scalars(select(BackupSet)).all()
         assert (made.verified_ok, made.status) == (False, "completed")
         assert "ledger.zst.gcm" in (made.failure or "")
-    assert REGISTRY.get_sample_value("database_backup_verification_ok", {"service": "notify"}) == 0
+    assert REGISTRY.get_sample_value("database_backup_verification_ok", {"database": "notify"}) == 0
     last = REGISTRY.get_sample_value(
-        "database_backup_last_success_timestamp_seconds", {"service": "notify"}
+        "database_backup_last_success_timestamp_seconds", {"database": "notify"}
     )
     assert last is not None and last > 0

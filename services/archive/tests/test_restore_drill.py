@@ -8,9 +8,11 @@ import uuid
 from pathlib import Path
 
 import psycopg
+from prometheus_client import REGISTRY
 from sqlalchemy import func, select
 
 from archive.dbbackups import Source, back_up
+from archive.dbschedule import refresh_gauges
 from archive.drill import drill, record, residue
 from archive.dumps import libpq_url
 from archive.handlers import build_handlers
@@ -135,3 +137,8 @@ def test_identity_comes_back_without_the_erased_and_the_drill_is_catalogued(
     assert count_naming(postgres_url, "people", "id", ids[1]) == 1
     with archive.transaction() as session:
         assert session.scalar(select(func.count()).select_from(Drill).where(Drill.passed)) == 1
+        refresh_gauges(session)
+    labels = {"database": "identity"}
+    assert REGISTRY.get_sample_value("database_restore_drill_passed", labels) == 1
+    seconds = REGISTRY.get_sample_value("database_restore_drill_seconds", labels)
+    assert seconds is not None and seconds > 0
