@@ -44,8 +44,8 @@ from archive.vault import BackupRefused
 from schoolkit.db import Database
 from schoolkit.settings import Settings
 
-# The ledger itself: buried ids are the one place an erased person's opaque id belongs.
-LEDGER_TABLES = frozenset({"tombstones", "alembic_version"})
+# The ledger and the tombstones: the one place an erased person's opaque id belongs.
+LEDGER_TABLES = frozenset({"tombstones", "erasure_ledger", "alembic_version"})
 
 
 @dataclass

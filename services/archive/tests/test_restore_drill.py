@@ -8,12 +8,13 @@ import uuid
 from pathlib import Path
 
 import psycopg
+import pytest
 from prometheus_client import REGISTRY
 from sqlalchemy import func, select
 
 from archive.dbbackups import Source, back_up
 from archive.dbschedule import refresh_gauges
-from archive.drill import drill, record, residue
+from archive.drill import drill, drill_main, record, residue, restore_main
 from archive.dumps import libpq_url
 from archive.handlers import build_handlers
 from archive.keys import KeyStore
@@ -142,3 +143,38 @@ def test_identity_comes_back_without_the_erased_and_the_drill_is_catalogued(
     assert REGISTRY.get_sample_value("database_restore_drill_passed", labels) == 1
     seconds = REGISTRY.get_sample_value("database_restore_drill_seconds", labels)
     assert seconds is not None and seconds > 0
+
+
+@pytest.mark.parametrize("service", ["diary", "consent", "notify", "archive"])
+def test_every_other_service_survives_a_drill_with_an_erasure_to_replay(
+    tmp_path: Path, postgres_url: str, service: str
+) -> None:
+    upgrade(service, postgres_url)
+    archive, store = archive_catalogue(tmp_path), DirectoryStore(tmp_path / "backups")
+    with archive.transaction() as session:
+        made = back_up(session, Source(service, postgres_url), store, MASTER)
+        assert made.status == "completed", made.failure
+    everything = [*JOURNAL_CATEGORIES, *IDENTITY_CATEGORIES, "diary", "deliveries"]
+    consent_orders(archive, erasure("school-18", str(uuid.uuid4()), everything))
+    with archive.transaction() as session:
+        live = entries(session)
+
+    report = drill(Source(service, postgres_url), store, MASTER, live)
+
+    assert report.passed, report
+    assert report.replayed_erasures == 1
+
+
+def test_a_restore_at_a_time_without_its_offset_is_refused(capsys) -> None:  # type: ignore[no-untyped-def]
+    assert restore_main(["--service", "journal", "--at", "2026-12-07T21:00:00"]) == 2
+    assert "offset" in capsys.readouterr().err
+
+
+def test_a_drill_without_any_backup_fails_and_says_why(
+    tmp_path: Path, postgres_url: str, monkeypatch, capsys
+) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("ARCHIVE_DATABASE_BACKUP_DIR", str(tmp_path / "empty-disk"))
+    monkeypatch.setenv("ARCHIVE_DATABASE_URL", f"sqlite:///{tmp_path / 'archive.db'}")
+    archive_catalogue(tmp_path).dispose()
+    assert drill_main(["--service", "journal", "--database-url", postgres_url]) == 1
+    assert "there is no backup set of journal" in capsys.readouterr().out
