@@ -21,10 +21,12 @@ from sqlalchemy.orm import Session
 
 from archive.dbbackups import Source, back_up, sources_from_env, verify_set
 from archive.models import BackupSet, Drill, ErasureLedgerEntry
+from archive.retention import Rotation, rotate
 from archive.store import DirectoryStore, taken_at
 from archive.vault import BackupRefused
 from schoolkit.db import Database
 from schoolkit.events import as_utc
+from schoolkit.times import school_zone
 
 log = logging.getLogger(__name__)
 
@@ -91,6 +93,7 @@ class DatabaseBackups:
         self.sources = list(sources) if sources is not None else sources_from_env()
         self.store = store or DirectoryStore.from_env(var_dir)
         self.verify_every = _hours("ARCHIVE_VERIFY_INTERVAL_HOURS", 24)
+        self.rotation = Rotation.from_env()
 
     def __call__(self, database: Database) -> None:
         for source in self.sources:
@@ -98,6 +101,7 @@ class DatabaseBackups:
                 if self._due(session, source.service):
                     made = back_up(session, source, self.store, self.master_key)
                     log.info("backup set %s of %s: %s", made.id, source.service, made.status)
+                    rotate(session, self.store, source.service, self.rotation, school_zone())
         with database.transaction() as session:
             self.verify_old_sets(session)
             expire_key_store_copies(session, self.store)
