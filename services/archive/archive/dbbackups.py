@@ -28,6 +28,7 @@ import psycopg
 from alembic.script import ScriptDirectory
 from alembic.script.revision import RevisionError
 from alembic.util import CommandError
+from botocore.exceptions import BotoCoreError, ClientError
 from sqlalchemy.orm import Session
 
 from archive import ledger
@@ -52,6 +53,8 @@ DATA = "data.zst.gcm"
 LEDGER = "ledger.zst.gcm"
 SERVICES = ("identity", "journal", "diary", "consent", "notify", "archive")
 FAILURE_CHARS = 400
+# What fails a backup (recorded, alerted on) rather than the worker's turn.
+FAILURES = (ToolFailed, BackupRefused, OSError, psycopg.Error, sqlite3.Error)
 
 
 @dataclass(frozen=True)
@@ -90,7 +93,8 @@ def back_up(
         manifest = _write_set(session, source, partial, set_id, master_key)
         final = store.finish(partial)
         verify_set(final, master_key)
-    except (ToolFailed, BackupRefused, OSError, psycopg.Error, sqlite3.Error) as error:
+        store.publish(final)
+    except (*FAILURES, BotoCoreError, ClientError) as error:
         store.discard_partials(source.service)
         row.status, row.failure = "failed", _short(error)
     else:

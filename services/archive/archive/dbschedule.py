@@ -135,17 +135,15 @@ def expire_key_store_copies(
     restore can bring a shredded key back after it (DESIGN §4.6). The newest copy stays
     while nobody was erased after it was taken: losing it would lose every key."""
     cutoff = (now or datetime.now(UTC)) - KEY_STORE_KEEP
-    copies = store.sets(ARCHIVE)
+    copies = store.set_ids(ARCHIVE)
     last_erasure = session.scalar(select(func.max(ErasureLedgerEntry.recorded_at)))
     newest_outdated = (
-        bool(copies)
-        and last_erasure is not None
-        and (taken_at(copies[-1].name) < as_utc(last_erasure))
+        bool(copies) and last_erasure is not None and (taken_at(copies[-1]) < as_utc(last_erasure))
     )
     doomed = copies[:-1] + (copies[-1:] if newest_outdated else [])
-    removed = [d.name for d in doomed if taken_at(d.name) < cutoff]
+    removed = [set_id for set_id in doomed if taken_at(set_id) < cutoff]
     for set_id in removed:
-        store.remove(store.root / ARCHIVE / set_id)
+        store.remove(ARCHIVE, set_id)
         catalogued = session.get(BackupSet, set_id)
         if catalogued is not None:
             catalogued.status = "expired"

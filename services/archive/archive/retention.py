@@ -15,7 +15,6 @@ import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
-from pathlib import Path
 
 from sqlalchemy.orm import Session
 
@@ -79,11 +78,11 @@ def rotate(
     session: Session, store: DirectoryStore, service: str, rotation: Rotation, zone: tzinfo
 ) -> list[str]:
     """Remove the service's sets the rotation does not keep; returns their ids."""
-    folders: dict[str, Path] = {path.name: path for path in store.sets(service)}
-    keep = rotation.kept(list(folders), zone)
-    pruned = sorted(set(folders) - keep)
+    everywhere = store.set_ids(service)
+    keep = rotation.kept(everywhere, zone)
+    pruned = sorted(set(everywhere) - keep)
     for set_id in pruned:
-        store.remove(folders[set_id])
+        store.remove(service, set_id)
         catalogued = session.get(BackupSet, set_id)
         if catalogued is not None:
             catalogued.status = "pruned"

@@ -1,4 +1,5 @@
-"""The backup store for database backup sets: a directory, which may be a mounted disk.
+"""The backup store for database backup sets: a directory, which may be a mounted disk,
+and optionally an S3-compatible bucket that holds a second copy (archive/s3.py).
 
     <root>/<service>/<set id>/manifest.json, data.zst.gcm, ledger.zst.gcm
 
@@ -17,6 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from archive.backups import backup_dir
+from archive.s3 import S3Mirror
 
 PARTIAL = ".partial-"
 STAMP = "%Y%m%dT%H%M%S%fZ"
@@ -34,13 +36,22 @@ def taken_at(set_id: str) -> datetime:
 
 @dataclass(frozen=True)
 class DirectoryStore:
+    """The directory, and the S3 bucket that mirrors it when one is configured."""
+
     root: Path
+    mirror: S3Mirror | None = None
 
     @classmethod
     def from_env(cls, var_dir: Path) -> DirectoryStore:
         """ARCHIVE_DATABASE_BACKUP_DIR, else `databases/` under the archive's backup dir."""
         configured = os.environ.get("ARCHIVE_DATABASE_BACKUP_DIR")
-        return cls(Path(configured) if configured else backup_dir(var_dir) / "databases")
+        root = Path(configured) if configured else backup_dir(var_dir) / "databases"
+        return cls(root, S3Mirror.from_env())
+
+    def publish(self, directory: Path) -> None:
+        """A verified set goes to the mirror too."""
+        if self.mirror is not None:
+            self.mirror.upload(directory.parent.name, directory)
 
     def partial(self, service: str, set_id: str) -> Path:
         path = self.root / service / f"{PARTIAL}{set_id}"
@@ -67,9 +78,32 @@ class DirectoryStore:
         return sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith("."))
 
     def latest(self, service: str, at: datetime | None = None) -> Path | None:
-        """The newest set taken at or before `at` (now, without it)."""
-        found = [p for p in self.sets(service) if at is None or taken_at(p.name) <= at]
-        return found[-1] if found else None
+        """The newest set taken at or before `at` (now, without it), on the disk or, when
+        the disk lacks it, fetched from the mirror."""
+        local = {p.name for p in self.sets(service)}
+        found = [i for i in self.set_ids(service) if at is None or taken_at(i) <= at]
+        if not found:
+            return None
+        if found[-1] not in local:
+            return self._fetch(service, found[-1])
+        return self.root / service / found[-1]
 
-    def remove(self, directory: Path) -> None:
-        shutil.rmtree(directory)
+    def _fetch(self, service: str, set_id: str) -> Path:
+        assert self.mirror is not None
+        self.discard_partials(service)
+        partial = self.partial(service, set_id)
+        self.mirror.download(service, set_id, partial)
+        return self.finish(partial)
+
+    def set_ids(self, service: str) -> list[str]:
+        """The service's complete sets wherever they are (disk, mirror), oldest first:
+        what retention and the key store's expiry judge, so no copy escapes them."""
+        local = {p.name for p in self.sets(service)}
+        remote = set(self.mirror.set_ids(service)) if self.mirror is not None else set()
+        return sorted(local | remote)
+
+    def remove(self, service: str, set_id: str) -> None:
+        """Remove the set from the disk and from the mirror."""
+        shutil.rmtree(self.root / service / set_id, ignore_errors=True)
+        if self.mirror is not None:
+            self.mirror.remove(service, set_id)
