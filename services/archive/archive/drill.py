@@ -36,7 +36,7 @@ from archive.dbbackups import (
     restore,
     usable_set,
 )
-from archive.dumps import SQLITE, dump_format, libpq_url, row_counts, sqlite_path
+from archive.dumps import SQLITE, ToolFailed, dump_format, libpq_url, row_counts, sqlite_path
 from archive.keys import master_key_from_env
 from archive.models import Drill
 from archive.store import DirectoryStore
@@ -206,8 +206,8 @@ def drill_main(argv: Sequence[str] | None = None) -> int:
     source, store, catalogue = _setup(args)
     try:
         report = drill(source, store, master_key_from_env(), _live_ledger(catalogue))
-    except BackupRefused as refused:
-        report = DrillReport(source.service, failure=str(refused))
+    except (BackupRefused, ToolFailed) as failed:
+        report = DrillReport(source.service, failure=str(failed))
     print(json.dumps(asdict(report), indent=1))  # noqa: T201 - the command's answer
     if catalogue is not None:
         record(catalogue, report)
@@ -232,6 +232,10 @@ def restore_main(argv: Sequence[str] | None = None) -> int:
         )
     except BackupRefused as refused:
         print(f"refused, nothing was written: {refused}", file=sys.stderr)  # noqa: T201
+        return 1
+    except ToolFailed as failed:
+        # pg_restore runs in one transaction: what it refused left the database as it was.
+        print(f"the restore failed and was rolled back: {failed}", file=sys.stderr)  # noqa: T201
         return 1
     print(json.dumps(asdict(report), indent=1))  # noqa: T201 - the command's answer
     return 0
