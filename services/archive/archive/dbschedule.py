@@ -12,7 +12,8 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
+from datetime import time as clock
 from pathlib import Path
 
 from prometheus_client import Gauge
@@ -79,6 +80,29 @@ def interval_of(service: str) -> timedelta:
     return _hours(f"ARCHIVE_DATABASE_BACKUP_INTERVAL_HOURS_{service.upper()}", every)
 
 
+def nightly_at() -> clock | None:
+    """ARCHIVE_DATABASE_BACKUP_AT (`02:30`): the school's local time of the nightly sets."""
+    configured = os.environ.get("ARCHIVE_DATABASE_BACKUP_AT")
+    return clock.fromisoformat(configured) if configured else None
+
+
+def is_due(service: str, last: datetime | None, now: datetime, zone: tzinfo) -> bool:
+    """A service with an interval of its own runs by it (the journal's hourly sets);
+    the others once a night at ARCHIVE_DATABASE_BACKUP_AT in the school's time zone when
+    it is set, else once per ARCHIVE_DATABASE_BACKUP_INTERVAL_HOURS."""
+    if last is None:
+        return True
+    own = f"ARCHIVE_DATABASE_BACKUP_INTERVAL_HOURS_{service.upper()}" in os.environ
+    at = nightly_at()
+    if own or at is None:
+        return now - as_utc(last) >= interval_of(service)
+    local = now.astimezone(zone)
+    slot = datetime.combine(local.date(), at, tzinfo=zone)
+    if slot > local:
+        slot -= timedelta(days=1)
+    return as_utc(last) < slot
+
+
 class DatabaseBackups:
     """Called by the worker every minute; each turn does only what is due."""
 
@@ -113,7 +137,7 @@ class DatabaseBackups:
                 BackupSet.service == service, BackupSet.status == "completed"
             )
         )
-        return last is None or datetime.now(UTC) - as_utc(last) >= interval_of(service)
+        return is_due(service, last, datetime.now(UTC), school_zone())
 
     def verify_old_sets(self, session: Session) -> None:
         """Verification on a schedule, not only on request (R-ARC-3)."""

@@ -1,5 +1,7 @@
-"""The restore drill (issue 18 §4): destroy, restore, replay, check, and time it.
+"""The restore drill (issue 18 §4): destroy, restore, replay, check, and time it; and the
+operators' commands around backups.
 
+    archive-backup [--service journal …]     a backup set now, on demand (R-ARC-2)
     archive-drill --service journal
     archive-restore --service journal [--at 2026-12-07T21:00:00+03:00]
 
@@ -30,10 +32,12 @@ from sqlalchemy.exc import SQLAlchemyError
 from archive import ledger
 from archive.dbbackups import (
     Source,
+    back_up,
     bring_forward_entries,
     newest_ledger_copy,
     put_back,
     restore,
+    sources_from_env,
     usable_set,
 )
 from archive.dumps import SQLITE, ToolFailed, dump_format, libpq_url, row_counts, sqlite_path
@@ -239,3 +243,22 @@ def restore_main(argv: Sequence[str] | None = None) -> int:
         return 1
     print(json.dumps(asdict(report), indent=1))  # noqa: T201 - the command's answer
     return 0
+
+
+def backup_main(argv: Sequence[str] | None = None) -> int:
+    """Back up now the named databases (every source without --service)."""
+    parser = argparse.ArgumentParser(description="Back up services' databases now.")
+    parser.add_argument("--service", action="append", default=[])
+    args = parser.parse_args(argv)
+    archive = Settings.from_env("archive")
+    catalogue, store = Database(archive.database_url), DirectoryStore.from_env(archive.var_dir)
+    chosen = [s for s in sources_from_env() if not args.service or s.service in args.service]
+    master_key, failed = master_key_from_env(), False
+    for source in chosen:
+        with catalogue.transaction() as session:
+            made = back_up(session, source, store, master_key)
+            answer = {"service": source.service, "set_id": made.id, "status": made.status}
+            answer |= {"size_bytes": made.size_bytes, "failure": made.failure}
+        print(json.dumps(answer))  # noqa: T201 - the command's answer
+        failed = failed or answer["status"] != "completed"
+    return 1 if failed else 0

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from archive import dbbackups
 from archive.dbbackups import Source, back_up, restore, verify_set
 from archive.dbschedule import DatabaseBackups
+from archive.drill import backup_main
 from archive.dumps import libpq_url
 from archive.models import BackupSet, Base
 from archive.store import DirectoryStore
@@ -196,3 +197,19 @@ def test_the_worker_job_backs_up_what_is_due_and_verifies_again_on_its_schedule(
         "database_backup_last_success_timestamp_seconds", {"database": "notify"}
     )
     assert last is not None and last > 0
+
+
+def test_the_responsible_employee_backs_up_on_demand_from_the_command_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    catalogue(tmp_path).dispose()
+    monkeypatch.setenv("ARCHIVE_DATABASE_URL", f"sqlite:///{tmp_path / 'catalogue.db'}")
+    monkeypatch.setenv("NOTIFY_DATABASE_URL", notify_on_sqlite(tmp_path))
+    monkeypatch.setenv("ARCHIVE_DATABASE_BACKUP_DIR", str(tmp_path / "external-disk"))
+    monkeypatch.setenv("ARCHIVE_SOURCES", "notify,journal")
+    assert backup_main(["--service", "notify"]) == 0
+    answer = json.loads(capsys.readouterr().out)
+    assert (answer["service"], answer["status"]) == ("notify", "completed")
+    assert [p.name for p in DirectoryStore(tmp_path / "external-disk").sets("notify")] == [
+        answer["set_id"]
+    ]

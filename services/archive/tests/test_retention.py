@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from archive.dbschedule import is_due
 from archive.models import Base
 from archive.retention import Rotation, rotate
 from archive.store import DirectoryStore, new_set_id
@@ -53,3 +54,18 @@ def test_rotation_removes_the_other_sets_and_logs_each_removal(
     assert len(store.sets("journal")) == 2
     assert len(pruned) == 38
     assert sum("pruned by the retention rotation" in m for m in caplog.messages) == 38
+
+
+def test_nightly_sets_come_at_the_schools_hour_and_the_journal_keeps_its_own_interval(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("ARCHIVE_DATABASE_BACKUP_AT", "02:30")
+    monkeypatch.setenv("ARCHIVE_DATABASE_BACKUP_INTERVAL_HOURS_JOURNAL", "1")
+    last = datetime(2026, 12, 6, 23, 0, tzinfo=UTC)  # 02:00 on the 7th in Moscow
+    before_the_hour = datetime(2026, 12, 6, 23, 20, tzinfo=UTC)  # 02:20 in Moscow
+    after_the_hour = datetime(2026, 12, 6, 23, 40, tzinfo=UTC)  # 02:40 in Moscow
+    assert not is_due("diary", last, before_the_hour, MOSCOW)
+    assert is_due("diary", last, after_the_hour, MOSCOW)
+    assert not is_due("journal", last, after_the_hour, MOSCOW)
+    assert is_due("journal", last, last + timedelta(hours=1), MOSCOW)
+    assert is_due("diary", None, before_the_hour, MOSCOW)
