@@ -67,14 +67,19 @@ class Source:
 
 def sources_from_env() -> list[Source]:
     """ARCHIVE_SOURCES (default: all six); each URL from ARCHIVE_SOURCE_<SERVICE>_URL,
-    else the service's own setting (`<SERVICE>_DATABASE_URL`, or its SQLite file)."""
+    else `<SERVICE>_DATABASE_URL` (a local run), else the service's SQLite file."""
     names = os.environ.get("ARCHIVE_SOURCES") or ",".join(SERVICES)
-    return [_source(name.strip()) for name in names.split(",") if name.strip()]
+    return [source_of(name.strip()) for name in names.split(",") if name.strip()]
 
 
-def _source(service: str) -> Source:
-    own = os.environ.get(f"ARCHIVE_SOURCE_{service.upper()}_URL")
-    return Source(service, own or Settings.from_env(service).database_url)
+def source_of(service: str) -> Source:
+    if service == "archive":
+        return Source(service, Settings.from_env(service).database_url)
+    own = os.environ.get(f"ARCHIVE_SOURCE_{service.upper()}_URL") or os.environ.get(
+        f"{service.upper()}_DATABASE_URL"
+    )
+    # Never the bare DATABASE_URL: in the archive's container that is the archive's own.
+    return Source(service, own or f"sqlite:///{Settings.from_env('archive').var_dir / service}.db")
 
 
 def back_up(

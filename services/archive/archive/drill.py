@@ -37,6 +37,7 @@ from archive.dbbackups import (
     newest_ledger_copy,
     put_back,
     restore,
+    source_of,
     sources_from_env,
     usable_set,
 )
@@ -199,7 +200,7 @@ def _arguments(argv: Sequence[str] | None, with_time: bool) -> argparse.Namespac
 
 
 def _setup(args: argparse.Namespace) -> tuple[Source, DirectoryStore, Database | None]:
-    url = args.database_url or Settings.from_env(args.service).database_url
+    url = args.database_url or source_of(args.service).url
     archive = Settings.from_env("archive")
     catalogue = None if args.service == "archive" else Database(archive.database_url)
     return Source(args.service, url), DirectoryStore.from_env(archive.var_dir), catalogue

@@ -103,9 +103,12 @@ def _postgres_revision(connection: psycopg.Connection) -> str | None:  # type: i
 def _sqlite_dump(path: Path) -> Iterator[tuple[BinaryIO, Snapshot]]:
     # The copy is plaintext for the moment it takes to seal it: a private temporary
     # directory, removed at once, never the backup store.
+    if not path.is_file():
+        # sqlite3 would create an empty database: a service that never ran has nothing.
+        raise FileNotFoundError(f"no database at {path.name}")
     with tempfile.TemporaryDirectory(prefix="archive-dump-") as private:
         copy = Path(private) / "copy.db"
-        source, target = sqlite3.connect(path), sqlite3.connect(copy)
+        source, target = sqlite3.connect(f"file:{path}?mode=ro", uri=True), sqlite3.connect(copy)
         try:
             source.backup(target)
             snapshot = Snapshot(_sqlite_counts(target), _sqlite_revision(target))

@@ -208,8 +208,30 @@ def test_the_responsible_employee_backs_up_on_demand_from_the_command_line(
     monkeypatch.setenv("ARCHIVE_DATABASE_BACKUP_DIR", str(tmp_path / "external-disk"))
     monkeypatch.setenv("ARCHIVE_SOURCES", "notify,journal")
     assert backup_main(["--service", "notify"]) == 0
-    answer = json.loads(capsys.readouterr().out)
+    # The command's answer is its one line with a set id (a log line may share stdout).
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line]
+    [answer] = [line for line in lines if "set_id" in line]
     assert (answer["service"], answer["status"]) == ("notify", "completed")
     assert [p.name for p in DirectoryStore(tmp_path / "external-disk").sets("notify")] == [
         answer["set_id"]
     ]
+
+
+def test_a_source_never_falls_back_to_the_archives_own_database_url(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", "postgresql://archive@db/archive")  # a container's
+    monkeypatch.setenv("SCHOOL_VAR_DIR", str(tmp_path))
+    monkeypatch.delenv("DIARY_DATABASE_URL", raising=False)
+    monkeypatch.delenv("ARCHIVE_SOURCE_DIARY_URL", raising=False)
+    sources = {s.service: s.url for s in dbbackups.sources_from_env()}
+    assert sources["diary"] == f"sqlite:///{tmp_path / 'diary.db'}"
+    assert sources["archive"] == "postgresql://archive@db/archive"
+
+
+def test_a_service_that_never_ran_fails_its_backup_and_gets_no_empty_database(
+    tmp_path: Path,
+) -> None:
+    made, _ = take_failing(tmp_path, Source("diary", f"sqlite:///{tmp_path / 'diary.db'}"))
+    assert made.status == "failed" and "no database" in (made.failure or "")
+    assert not (tmp_path / "diary.db").exists()
