@@ -193,7 +193,11 @@ def _live_ledger(catalogue: Database | None) -> list[ledger.Entry]:
 def _arguments(argv: Sequence[str] | None, with_time: bool) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--service", required=True)
-    parser.add_argument("--database-url", help="default: the service's own setting")
+    if with_time:
+        parser.add_argument("--database-url", help="default: the service's own setting")
+    else:
+        # A drill destroys the database it is given: never by default the live one.
+        parser.add_argument("--database-url", required=True, help="a drill copy, destroyed")
     if with_time:
         parser.add_argument("--at", type=datetime.fromisoformat, help="ISO time with offset")
     return parser.parse_args(argv)

@@ -178,3 +178,8 @@ def test_a_drill_without_any_backup_fails_and_says_why(
     archive_catalogue(tmp_path).dispose()
     assert drill_main(["--service", "journal", "--database-url", postgres_url]) == 1
     assert "there is no backup set of journal" in capsys.readouterr().out
+
+
+def test_a_drill_is_never_pointed_at_the_live_database_by_default() -> None:
+    with pytest.raises(SystemExit):
+        drill_main(["--service", "journal"])
