@@ -267,6 +267,8 @@ RULES: dict[tuple[str, str], Rule] = {
     ("archive", "GET /v1/backups/{backup_id}"): rule("backup", ADMIN),
     ("archive", "POST /v1/backups/{backup_id}/verify"): rule("backup", ADMIN),
     ("archive", "POST /v1/restores"): rule(None, ADMIN),
+    # Drills of the services' databases: deployment-wide, no school's data (issue 18).
+    ("archive", "GET /v1/drills"): rule(None, ADMIN),
 }
 
 # Served by every app beside its OpenAPI routes (DESIGN §7). Prometheus and the probes
