@@ -67,6 +67,11 @@ class Settings:
     log_level: str = "INFO"
     # The worker process serves its own /metrics here; 0 means it does not serve them.
     worker_metrics_port: int = 0
+    # A web request waits this long for a database lock, then answers 503 with Retry-After
+    # (a stuck lock is a short refusal, never a long outage); on PostgreSQL a statement
+    # also runs at most db_statement_timeout_seconds.
+    db_lock_timeout_seconds: float = 5.0
+    db_statement_timeout_seconds: float = 30.0
 
     @classmethod
     def from_env(cls, service: str, **overrides: object) -> Settings:
@@ -99,6 +104,8 @@ class Settings:
             "var_dir": var_dir,
             "log_level": _env("LOG_LEVEL", "INFO"),
             "worker_metrics_port": _env_int("WORKER_METRICS_PORT", 0),
+            "db_lock_timeout_seconds": _env_float("DB_LOCK_TIMEOUT_SECONDS", 5.0),
+            "db_statement_timeout_seconds": _env_float("DB_STATEMENT_TIMEOUT_SECONDS", 30.0),
         }
         values.update(overrides)
         return cls(**values)  # type: ignore[arg-type]
