@@ -38,6 +38,8 @@ ARCHIVED_TYPES = (
     "consent.agreement.concluded",
     "consent.agreement.terminated",
     "consent.erasure.finished",
+    # Proof that a message, legal notices among them, could not be delivered (ids only).
+    "notify.delivery.failed",
 )
 
 
