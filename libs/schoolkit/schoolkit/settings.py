@@ -54,6 +54,8 @@ class Settings:
     delivery_limit: int = 10
     relay_batch_size: int = 200
     relay_poll_seconds: float = 0.05
+    # How long the relay retries an event that no queue takes before parking it.
+    relay_unroutable_grace_seconds: float = 60.0
     consumer_prefetch: int = 100
     jwks_url: str = "http://127.0.0.1:8080/api/identity/oauth/jwks"
     token_issuer: str = "school-identity"  # noqa: S105 - an issuer name, not a secret
@@ -95,6 +97,7 @@ class Settings:
             "delivery_limit": _env_int("BUS_DELIVERY_LIMIT", 10),
             "relay_batch_size": _env_int("RELAY_BATCH_SIZE", 200),
             "relay_poll_seconds": _env_float("RELAY_POLL_SECONDS", 0.05),
+            "relay_unroutable_grace_seconds": _env_float("RELAY_UNROUTABLE_GRACE_SECONDS", 60.0),
             "consumer_prefetch": _env_int("CONSUMER_PREFETCH", 100),
             "jwks_url": _env("IDENTITY_JWKS_URL", "http://127.0.0.1:8080/api/identity/oauth/jwks"),
             "token_issuer": _env("TOKEN_ISSUER", "school-identity"),
