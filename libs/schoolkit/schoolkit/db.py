@@ -173,6 +173,7 @@ class Database:
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
         self.reader = self._reader()
         self.read_sessions = sessionmaker(self.reader, expire_on_commit=False)
+        self.deferred_sessions = self._deferred_sessions()
         self._snapshot_sessions = sessionmaker(self._snapshot_engine(), expire_on_commit=False)
 
     def _reader(self) -> Engine:
@@ -187,6 +188,16 @@ class Database:
         if is_postgres(self.engine):
             return self.engine.execution_options(isolation_level="AUTOCOMMIT")
         return self.engine.execution_options(**{_READER: True})
+
+    def _deferred_sessions(self) -> sessionmaker[Session]:
+        """Sessions for work that mostly reads and may write: on SQLite the transaction
+        begins DEFERRED and takes the write lock only at its first write (SQLite refuses
+        that write with "database is locked" rather than let it act on a stale snapshot).
+        On PostgreSQL, where a transaction locks only the rows it writes, the ordinary ones.
+        """
+        if is_postgres(self.engine):
+            return self.sessions
+        return sessionmaker(self.reader, expire_on_commit=False)
 
     def _snapshot_engine(self) -> Engine:
         # One snapshot for every statement: a file built from several queries is consistent.

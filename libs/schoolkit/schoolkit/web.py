@@ -18,7 +18,16 @@ from importlib import metadata
 from typing import IO, Any
 
 import pika
-from flask import Blueprint, Flask, Response, current_app, g, jsonify, request
+from flask import (
+    Blueprint,
+    Flask,
+    Response,
+    current_app,
+    g,
+    has_request_context,
+    jsonify,
+    request,
+)
 from marshmallow import Schema
 from sqlalchemy.orm import Session
 from werkzeug.wsgi import FileWrapper
@@ -34,6 +43,7 @@ from schoolkit.settings import Settings
 
 log = logging.getLogger("schoolkit.access")
 
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 # A forgotten transaction of a web process ends on PostgreSQL's side after this long.
 IDLE_IN_TRANSACTION_SECONDS = 60.0
@@ -117,10 +127,17 @@ def current_kit() -> ServiceKit:
 
 
 def db_session() -> Session:
-    """This request's session; closed at teardown. Commit explicitly: nothing commits for you."""
+    """This request's session; closed at teardown. Commit explicitly: nothing commits for you.
+
+    A GET (or HEAD, OPTIONS) reads and seldom writes: on SQLite its transaction takes the
+    write lock only if it writes (`Database.deferred_sessions`), so reading never makes the
+    worker and the other requests wait.
+    """
     session: Session | None = g.get("_schoolkit_session")
     if session is None:
-        session = current_kit().database.sessions()
+        database = current_kit().database
+        reads = has_request_context() and request.method in SAFE_METHODS
+        session = (database.deferred_sessions if reads else database.sessions)()
         g._schoolkit_session = session
     return session
 

@@ -50,6 +50,12 @@ def files_blueprint() -> Blueprint:
         session.commit()
         return {"subject_id": subject_id}, 201
 
+    @blueprint.get("/buried")
+    def list_buried() -> Any:
+        # An ordinary view: the request's session, a GET.
+        ids = db_session().scalars(select(tombstones.c.subject_id)).all()
+        return {"subject_ids": list(ids)}
+
     @blueprint.get("/slow")
     def slow() -> Any:
         db_session().execute(text("SELECT pg_sleep(3)"))
@@ -146,6 +152,23 @@ def test_on_sqlite_a_snapshot_reads_while_a_writer_holds_the_lock(
         database.dispose()
 
     assert (answer.status_code, answer.data) == (200, b"s-1\n")
+
+
+def test_on_sqlite_a_get_reads_while_a_writer_holds_the_lock(sqlite_url: str) -> None:
+    database = Database(sqlite_url)
+    kit_metadata.create_all(database.engine)
+    database.dispose()
+    client = files_app(sqlite_url).test_client()
+    client.post("/api/demo/v1/buried/s-1")
+    writer = sqlite3.connect(sqlite_url.split(":///", 1)[1], isolation_level=None)
+    writer.execute("BEGIN IMMEDIATE")
+    try:
+        answer = client.get("/api/demo/v1/buried")
+    finally:
+        writer.rollback()
+        writer.close()
+
+    assert (answer.status_code, answer.get_json()) == (200, {"subject_ids": ["s-1"]})
 
 
 def test_on_postgres_a_runaway_statement_is_cut_short_as_a_503(postgres_url: str) -> None:
