@@ -3,7 +3,7 @@
 A view is documented by a YAML block after `---` in its docstring (apispec's
 convention). Path parameters come from the URL rule; a view guarded by
 `require_auth`/`require_roles` gets the bearer security requirement and its 401/403
-responses without repeating them.
+responses without repeating them; every operation says it may answer 503 `database_busy`.
 """
 
 from __future__ import annotations
@@ -31,6 +31,10 @@ STANDARD_RESPONSES = {
     "NotFound": "No such resource.",
     "Conflict": "The request conflicts with the resource's current state.",
     "ValidationFailed": "Some fields are missing or invalid; `fields` names each.",
+    "DatabaseBusy": (
+        "The database was busy past the request's lock timeout (`database_busy`);"
+        " try again after `Retry-After` seconds."
+    ),
 }
 
 # `<int:mark_id>` → converter "int", name "mark_id"; a bare `<mark_id>` is a string.
@@ -78,13 +82,24 @@ class GuardedViewsPlugin(BasePlugin):
                 operation.setdefault("x-roles", sorted(roles))
 
 
+class BusyDatabasePlugin(BasePlugin):
+    """Adds the 503 any operation may answer when a database lock is held too long."""
+
+    def operation_helper(
+        self, path: str | None = None, operations: dict[str, Any] | None = None, **kwargs: Any
+    ) -> None:
+        for method, operation in (operations or {}).items():
+            if method in HTTP_METHODS and isinstance(operation, dict):
+                operation.setdefault("responses", {}).setdefault("503", "DatabaseBusy")
+
+
 def build_openapi(app: Flask) -> dict[str, Any]:
     kit = app.extensions["schoolkit"]
     spec = APISpec(
         title=kit.title,
         version=kit.version,
         openapi_version=OPENAPI_VERSION,
-        plugins=[FlaskPlugin(), MarshmallowPlugin(), GuardedViewsPlugin()],
+        plugins=[FlaskPlugin(), MarshmallowPlugin(), GuardedViewsPlugin(), BusyDatabasePlugin()],
     )
     _add_standard_components(spec)
     for name, schema in kit.openapi_schemas.items():
