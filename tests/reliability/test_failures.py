@@ -202,7 +202,10 @@ def test_an_event_no_queue_takes_is_parked_by_its_producer_with_the_reason_and_c
     try:
         journal.write_mark(nobodys)
         lot = ParkingLot(bus.amqp_url, bus.namespace, "journal")
-        parked = wait_until(lambda: _parked_by_id(lot).get(nobodys.id), what="the parked event")
+        parked = wait_until(
+            lambda: bus.queue_exists(lot.queue) and _parked_by_id(lot).get(nobodys.id),
+            what="the parked event",
+        )
         assert journal.outbox_size() == 0
 
         listener = bus.listen("journal.mark.recorded")
