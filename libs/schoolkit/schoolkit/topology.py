@@ -6,7 +6,8 @@
                                    dead-letter to <ns>.requeue
     <ns>.requeue                   headers exchange: routes a delayed message back to the
                                    queue named in its retry-to-queue header
-    <ns>.<service>.parked          quorum queue keeping what failed for good, with the reason
+    <ns>.<service>.parked          quorum queue keeping what failed for good, with the reason,
+                                   and the service's events no queue took (its relay parks them)
 
 The delivery limit of each quorum queue catches a worker that dies on a message before
 it can ack it: past the limit the broker dead-letters the message to the parking queue.
