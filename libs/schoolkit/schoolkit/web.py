@@ -15,6 +15,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from importlib import metadata
+from itertools import chain
 from typing import IO, Any
 
 import pika
@@ -35,7 +36,7 @@ from werkzeug.wsgi import FileWrapper
 from schoolkit.auth import DenyList, TableDenyList, TokenVerifier
 from schoolkit.context import SANE_ID, correlation_id_var, new_id, request_id_var
 from schoolkit.db import Database, Timeouts
-from schoolkit.errors import register_error_handlers
+from schoolkit.errors import refuse_nul_in_address, register_error_handlers
 from schoolkit.logs import configure_logging
 from schoolkit.metrics import HTTP_REQUEST_DURATION, metrics_response
 from schoolkit.openapi import build_openapi
@@ -263,6 +264,8 @@ def _start_request() -> None:
         request_id_var.set(request_id),
         correlation_id_var.set(correlation_id),
     )
+    arguments = request.args
+    refuse_nul_in_address([request.path, *arguments.keys(), *chain(*arguments.listvalues())])
 
 
 def _finish_request(response: Response) -> Response:
