@@ -1,17 +1,96 @@
-"""Every event a service handles or publishes is wired in the AsyncAPI document, with that service."""
+"""The AsyncAPI document and the services' wiring agree in both directions: every event a
+service handles or publishes is in the document, with that service, and every receive
+operation of the document has its handler and its bound queue in that service."""
 
 from __future__ import annotations
 
 import importlib
 import tomllib
+from pathlib import Path
 
+import pika
 import pytest
 
+from schoolkit.consumer import Consumer
 from schoolkit.contracts import load_contracts
+from schoolkit.db import Database
 from schoolkit.settings import project_root
-from schoolkit.testing import SERVICES
+from schoolkit.testing import SERVICES, Bus
 
 CONTRACTS = load_contracts(project_root() / "contracts")
+
+# issue 17 implements these: the receive operations of notify that the AsyncAPI document
+# already promises and notify does not serve yet (notify, part 2). Until a type has its
+# handler, no queue takes it for notify, and an event that no other service takes either
+# is parked by its producer as unroutable (schoolkit.relay). Remove each type from here
+# in the commit that adds its handler: the last test below insists.
+NOTIFY_RECEIVERS_ISSUE_17_IMPLEMENTS = frozenset(
+    {
+        # A failed backup should reach the school's responsible employee; notify does not
+        # tell staff yet. Until it does, the archive's relay parks these (EventsUnroutable).
+        "archive.backup.completed",
+        "archive.backup.failed",
+    }
+)
+
+
+def handled_by(service: str) -> set[str]:
+    return set(importlib.import_module(f"{service}.handlers").HANDLERS)
+
+
+def promised_to(service: str) -> set[str]:
+    """The types the AsyncAPI document says `service` receives, but those still planned."""
+    planned = NOTIFY_RECEIVERS_ISSUE_17_IMPLEMENTS if service == "notify" else frozenset()
+    return {t for t, route in CONTRACTS.routes.items() if service in route.receivers} - planned
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_every_type_asyncapi_says_a_service_receives_has_its_handler(service: str) -> None:
+    unserved = sorted(promised_to(service) - handled_by(service))
+    assert not unserved, f"asyncapi.yaml says {service} receives {unserved}; no handler does"
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_every_type_asyncapi_says_a_service_receives_reaches_its_queue(
+    service: str, bus: Bus, tmp_path: Path
+) -> None:
+    """Declared as the service's worker declares it, each promised type is routed to a
+    queue of the service: a probe published with `mandatory` is not returned unroutable."""
+    settings = bus.settings(service, f"sqlite:///{tmp_path / 'unused.db'}")
+    consumer = Consumer(settings, Database(settings.database_url), _handlers(service), CONTRACTS)
+    channel = bus.channel()
+    try:
+        consumer.topology.declare(channel)
+        channel.confirm_delivery()
+        unrouted = [t for t in sorted(promised_to(service)) if not _routed(channel, bus, t)]
+    finally:
+        channel.connection.close()
+    assert not unrouted, f"no queue of {service} takes {unrouted}"
+
+
+def test_notifys_planned_receivers_leave_the_allow_list_once_handled() -> None:
+    handled = sorted(NOTIFY_RECEIVERS_ISSUE_17_IMPLEMENTS & handled_by("notify"))
+    assert not handled, f"notify handles {handled} now: take them off the issue 17 list"
+    promised = {t for t, route in CONTRACTS.routes.items() if "notify" in route.receivers}
+    assert promised >= NOTIFY_RECEIVERS_ISSUE_17_IMPLEMENTS
+
+
+def _handlers(service: str) -> dict[str, object]:
+    return dict(importlib.import_module(f"{service}.handlers").HANDLERS)
+
+
+def _routed(channel: pika.adapters.blocking_connection.BlockingChannel, bus: Bus, t: str) -> bool:
+    try:
+        channel.basic_publish(
+            f"{bus.namespace}.events",
+            t,
+            b"{}",
+            properties=pika.BasicProperties(message_id=f"probe-{t}", type=t),
+            mandatory=True,
+        )
+        return True
+    except pika.exceptions.UnroutableError:
+        return False
 
 
 @pytest.mark.parametrize("service", SERVICES)

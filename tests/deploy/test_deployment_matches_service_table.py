@@ -42,6 +42,7 @@ SERVICE_METRICS = (
     "events_published_total",
     "events_consumed_total",
     "events_parked_total",
+    "events_unroutable_total",
     "outbox_backlog",
     "parked_messages",
     "erasures_open",
@@ -52,6 +53,7 @@ ALERT_METRICS = {
     "ServiceDown": ["up"],
     "OutboxBacklogGrowing": ["outbox_backlog"],
     "EventsParked": ["parked_messages"],
+    "EventsUnroutable": ["events_unroutable_total"],
     "ErasureOverdue": ["erasures_overdue"],
     "ErasureDeadlineNear": ["erasure_deadline_seconds_remaining"],
     "BackupStale": ["backup_last_success_timestamp_seconds"],
@@ -516,6 +518,8 @@ def test_alert_thresholds_and_durations(alerts: dict[str, dict[str, Any]]) -> No
     assert alerts["ServiceDown"]["expr"].strip() == "up == 0"
     assert alerts["ServiceDown"]["for"] == "1m"
     assert alerts["EventsParked"]["for"] == "5m"
+    assert "for" not in alerts["EventsUnroutable"]
+    assert "> 0" in alerts["EventsUnroutable"]["expr"]
     assert alerts["HighErrorRate"]["for"] == "10m"
     assert "0.05" in alerts["HighErrorRate"]["expr"]
     assert 'status=~"5.."' in alerts["HighErrorRate"]["expr"]

@@ -6,11 +6,14 @@ import os
 import signal
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pika
 from effects import refused_marks
 from netfault import TcpProxy
+from prometheus_client import REGISTRY
 from sqlalchemy import delete, insert
 from test_delivery import publish_raw_json
 
@@ -27,8 +30,9 @@ from schoolkit.outbox import publish
 from schoolkit.parking import ParkingLot
 from schoolkit.publisher import ConfirmingPublisher
 from schoolkit.relay import Relay
+from schoolkit.tables import outbox
 from schoolkit.testing import Bus
-from schoolkit.topology import BusNames, topology_for
+from schoolkit.topology import BusNames, declare_exchanges, declare_parking_queue, topology_for
 
 HERE = Path(__file__).parent
 
@@ -184,25 +188,78 @@ def test_two_relays_on_one_postgres_publish_each_event_exactly_once(
     assert sorted(seen) == sorted(e.id for e in events)
 
 
-def test_an_event_nobody_consumes_stays_in_the_outbox_with_the_reason(
+def test_an_event_no_queue_takes_is_parked_by_its_producer_with_the_reason_and_counted(
     bus: Bus, journal_url: str
 ) -> None:
+    """Issue 19: identity's events sat unroutable in its outbox, retried for ever. Now the
+    relay parks what the broker returns for want of a queue (here at once, without the
+    grace minute a first start needs), and the outbox moves on."""
+    settings = bus.settings("journal", journal_url, relay_unroutable_grace_seconds=0.0)
+    journal = Journal(prepared_database(journal_url), settings)
+    nobodys, theirs = mark_event(), mark_event()
+    counted_before = _unroutable_count("journal.mark.recorded")
+    running = start_worker(settings, {})
+    try:
+        journal.write_mark(nobodys)
+        lot = ParkingLot(bus.amqp_url, bus.namespace, "journal")
+        parked = wait_until(
+            lambda: bus.queue_exists(lot.queue) and _parked_by_id(lot).get(nobodys.id),
+            what="the parked event",
+        )
+        assert journal.outbox_size() == 0
+
+        listener = bus.listen("journal.mark.recorded")
+        lot.replay(lambda message: message.message_id == nobodys.id)
+        journal.write_mark(theirs)
+        caught = {listener.wait_for(_with_id(event.id))["id"] for event in (nobodys, theirs)}
+        listener.close()
+    finally:
+        running.stop()
+        journal.database.dispose()
+
+    assert parked.reason.startswith("unroutable: 312 NO_ROUTE")  # type: ignore[attr-defined]
+    assert "journal.mark.recorded" in parked.reason  # type: ignore[attr-defined]
+    assert parked.event_type == "journal.mark.recorded"  # type: ignore[attr-defined]
+    assert _unroutable_count("journal.mark.recorded") == counted_before + 1
+    assert caught == {nobodys.id, theirs.id}
+
+
+def test_an_event_that_finds_no_queue_at_first_is_retried_for_a_grace_minute_not_parked(
+    bus: Bus, journal_url: str
+) -> None:
+    """On a first start the consumers may not have declared their queues yet."""
     database = prepared_database(journal_url)
     names = BusNames(bus.namespace, "journal")
     channel = bus.channel()
-    channel.exchange_declare(names.exchange, "topic", durable=True)
-    channel.connection.close()
+    declare_exchanges(channel, bus.namespace)
+    declare_parking_queue(channel, names)
     with database.transaction() as session:
         publish(session, mark_event(), CONTRACTS)
-    relay = Relay(database, ConfirmingPublisher(bus.amqp_url, names.exchange))
-    assert relay.drain_once() == 0
-    from schoolkit.tables import outbox
+    relay = Relay(
+        database,
+        ConfirmingPublisher(bus.amqp_url, names.exchange),
+        parking_queue=names.parking_queue,
+    )
+    try:
+        assert relay.drain_once() == 0
+        with database.sessions() as session:
+            row = session.execute(outbox.select()).one()
+        parked = channel.queue_declare(names.parking_queue, passive=True).method.message_count
+    finally:
+        channel.queue_delete(names.parking_queue)
+        channel.connection.close()
+        database.dispose()
+    assert (row.attempts, parked) == (1, 0)
+    assert row.last_error.startswith("unroutable")
 
-    with database.sessions() as session:
-        row = session.execute(outbox.select()).one()
-    assert row.attempts == 1
-    assert "unroutable" in row.last_error
-    database.dispose()
+
+def _with_id(event_id: str) -> Callable[[dict[str, Any]], bool]:
+    return lambda envelope: envelope["id"] == event_id
+
+
+def _unroutable_count(event_type: str) -> float:
+    value = REGISTRY.get_sample_value("events_unroutable_total", {"event_type": event_type})
+    return value or 0.0
 
 
 def _drain(relay: Relay) -> None:

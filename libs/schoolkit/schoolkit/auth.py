@@ -352,7 +352,7 @@ class TableDenyList:
                 log.warning("deny-list not reloaded; using the previous snapshot")
 
     def _reload(self) -> None:
-        with self.database.engine.connect() as connection:
+        with self.database.reader.connect() as connection:
             users = connection.execute(
                 select(denied_users.c.user_id, denied_users.c.reason, denied_users.c.denied_at)
             )

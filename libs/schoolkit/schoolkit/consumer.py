@@ -51,6 +51,8 @@ LAST_ERROR_HEADER = "x-last-error"
 PARKED_REASON_HEADER = "x-parked-reason"
 ORIGIN_QUEUE_HEADER = "x-origin-queue"
 PARKED_AT_HEADER = "x-parked-at"
+# Set on an event its producer's relay parked as unroutable: replay publishes it there again.
+ORIGIN_EXCHANGE_HEADER = "x-origin-exchange"
 
 
 @dataclass

@@ -11,14 +11,19 @@ from typing import Any, NoReturn
 from flask import Flask, Request, Response, jsonify, request
 from flask.json.provider import DefaultJSONProvider
 from marshmallow import Schema, ValidationError
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from werkzeug.exceptions import HTTPException
 
+from schoolkit.db import is_busy
 from schoolkit.times import instant_iso
 
 log = logging.getLogger(__name__)
 
 # Headers of an HTTP exception worth passing on; its Content-Type (HTML) is not.
 _KEPT_HEADERS = ("Allow", "WWW-Authenticate", "Retry-After")
+# When a client refused for a busy database should try again: locks here last milliseconds.
+BUSY_RETRY_AFTER_SECONDS = 2
 
 
 class ApiError(Exception):
@@ -174,6 +179,21 @@ def _on_validation_error(error: ValidationError) -> Response:
     )
 
 
+def _on_database_error(error: Exception) -> Response:
+    """A busy database (a lock held elsewhere past the request's lock timeout) is a 503 the
+    client may retry shortly; any other database error is ours, a 500."""
+    if not is_busy(error):
+        return _on_unexpected(error)
+    rule = request.url_rule.rule if request.url_rule else None
+    log.warning("database busy", extra={"route": rule, "error_type": type(error).__name__})
+    return error_response(
+        503,
+        "database_busy",
+        "The database is busy; try again in a moment.",
+        headers={"Retry-After": str(BUSY_RETRY_AFTER_SECONDS)},
+    )
+
+
 def _on_unexpected(error: Exception) -> Response:
     # The traceback helps us; the request body might hold personal data, so it stays out.
     rule = request.url_rule.rule if request.url_rule else None
@@ -193,4 +213,6 @@ def register_error_handlers(app: Flask) -> None:
     app.register_error_handler(ApiError, _on_api_error)
     app.register_error_handler(HTTPException, _on_http_exception)
     app.register_error_handler(ValidationError, _on_validation_error)
+    app.register_error_handler(DBAPIError, _on_database_error)
+    app.register_error_handler(PoolTimeoutError, _on_database_error)
     app.register_error_handler(Exception, _on_unexpected)

@@ -50,6 +50,11 @@ EVENTS_CONSUMED = Counter(
 EVENTS_PARKED = Counter(
     "events_parked", "Events moved to the parking queue, by type.", ["event_type"]
 )
+EVENTS_UNROUTABLE = Counter(
+    "events_unroutable",
+    "Events no queue was bound to take, parked by their producer's relay, by type.",
+    ["event_type"],
+)
 OUTBOX_BACKLOG = Gauge(
     "outbox_backlog",
     "Events written to the outbox and not yet published.",

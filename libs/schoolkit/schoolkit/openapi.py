@@ -3,7 +3,7 @@
 A view is documented by a YAML block after `---` in its docstring (apispec's
 convention). Path parameters come from the URL rule; a view guarded by
 `require_auth`/`require_roles` gets the bearer security requirement and its 401/403
-responses without repeating them.
+responses without repeating them; every operation says it may answer 503 `database_busy`.
 """
 
 from __future__ import annotations
@@ -32,6 +32,10 @@ STANDARD_RESPONSES = {
     "Conflict": "The request conflicts with the resource's current state.",
     "ValidationFailed": "Some fields are missing or invalid; `fields` names each.",
     "UnsupportedMediaType": "The body was not sent as application/json.",
+    "DatabaseBusy": (
+        "The database was busy past the request's lock timeout (`database_busy`);"
+        " try again after `Retry-After` seconds."
+    ),
 }
 
 # `<int:mark_id>` → converter "int", name "mark_id"; a bare `<mark_id>` is a string.
@@ -74,8 +78,10 @@ class KitAnswersPlugin(BasePlugin):
         for method, operation in operations.items():
             if method not in HTTP_METHODS or not isinstance(operation, dict):
                 continue
-            # A NUL in the path or the query is a 400 on every route (errors.py).
+            # A NUL in the path or the query is a 400 on every route (errors.py); a lock held
+            # past the request's lock timeout a 503 (errors.py, db.py).
             _answer(operation.setdefault("responses", {}), 400, "BadRequest")
+            _answer(operation["responses"], 503, "DatabaseBusy")
             _document_json_body_answers(operation)
             if roles is None:
                 continue

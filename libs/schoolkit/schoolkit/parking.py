@@ -24,6 +24,7 @@ from pika.spec import Basic, BasicProperties
 from schoolkit.consumer import (
     ATTEMPT_HEADER,
     LAST_ERROR_HEADER,
+    ORIGIN_EXCHANGE_HEADER,
     ORIGIN_QUEUE_HEADER,
     PARKED_AT_HEADER,
     PARKED_REASON_HEADER,
@@ -138,6 +139,7 @@ _OPERATIONAL_HEADERS = (
     PARKED_REASON_HEADER,
     PARKED_AT_HEADER,
     ORIGIN_QUEUE_HEADER,
+    ORIGIN_EXCHANGE_HEADER,
     ATTEMPT_HEADER,
     LAST_ERROR_HEADER,
     RETRY_QUEUE_HEADER,
@@ -155,9 +157,12 @@ def _send_back(
         and not key.startswith("x-first-death")
         and not key.startswith("x-last-death")
     }
+    # An event its producer parked as unroutable goes back to the exchange, by its type:
+    # some queue may take it now. Anything else goes back to the queue it came from.
+    exchange = str(message.headers.get(ORIGIN_EXCHANGE_HEADER) or "")
     channel.basic_publish(
-        "",
-        message.origin_queue,
+        exchange,
+        message.event_type if exchange else message.origin_queue,
         message.body,
         properties=BasicProperties(
             message_id=properties.message_id,

@@ -25,12 +25,21 @@ class BrokerUnavailable(ConnectionError):
     """The broker cannot be reached or the connection was lost."""
 
 
+# The reason a publish outcome starts with when the broker returned the message: no queue
+# is bound to its routing key.
+UNROUTABLE = "unroutable"
+
+
 @dataclass(frozen=True)
 class OutgoingMessage:
     message_id: str
     routing_key: str
     body: bytes
     headers: dict[str, Any] = field(default_factory=dict)
+    # None: the publisher's own exchange; "" is the default exchange (straight to a queue).
+    exchange: str | None = None
+    # The type of the event inside, when the routing key is not it (a parked copy).
+    event_type: str | None = None
 
 
 class ConfirmingPublisher:
@@ -51,6 +60,10 @@ class ConfirmingPublisher:
         self._pending: dict[int, str] = {}
         self._outcomes: dict[str, str | None] = {}
         self._returned: dict[str, str] = {}
+
+    @property
+    def exchange(self) -> str:
+        return self._exchange
 
     @property
     def connected(self) -> bool:
@@ -82,7 +95,7 @@ class ConfirmingPublisher:
             self._next_tag += 1
             self._pending[self._next_tag] = message.message_id
             self._channel.basic_publish(
-                self._exchange,
+                self._exchange if message.exchange is None else message.exchange,
                 message.routing_key,
                 message.body,
                 properties=_properties(message),
@@ -168,7 +181,7 @@ class ConfirmingPublisher:
     ) -> None:
         # mandatory: the broker hands back what no queue took, before it acks it.
         message_id = properties.message_id or ""
-        self._returned[message_id] = f"unroutable: {method.reply_code} {method.reply_text}"
+        self._returned[message_id] = f"{UNROUTABLE}: {method.reply_code} {method.reply_text}"
 
     def _on_confirm(self, frame: Any) -> None:
         method = frame.method
@@ -188,7 +201,7 @@ class ConfirmingPublisher:
 def _properties(message: OutgoingMessage) -> BasicProperties:
     return BasicProperties(
         message_id=message.message_id,
-        type=message.routing_key,
+        type=message.event_type or message.routing_key,
         content_type="application/json",
         delivery_mode=pika.DeliveryMode.Persistent,
         headers=message.headers or None,

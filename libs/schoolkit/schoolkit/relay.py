@@ -1,5 +1,9 @@
 """The outbox relay: publishes committed events in order, with confirms, and deletes them.
 
+An event the broker keeps returning because no queue is bound to its type is parked, after
+a grace minute, in the service's own parking queue with that reason, and counted
+(events_unroutable_total).
+
 Several relays may run against one PostgreSQL database: each batch is claimed with
 `FOR UPDATE SKIP LOCKED`, so no row is published by two of them at once. On SQLite
 (one process writes at a time anyway) the relay polls every `poll_seconds`.
@@ -20,10 +24,22 @@ from sqlalchemy import Delete, Row, bindparam, delete, insert, or_, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from schoolkit import metrics
+from schoolkit.consumer import (
+    ATTEMPT_HEADER,
+    ORIGIN_EXCHANGE_HEADER,
+    ORIGIN_QUEUE_HEADER,
+    PARKED_AT_HEADER,
+    PARKED_REASON_HEADER,
+)
 from schoolkit.db import Database
 from schoolkit.logs import error_text
 from schoolkit.outbox import backlog
-from schoolkit.publisher import BrokerUnavailable, ConfirmingPublisher, OutgoingMessage
+from schoolkit.publisher import (
+    UNROUTABLE,
+    BrokerUnavailable,
+    ConfirmingPublisher,
+    OutgoingMessage,
+)
 from schoolkit.tables import OUTBOX_CHANNEL, outbox
 
 log = logging.getLogger(__name__)
@@ -101,6 +117,11 @@ def _claiming_database(database: Database) -> Database:
     )
 
 
+def _as_utc(moment: datetime) -> datetime:
+    # SQLite gives a stored instant back without its zone; the kit stores UTC.
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
 def _retry_delay(attempts: int) -> timedelta:
     return min(timedelta(seconds=2**attempts), MAX_RETRY_DELAY)
 
@@ -114,6 +135,8 @@ class Relay:
         batch_size: int = 200,
         poll_seconds: float = 0.05,
         prepare_broker: Callable[[], None] | None = None,
+        parking_queue: str | None = None,
+        unroutable_grace: timedelta = timedelta(minutes=1),
     ) -> None:
         self._database = database
         self._claims = _claiming_database(database)
@@ -121,6 +144,11 @@ class Relay:
         # Called before each (re)connection: declares the exchange the relay publishes to.
         self._prepare_broker = prepare_broker
         self._publisher = publisher
+        # Where an event that no queue takes goes, with its reason; None: retried instead.
+        self._parking_queue = parking_queue
+        # How long an event may find no queue before it is parked: on a first start the
+        # consumers' workers may not have declared their queues yet.
+        self._unroutable_grace = unroutable_grace
         self._batch_size = batch_size
         self._poll_seconds = poll_seconds
         self._last_backlog_report = 0.0
@@ -140,12 +168,15 @@ class Relay:
             outcomes = self._publisher.publish_batch(
                 [OutgoingMessage(row.event_id, row.event_type, row.body.encode()) for row in rows]
             )
+            parked = self._park_unroutable(rows, outcomes)
             sent = [row for row in rows if outcomes[row.event_id] is None]
             failed = [row for row in rows if outcomes[row.event_id] is not None]
             if failed:
                 session.execute(insert(outbox), [self._postponed(row, outcomes) for row in failed])
         for row in sent:
-            metrics.EVENTS_PUBLISHED.labels(row.event_type).inc()
+            if row.event_id not in parked:
+                metrics.EVENTS_PUBLISHED.labels(row.event_type).inc()
+        self._report_parked(rows, parked)
         for row in failed:
             log.warning(
                 "event not published, will retry",
@@ -156,6 +187,58 @@ class Relay:
                 },
             )
         return len(sent)
+
+    def _park_unroutable(self, rows: list[Row[Any]], outcomes: dict[str, str | None]) -> set[str]:
+        """Park what the broker returned because no queue is bound to its type, once it
+        has found none for `unroutable_grace` (until then it is retried as any failure).
+
+        Retrying longer would not help: a queue appears only when some service starts to
+        handle the type, and until then the event would go round the outbox for ever. Parked, it
+        waits with its reason for an operator (schoolkit-parking replay sends it to the
+        exchange again). Returns the parked events' ids; their outcomes become None.
+        """
+        given_up = datetime.now(UTC) - self._unroutable_grace
+        returned = [
+            row
+            for row in rows
+            if (outcomes[row.event_id] or "").startswith(UNROUTABLE)
+            and _as_utc(row.created_at) <= given_up
+        ]
+        if not returned or self._parking_queue is None:
+            return set()
+        copies = [self._parked_copy(row, outcomes[row.event_id]) for row in returned]
+        confirmed = self._publisher.publish_batch(copies)
+        parked = {row.event_id for row in returned if confirmed[row.event_id] is None}
+        outcomes.update(dict.fromkeys(parked))
+        return parked
+
+    def _parked_copy(self, row: Row[Any], returned: str | None) -> OutgoingMessage:
+        reason = f"{returned}: no queue takes {row.event_type}"
+        headers = {
+            PARKED_REASON_HEADER: reason,
+            PARKED_AT_HEADER: datetime.now(UTC).isoformat(),
+            ORIGIN_QUEUE_HEADER: "",
+            ORIGIN_EXCHANGE_HEADER: self._publisher.exchange,
+            ATTEMPT_HEADER: row.attempts + 1,
+        }
+        return OutgoingMessage(
+            row.event_id,
+            str(self._parking_queue),
+            row.body.encode(),
+            headers,
+            exchange="",
+            event_type=row.event_type,
+        )
+
+    @staticmethod
+    def _report_parked(rows: list[Row[Any]], parked: set[str]) -> None:
+        for row in rows:
+            if row.event_id in parked:
+                metrics.EVENTS_UNROUTABLE.labels(row.event_type).inc()
+                log.error(
+                    "event unroutable: no queue takes its type; parked",
+                    extra={"event_id": row.event_id, "event_type": row.event_type},
+                )
 
     def run(self, stop: threading.Event) -> None:
         waiter = self._make_waiter(stop)

@@ -54,6 +54,8 @@ class Settings:
     delivery_limit: int = 10
     relay_batch_size: int = 200
     relay_poll_seconds: float = 0.05
+    # How long the relay retries an event that no queue takes before parking it.
+    relay_unroutable_grace_seconds: float = 60.0
     consumer_prefetch: int = 100
     jwks_url: str = "http://127.0.0.1:8080/api/identity/oauth/jwks"
     token_issuer: str = "school-identity"  # noqa: S105 - an issuer name, not a secret
@@ -67,6 +69,11 @@ class Settings:
     log_level: str = "INFO"
     # The worker process serves its own /metrics here; 0 means it does not serve them.
     worker_metrics_port: int = 0
+    # A web request waits this long for a database lock, then answers 503 with Retry-After
+    # (a stuck lock is a short refusal, never a long outage); on PostgreSQL a statement
+    # also runs at most db_statement_timeout_seconds.
+    db_lock_timeout_seconds: float = 5.0
+    db_statement_timeout_seconds: float = 30.0
 
     @classmethod
     def from_env(cls, service: str, **overrides: object) -> Settings:
@@ -90,6 +97,7 @@ class Settings:
             "delivery_limit": _env_int("BUS_DELIVERY_LIMIT", 10),
             "relay_batch_size": _env_int("RELAY_BATCH_SIZE", 200),
             "relay_poll_seconds": _env_float("RELAY_POLL_SECONDS", 0.05),
+            "relay_unroutable_grace_seconds": _env_float("RELAY_UNROUTABLE_GRACE_SECONDS", 60.0),
             "consumer_prefetch": _env_int("CONSUMER_PREFETCH", 100),
             "jwks_url": _env("IDENTITY_JWKS_URL", "http://127.0.0.1:8080/api/identity/oauth/jwks"),
             "token_issuer": _env("TOKEN_ISSUER", "school-identity"),
@@ -99,6 +107,8 @@ class Settings:
             "var_dir": var_dir,
             "log_level": _env("LOG_LEVEL", "INFO"),
             "worker_metrics_port": _env_int("WORKER_METRICS_PORT", 0),
+            "db_lock_timeout_seconds": _env_float("DB_LOCK_TIMEOUT_SECONDS", 5.0),
+            "db_statement_timeout_seconds": _env_float("DB_STATEMENT_TIMEOUT_SECONDS", 30.0),
         }
         values.update(overrides)
         return cls(**values)  # type: ignore[arg-type]

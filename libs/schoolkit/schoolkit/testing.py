@@ -20,17 +20,20 @@ import sys
 import threading
 import time
 import uuid
+import weakref
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pika
 import psycopg
 import pytest
 from aiosmtpd.controller import Controller
-from sqlalchemy import create_engine, inspect
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import Pool, create_engine, inspect
 from sqlalchemy import event as sqlalchemy_event
 from sqlalchemy.orm import Session
 from werkzeug.serving import make_server
@@ -560,6 +563,69 @@ def mailbox() -> Iterator[Mailbox]:
     box.port = controller.port
     yield box
     controller.stop()
+
+
+class ConnectionsByThread:
+    """Which pooled connections each thread holds checked out, for one pool."""
+
+    _of_pool: ClassVar[weakref.WeakKeyDictionary[Pool, ConnectionsByThread]] = (
+        weakref.WeakKeyDictionary()
+    )
+
+    def __init__(self, pool: Pool) -> None:
+        self.holders: dict[int, int] = {}
+        sqlalchemy_event.listen(pool, "checkout", self._out)
+        sqlalchemy_event.listen(pool, "checkin", self._in)
+
+    @classmethod
+    def of(cls, pool: Pool) -> ConnectionsByThread:
+        if pool not in cls._of_pool:
+            cls._of_pool[pool] = cls(pool)
+        return cls._of_pool[pool]
+
+    def held_here(self) -> int:
+        me = threading.get_ident()
+        return sum(1 for thread in self.holders.values() if thread == me)
+
+    def _out(self, _dbapi: Any, record: Any, _proxy: Any) -> None:
+        self.holders[id(record)] = threading.get_ident()
+
+    def _in(self, _dbapi: Any, record: Any) -> None:
+        self.holders.pop(id(record), None)
+
+
+class TransactionGuardClient(FlaskClient):
+    """A test client that fails any request whose response outlives its database work.
+
+    Each request is read to its end (buffered), so a streamed body has run and the request
+    has been torn down; then this thread must hold no more pooled connections than before.
+    A connection still checked out is a transaction still open: on SQLite it kept the
+    journal write-locked for 15 minutes (issue 19), on PostgreSQL it sits idle in
+    transaction. Installed for every test by the `guard_transactions` fixture.
+    """
+
+    def open(self, *args: Any, **kwargs: Any) -> Any:
+        kwargs.setdefault("buffered", True)
+        connections = self._connections()
+        before = connections.held_here() if connections else 0
+        response = super().open(*args, **kwargs)
+        if connections and not self.preserve_context and connections.held_here() > before:
+            raise AssertionError(
+                f"{response.request.method} {response.request.path} answered "
+                f"{response.status_code} but left a database connection checked out: some "
+                "session or result outlived the request (read in a snapshot, then respond)"
+            )
+        return response
+
+    def _connections(self) -> ConnectionsByThread | None:
+        kit = self.application.extensions.get("schoolkit")
+        return ConnectionsByThread.of(kit.database.engine.pool) if kit else None
+
+
+@pytest.fixture(autouse=True)
+def guard_transactions(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every Flask test client of every test is a `TransactionGuardClient`."""
+    monkeypatch.setattr(Flask, "test_client_class", TransactionGuardClient)
 
 
 __all__ = [

@@ -6,7 +6,8 @@
                                    dead-letter to <ns>.requeue
     <ns>.requeue                   headers exchange: routes a delayed message back to the
                                    queue named in its retry-to-queue header
-    <ns>.<service>.parked          quorum queue keeping what failed for good, with the reason
+    <ns>.<service>.parked          quorum queue keeping what failed for good, with the reason,
+                                   and the service's events no queue took (its relay parks them)
 
 The delivery limit of each quorum queue catches a worker that dies on a message before
 it can ack it: past the limit the broker dead-letters the message to the parking queue.
@@ -64,9 +65,7 @@ class Topology:
     def declare(self, channel: BlockingChannel) -> None:
         """Declare everything this service consumes through; safe to run at every start."""
         declare_exchanges(channel, self.names.namespace)
-        channel.queue_declare(
-            self.names.parking_queue, durable=True, arguments={"x-queue-type": "quorum"}
-        )
+        declare_parking_queue(channel, self.names)
         for delay in self.retry_delays:
             self._declare_delay_queue(channel, delay)
         for event_type in self.event_types:
@@ -110,6 +109,12 @@ class Topology:
 def declare_exchanges(channel: BlockingChannel, namespace: str) -> None:
     channel.exchange_declare(f"{namespace}.events", "topic", durable=True)
     channel.exchange_declare(f"{namespace}.requeue", "headers", durable=True)
+
+
+def declare_parking_queue(channel: BlockingChannel, names: BusNames) -> None:
+    """The service's parking queue: what its consumer gave up on, and what its relay found
+    no queue for (an unroutable event)."""
+    channel.queue_declare(names.parking_queue, durable=True, arguments={"x-queue-type": "quorum"})
 
 
 def delete_exchanges(channel: BlockingChannel, namespace: str) -> None:

@@ -11,20 +11,31 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from importlib import metadata
 from itertools import chain
-from typing import Any
+from typing import IO, Any
 
 import pika
-from flask import Blueprint, Flask, Response, current_app, g, jsonify, request
+from flask import (
+    Blueprint,
+    Flask,
+    Response,
+    current_app,
+    g,
+    has_request_context,
+    jsonify,
+    request,
+)
 from marshmallow import Schema
 from sqlalchemy.orm import Session
+from werkzeug.wsgi import FileWrapper
 
 from schoolkit.auth import DenyList, TableDenyList, TokenVerifier
 from schoolkit.context import SANE_ID, correlation_id_var, new_id, request_id_var
-from schoolkit.db import Database
+from schoolkit.db import Database, Timeouts
 from schoolkit.errors import refuse_nul_in_address, register_error_handlers
 from schoolkit.logs import configure_logging
 from schoolkit.metrics import HTTP_REQUEST_DURATION, metrics_response
@@ -33,7 +44,11 @@ from schoolkit.settings import Settings
 
 log = logging.getLogger("schoolkit.access")
 
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+# A forgotten transaction of a web process ends on PostgreSQL's side after this long.
+IDLE_IN_TRANSACTION_SECONDS = 60.0
+FILE_CHUNK = 64 * 1024
 # Probes and scrapes arrive every few seconds: their access lines are debug noise.
 QUIET_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
 
@@ -113,10 +128,17 @@ def current_kit() -> ServiceKit:
 
 
 def db_session() -> Session:
-    """This request's session; closed at teardown. Commit explicitly: nothing commits for you."""
+    """This request's session; closed at teardown. Commit explicitly: nothing commits for you.
+
+    A GET (or HEAD, OPTIONS) reads and seldom writes: on SQLite its transaction takes the
+    write lock only if it writes (`Database.deferred_sessions`), so reading never makes the
+    worker and the other requests wait.
+    """
     session: Session | None = g.get("_schoolkit_session")
     if session is None:
-        session = current_kit().database.sessions()
+        database = current_kit().database
+        reads = has_request_context() and request.method in SAFE_METHODS
+        session = (database.deferred_sessions if reads else database.sessions)()
         g._schoolkit_session = session
     return session
 
@@ -134,6 +156,34 @@ def read_session() -> Session:
     return session
 
 
+@contextmanager
+def snapshot() -> Iterator[Session]:
+    """A read-only session on one snapshot, ended when the block ends (`Database.snapshot`).
+
+    Views that answer with a file read inside the block and render after it; the file
+    then streams without any transaction or lock open.
+    """
+    with current_kit().database.snapshot() as session:
+        yield session
+
+
+def file_response(body: bytes | IO[bytes], mimetype: str, filename: str | None = None) -> Response:
+    """A file as the answer; one in a temporary file is streamed and then closed.
+
+    The body must be complete already: nothing the stream runs may touch the database,
+    whose session the request's teardown has closed by then.
+    """
+    if isinstance(body, bytes):
+        response = Response(body, mimetype=mimetype)
+    else:
+        body.seek(0)
+        response = Response(FileWrapper(body, FILE_CHUNK), mimetype=mimetype)
+        response.direct_passthrough = True
+    if filename:
+        response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
 def create_service_app(
     settings: Settings,
     *,
@@ -146,7 +196,7 @@ def create_service_app(
 ) -> Flask:
     configure_logging(settings.service, settings.log_level)
     app = Flask(settings.service)
-    database = database or Database(settings.database_url, **_engine_options(settings))
+    database = database or web_database(settings)
     app.extensions["schoolkit"] = ServiceKit(
         settings=settings,
         database=database,
@@ -168,11 +218,19 @@ def create_service_app(
     return app
 
 
-def _engine_options(settings: Settings) -> dict[str, Any]:
+def web_database(settings: Settings) -> Database:
+    """The database as a web process uses it: a lock held elsewhere, a runaway statement or
+    a forgotten transaction fail soon (a 503 with Retry-After, errors.py), never hang."""
+    timeouts = Timeouts(
+        lock_seconds=settings.db_lock_timeout_seconds,
+        statement_seconds=settings.db_statement_timeout_seconds,
+        idle_in_transaction_seconds=IDLE_IN_TRANSACTION_SECONDS,
+    )
+    options: dict[str, Any] = {"timeouts": timeouts}
     # A database that does not answer must fail a request (and /readyz) soon, not hang it.
     if settings.database_url.startswith("postgres"):
-        return {"connect_args": {"connect_timeout": 5}}
-    return {}
+        options["connect_args"] = {"connect_timeout": 5}
+    return Database(settings.database_url, **options)
 
 
 def _service_version(service: str) -> str:

@@ -34,7 +34,7 @@ from schoolkit.publisher import ConfirmingPublisher
 from schoolkit.relay import Relay
 from schoolkit.settings import Settings
 from schoolkit.tables import inbox
-from schoolkit.topology import BusNames, declare_exchanges
+from schoolkit.topology import BusNames, declare_exchanges, declare_parking_queue
 
 log = logging.getLogger(__name__)
 
@@ -90,6 +90,8 @@ class Worker:
             batch_size=settings.relay_batch_size,
             poll_seconds=settings.relay_poll_seconds,
             prepare_broker=self._declare_exchanges,
+            parking_queue=self.names.parking_queue,
+            unroutable_grace=timedelta(seconds=settings.relay_unroutable_grace_seconds),
         )
         self.stop = threading.Event()
 
@@ -139,10 +141,13 @@ class Worker:
         return self.consumer.topology.event_types if self.consumer else ()
 
     def _declare_exchanges(self) -> None:
-        """The relay publishes to the exchange: make sure it exists before the first event."""
+        """The relay publishes to the exchange, and parks there what no queue takes: make
+        sure both exist before the first event."""
         connection = pika.BlockingConnection(pika.URLParameters(self.settings.amqp_url))
         try:
-            declare_exchanges(connection.channel(), self.settings.bus_namespace)
+            channel = connection.channel()
+            declare_exchanges(channel, self.settings.bus_namespace)
+            declare_parking_queue(channel, self.names)
         finally:
             if connection.is_open:
                 connection.close()
@@ -154,8 +159,6 @@ class Worker:
             self._prune_revocations()
 
     def _count_parked(self) -> None:
-        if self.consumer is None:
-            return
         try:
             connection = pika.BlockingConnection(pika.URLParameters(self.settings.amqp_url))
             declared = connection.channel().queue_declare(self.names.parking_queue, passive=True)

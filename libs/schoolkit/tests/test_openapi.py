@@ -79,3 +79,4 @@ def test_a_guarded_documented_view_gets_the_bearer_requirement_and_its_path_para
     assert operation["security"] == [{"bearerAuth": []}]
     assert operation["responses"]["401"] == {"$ref": "#/components/responses/Unauthorized"}
     assert operation["responses"]["403"] == {"$ref": "#/components/responses/Forbidden"}
+    assert operation["responses"]["503"] == {"$ref": "#/components/responses/DatabaseBusy"}

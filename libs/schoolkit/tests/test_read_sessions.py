@@ -56,8 +56,14 @@ def test_a_read_session_sees_what_was_committed(postgres: Database) -> None:
         assert reading.execute(select(tombstones.c.subject_id)).scalars().all() == ["s-1"]
 
 
-def test_on_sqlite_read_sessions_are_the_ordinary_ones(sqlite_database: Database) -> None:
-    assert sqlite_database.read_sessions is sqlite_database.sessions
+def test_on_sqlite_a_read_session_reads_while_a_writer_holds_the_write_lock(
+    sqlite_database: Database,
+) -> None:
+    with sqlite_database.transaction() as writing:
+        writing.execute(insert(tombstones).values(subject_id="s-1", erased_at=func.now()))
+        with sqlite_database.read_sessions() as reading:
+            # The reader began DEFERRED: it sees the last commit and never waits for the lock.
+            assert reading.execute(select(func.count()).select_from(tombstones)).scalar() == 0
 
 
 def test_a_request_closes_its_read_session_at_teardown(app: Flask) -> None:

@@ -39,6 +39,11 @@ ARCHIVED_TYPES = (
     "consent.agreement.concluded",
     "consent.agreement.terminated",
     "consent.erasure.finished",
+    # Proof that a message, legal notices among them, could not be delivered (ids only).
+    "notify.delivery.failed",
+    # When an account was opened, and when an erasure's deadline alarm was raised.
+    "identity.user.registered",
+    "consent.erasure.overdue",
 )
 
 

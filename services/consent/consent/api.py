@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import Blueprint, Response, current_app, request
+from flask import Blueprint, current_app, request
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from consent import access, registry
 from consent.act import act_of, act_pdf
@@ -37,7 +38,7 @@ from schoolkit.auth import (
 )
 from schoolkit.errors import ApiError, load_json
 from schoolkit.events import iso_utc
-from schoolkit.web import db_session
+from schoolkit.web import db_session, file_response, snapshot
 
 blueprint = Blueprint("consent", __name__, url_prefix="/v1")
 
@@ -57,19 +58,25 @@ def _staff() -> access.Staff:
     return access.Staff(principal.user_id, principal.school_id, principal.roles)
 
 
-def _own(model: type[Any], entity_id: str, what: str) -> Any:
+def _own(model: type[Any], entity_id: str, what: str, session: Session | None = None) -> Any:
     """The school's own record, or 404 (another school's looks like none at all)."""
-    found = db_session().get(model, entity_id)
+    found = (session or db_session()).get(model, entity_id)
     if found is None or found.school_id != current_principal().school_id:
         raise ApiError(404, "not_found", f"No such {what}.")
     return found
 
 
-def _reached(model: type[Consent] | type[Agreement], entity_id: str, what: str) -> Any:
+def _reached(
+    model: type[Consent] | type[Agreement],
+    entity_id: str,
+    what: str,
+    session: Session | None = None,
+) -> Any:
     """A family's record the caller reaches, or the same 404 as for none at all: a class
     teacher does not learn that another class's family has a consent (R-ROLE-3)."""
-    found = _own(model, entity_id, what)
-    if not access.reaches(db_session(), _staff(), found.student_id):
+    session = session or db_session()
+    found = _own(model, entity_id, what, session)
+    if not access.reaches(session, _staff(), found.student_id):
         raise ApiError(404, "not_found", f"No such {what}.")
     return found
 
@@ -297,9 +304,10 @@ def agreement_application(agreement_id: str) -> Any:
             application/pdf: {}
         404: NotFound
     """
-    agreement = _reached(Agreement, agreement_id, "agreement")
-    template = db_session().get(Template, agreement.template_id)
-    return Response(application_pdf(agreement, template), mimetype="application/pdf")
+    with snapshot() as session:
+        agreement = _reached(Agreement, agreement_id, "agreement", session)
+        template = session.get(Template, agreement.template_id)
+    return file_response(application_pdf(agreement, template), "application/pdf")
 
 
 @blueprint.post("/agreements/<agreement_id>/version")
@@ -436,8 +444,8 @@ def read_erasure(erasure_id: str) -> Any:
     return _erasure_view(_own(Erasure, erasure_id, "erasure"))
 
 
-def _finished(erasure_id: str) -> Erasure:
-    erasure = _own(Erasure, erasure_id, "erasure")
+def _finished(erasure_id: str, session: Session | None = None) -> Erasure:
+    erasure = _own(Erasure, erasure_id, "erasure", session)
     if erasure.status != "finished":
         raise ApiError(
             409, "erasure_not_finished", "The act is drawn up once every participant has confirmed."
@@ -476,5 +484,6 @@ def act_as_pdf(erasure_id: str) -> Any:
         409:
           description: The erasure has not finished yet.
     """
-    act = act_of(db_session(), _finished(erasure_id), _coordinator().settings)
-    return Response(act_pdf(act), mimetype="application/pdf")
+    with snapshot() as session:
+        act = act_of(session, _finished(erasure_id, session), _coordinator().settings)
+    return file_response(act_pdf(act), "application/pdf")

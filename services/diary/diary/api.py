@@ -45,7 +45,7 @@ from schoolkit.auth import (
     require_roles,
 )
 from schoolkit.errors import ApiError, load_json
-from schoolkit.web import db_session, read_session
+from schoolkit.web import db_session, file_response, read_session, snapshot
 
 blueprint = Blueprint("diary", __name__, url_prefix="/v1")
 
@@ -341,22 +341,17 @@ def extract_pdf(student_id: str) -> Response:
             "Both ends of the range are required.",
             {"from": "Required.", "to": "Required."},
         )
-    session = read_session()
     principal = current_principal()
-    diary = access.open_diary(session, principal, student_id)
-    if not (
-        access.is_guardian_of(session, principal, student_id)
-        or access.is_class_teacher_of(session, principal, diary)
-    ):
-        raise access.not_found()
     span = reading.DateRange(query["from_"], query["to"])
-    document = extract.render(session, diary, span)
-    filename = f"diary-{span.starts_on}-{span.ends_on}.pdf"
-    return Response(
-        document,
-        mimetype="application/pdf",
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
-    )
+    with snapshot() as session:
+        diary = access.open_diary(session, principal, student_id)
+        if not (
+            access.is_guardian_of(session, principal, student_id)
+            or access.is_class_teacher_of(session, principal, diary)
+        ):
+            raise access.not_found()
+        document = extract.render(session, diary, span)
+    return file_response(document, "application/pdf", f"diary-{span.starts_on}-{span.ends_on}.pdf")
 
 
 def _range_or_current_period(query: dict[str, Any]) -> reading.DateRange:

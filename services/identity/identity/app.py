@@ -10,14 +10,13 @@ from identity.oauth.keys import KeyRing, sealing_key_from_env
 from identity.oauth.server import ACCESS_TOKEN_SECONDS, create_authorization_server
 from identity.oauth.verifier import OwnKeysVerifier
 from identity.schemas import SCHEMAS
-from schoolkit.db import Database
 from schoolkit.settings import Settings
-from schoolkit.web import create_service_app
+from schoolkit.web import create_service_app, web_database
 
 
 def create_app(settings: Settings | None = None) -> Flask:
     settings = settings or Settings.from_env("identity")
-    database = Database(settings.database_url)
+    database = web_database(settings)
     keyring = KeyRing(sealing_key_from_env(), timedelta(seconds=ACCESS_TOKEN_SECONDS))
     app = create_service_app(
         settings,

@@ -3,16 +3,18 @@
 Five data sets, each a header and rows: rosters (classes and their students), staff
 (teachers with their load), subjects, lessons (the timetable as held, with topic and
 homework) and marks. Only ids name people: names live in identity, not in the journal.
-Rows are read in batches and written as they come, so a year of marks streams.
+Rows are read in batches into a temporary file inside one snapshot, and the file streams
+after the snapshot ends, so a year of marks holds no transaction open while it downloads.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import tempfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import IO, Any
 
 from openpyxl import Workbook
 from sqlalchemy import Select, func, select
@@ -31,6 +33,8 @@ from journal.models import (
 )
 
 BATCH = 5000
+# A CSV bigger than this moves from memory to a temporary file on disk.
+SPOOL_BYTES = 8 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -222,23 +226,20 @@ def _cell(value: Any) -> Any:
     return value
 
 
-def csv_chunks(table: Table) -> Iterator[str]:
-    """The table as CSV text in chunks; UTF-8 with a BOM so Excel reads the Cyrillic."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    buffer.write("\ufeff")
+def csv_file(table: Table) -> IO[bytes]:
+    """The table as CSV, UTF-8 with a BOM so Excel reads the Cyrillic, in a temporary file:
+    in memory while small, on disk beyond SPOOL_BYTES, so a year of marks never fills RAM.
+
+    Every row is read here, inside the caller's snapshot; the file streams after it ends.
+    """
+    spool: IO[bytes] = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)  # noqa: SIM115 - the response closes it
+    text = io.TextIOWrapper(spool, encoding="utf-8-sig", newline="")
+    writer = csv.writer(text)
     writer.writerow(table.header)
-    for count, row in enumerate(table.rows, start=1):
-        writer.writerow(row)
-        if count % BATCH == 0:
-            yield buffer.getvalue()
-            buffer.seek(0)
-            buffer.truncate()
-    yield buffer.getvalue()
-
-
-def csv_text(table: Table) -> str:
-    return "".join(csv_chunks(table))
+    writer.writerows(table.rows)
+    text.flush()
+    text.detach()  # the file outlives its text view
+    return spool
 
 
 def xlsx_bytes(table: Table, title: str) -> bytes:

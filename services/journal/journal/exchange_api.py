@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, jsonify, request, stream_with_context
+from flask import Blueprint, jsonify, request
 from marshmallow import EXCLUDE, Schema, fields, validate
 
 from journal import exchange, exchange_import, oneroster, oneroster_import
@@ -27,7 +27,7 @@ from schoolkit.auth import (
 )
 from schoolkit.errors import ApiError
 from schoolkit.uploads import read_table, require_columns
-from schoolkit.web import db_session
+from schoolkit.web import db_session, file_response, snapshot
 
 blueprint = Blueprint("journal_exchange", __name__, url_prefix="/v1")
 
@@ -80,8 +80,9 @@ def export_oneroster() -> Any:
       responses:
         200: {description: "application/zip: manifest, orgs, academicSessions, courses, classes, users, enrollments, lineItems, results"}
     """
-    body = oneroster.export_bundle(db_session(), current_principal().school_id)
-    return _download(body, "application/zip", "oneroster.zip")
+    with snapshot() as session:
+        body = oneroster.export_bundle(session, current_principal().school_id)
+    return file_response(body, "application/zip", "oneroster.zip")
 
 
 @blueprint.get("/exports/<dataset>")
@@ -103,13 +104,12 @@ def export_dataset(dataset: str) -> Any:
     _require_role_for(dataset, EXPORTERS)
     query = ExportQuerySchema().load(request.args.to_dict())
     filters = exchange.Filters(year_id=_text(query["year_id"]), class_id=_text(query["class_id"]))
-    table = exchange.export(db_session(), current_principal().school_id, dataset, filters)
-    if query["format"] == "xlsx":
-        return _download(exchange.xlsx_bytes(table, dataset), XLSX, f"{dataset}.xlsx")
-    chunks = stream_with_context(exchange.csv_chunks(table))
-    response = Response(chunks, mimetype="text/csv")
-    response.headers["Content-Disposition"] = f'attachment; filename="{dataset}.csv"'
-    return response
+    with snapshot() as session:
+        table = exchange.export(session, current_principal().school_id, dataset, filters)
+        if query["format"] == "xlsx":
+            return file_response(exchange.xlsx_bytes(table, dataset), XLSX, f"{dataset}.xlsx")
+        body = exchange.csv_file(table)
+    return file_response(body, "text/csv", f"{dataset}.csv")
 
 
 @blueprint.post("/imports/oneroster")
@@ -203,9 +203,3 @@ def _require_role_for(dataset: str, allowed: dict[str, tuple[str, ...]]) -> None
 
 def _text(value: Any) -> str | None:
     return None if value is None else str(value)
-
-
-def _download(body: bytes, mimetype: str, filename: str) -> Response:
-    response = Response(body, mimetype=mimetype)
-    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response

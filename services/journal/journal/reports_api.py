@@ -32,7 +32,7 @@ from schoolkit.auth import (
     require_roles,
 )
 from schoolkit.errors import ApiError
-from schoolkit.web import db_session
+from schoolkit.web import db_session, file_response, snapshot
 
 blueprint = Blueprint("journal_reports", __name__, url_prefix="/v1/reports")
 
@@ -56,11 +56,12 @@ def class_progress(class_id: str) -> Any:
         422: {description: A printable report without a period (validation_failed).}
     """
     query = load_query(PrintableQuerySchema())
-    session, caller = db_session(), current_principal()
-    report = reports.class_progress(session, caller, class_id, _period_for(query))
-    if query["format"] == "json":
-        return report
-    period_name = period_of(session, caller.school_id, query["period_id"]).name
+    caller = current_principal()
+    with snapshot() as session:
+        report = reports.class_progress(session, caller, class_id, _period_for(query))
+        if query["format"] == "json":
+            return report
+        period_name = period_of(session, caller.school_id, query["period_id"]).name
     return _printed(progress_sheet.progress(report, period_name), query["format"], "progress")
 
 
@@ -95,11 +96,12 @@ def class_attendance(class_id: str) -> Any:
         422: {description: A printable report without a period (validation_failed).}
     """
     query = load_query(PrintableQuerySchema())
-    session, caller = db_session(), current_principal()
-    report = reports.class_attendance(session, caller, class_id, _period_for(query))
-    if query["format"] == "json":
-        return report
-    period_name = period_of(session, caller.school_id, query["period_id"]).name
+    caller = current_principal()
+    with snapshot() as session:
+        report = reports.class_attendance(session, caller, class_id, _period_for(query))
+        if query["format"] == "json":
+            return report
+        period_name = period_of(session, caller.school_id, query["period_id"]).name
     printable = progress_sheet.attendance(report, report["class_name"], period_name)
     return _printed(printable, query["format"], "attendance")
 
@@ -182,11 +184,12 @@ def final_marks_sheet(class_id: str) -> Any:
         200: {description: JSON, or a PDF (A4 landscape) or an XLSX workbook to print.}
     """
     wanted = load_query(SheetQuerySchema())["format"]
-    sheet = summary_sheet.final_marks_sheet(db_session(), current_principal(), class_id)
+    with snapshot() as session:
+        sheet = summary_sheet.final_marks_sheet(session, current_principal(), class_id)
     if wanted == "pdf":
-        return _download(summary_sheet.as_pdf(sheet), "application/pdf", "final-marks.pdf")
+        return file_response(summary_sheet.as_pdf(sheet), "application/pdf", "final-marks.pdf")
     if wanted == "xlsx":
-        return _download(summary_sheet.as_xlsx(sheet), XLSX, "final-marks.xlsx")
+        return file_response(summary_sheet.as_xlsx(sheet), XLSX, "final-marks.xlsx")
     return sheet.as_json()
 
 
@@ -204,11 +207,5 @@ def _period_for(query: dict[str, Any]) -> str | None:
 
 def _printed(printable: printable_table.Printable, wanted: str, name: str) -> Response:
     if wanted == "pdf":
-        return _download(printable_table.as_pdf(printable), "application/pdf", f"{name}.pdf")
-    return _download(printable_table.as_xlsx(printable, name), XLSX, f"{name}.xlsx")
-
-
-def _download(body: bytes, mimetype: str, filename: str) -> Response:
-    response = Response(body, mimetype=mimetype)
-    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
+        return file_response(printable_table.as_pdf(printable), "application/pdf", f"{name}.pdf")
+    return file_response(printable_table.as_xlsx(printable, name), XLSX, f"{name}.xlsx")

@@ -44,7 +44,7 @@ from schoolkit.auth import (
     require_roles,
 )
 from schoolkit.errors import ApiError, load_json
-from schoolkit.web import db_session
+from schoolkit.web import db_session, snapshot
 
 blueprint = Blueprint("timetable", __name__, url_prefix="/v1")
 
@@ -423,7 +423,8 @@ def class_calendar(class_id: str) -> Any:
       responses:
         200: {content: {text/calendar: {schema: {type: string}}}}
     """
-    body = ical.class_feed(db_session(), current_principal(), class_id, _days())
+    with snapshot() as session:
+        body = ical.class_feed(session, current_principal(), class_id, _days())
     return _ics(body)
 
 
@@ -439,7 +440,8 @@ def teacher_calendar(teacher_id: str) -> Any:
       responses:
         200: {content: {text/calendar: {schema: {type: string}}}}
     """
-    body = ical.teacher_feed(db_session(), current_principal(), teacher_id, _days())
+    with snapshot() as session:
+        body = ical.teacher_feed(session, current_principal(), teacher_id, _days())
     return _ics(body)
 
 
@@ -455,7 +457,8 @@ def student_calendar(student_id: str) -> Any:
       responses:
         200: {content: {text/calendar: {schema: {type: string}}}}
     """
-    body = ical.student_feed(db_session(), current_principal(), student_id, _days())
+    with snapshot() as session:
+        body = ical.student_feed(session, current_principal(), student_id, _days())
     return _ics(body)
 
 
