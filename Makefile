@@ -1,7 +1,8 @@
 # The two commands of the README: `make up` (the whole system) and `make test` (every test).
 VENV ?= .venv
 BIN := $(VENV)/bin
-PACKAGE_FILES := requirements-dev.txt libs/schoolkit/pyproject.toml $(wildcard services/*/pyproject.toml)
+PACKAGE_FILES := requirements-dev.txt libs/schoolkit/pyproject.toml $(wildcard services/*/pyproject.toml) \
+	clients/web/pyproject.toml
 
 .PHONY: up down status test lint format install bench secrets
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Installs everything a fresh machine needs into .venv: the kit, the six services
-# (editable, so a change shows at once) and the development tools.
+# Installs everything a fresh machine needs into .venv: the kit, the six services, the
+# web app (editable, so a change shows at once) and the development tools.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 VENV="${VENV:-.venv}"
@@ -14,6 +14,7 @@ editable=(-e libs/schoolkit)
 for service in services/*/; do
   editable+=(-e "${service%/}")
 done
+editable+=(-e clients/web)
 # The console's browser test drives Debian's Chromium (Playwright never downloads one).
 if ! command -v chromium >/dev/null 2>&1; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then

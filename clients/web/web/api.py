@@ -1,0 +1,96 @@
+"""The services' public APIs, called through the gateway with the signed-in user's token.
+
+The web app holds no school data: what a page shows is what these calls return for that
+user's own token, so every rule of the APIs (own child, own diary) applies unchanged.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import requests
+from flask import current_app
+
+from schoolkit.context import correlation_id_var, request_id_var
+
+TIMEOUT_SECONDS = 10.0
+
+
+class NotFound(Exception):
+    """The API answered 404: unknown, or not this user's (the same answer, on purpose)."""
+
+
+class SignedOut(Exception):
+    """The API refused the token (401): the session is over."""
+
+
+class Unavailable(Exception):
+    """The API did not answer, or failed (5xx): a readable page, never a stack trace."""
+
+
+class Refused(Exception):
+    """The API refused the request (422, 409…): the page says so."""
+
+    def __init__(self, status: int, body: dict[str, Any]) -> None:
+        super().__init__(status)
+        self.status = status
+        self.body = body
+
+
+class Api:
+    def __init__(self, base_url: str) -> None:
+        self.base_url = base_url
+        self._local = threading.local()
+
+    @property
+    def http(self) -> requests.Session:
+        # One connection pool per thread: requests' Session is not meant to be shared.
+        session = getattr(self._local, "session", None)
+        if session is None:
+            session = requests.Session()
+            session.trust_env = False
+            self._local.session = session
+        return session
+
+    def call(
+        self, method: str, path: str, token: str, **options: Any
+    ) -> requests.Response:
+        headers = {
+            "Authorization": f"Bearer {token}",
+            "X-Request-ID": request_id_var.get() or "",
+            "X-Correlation-ID": correlation_id_var.get() or "",
+        }
+        try:
+            answer = self.http.request(
+                method, self.base_url + path, headers=headers, timeout=TIMEOUT_SECONDS, **options
+            )
+        except requests.RequestException as error:
+            raise Unavailable(path) from error
+        return _checked(answer, path)
+
+    def get(self, path: str, token: str, params: dict[str, str] | None = None) -> Any:
+        return self.call("GET", path, token, params=params).json()
+
+    def send(self, method: str, path: str, token: str, body: dict[str, Any]) -> Any:
+        return self.call(method, path, token, json=body).json()
+
+
+def _checked(answer: requests.Response, path: str) -> requests.Response:
+    if answer.status_code == 404:
+        raise NotFound(path)
+    if answer.status_code == 401:
+        raise SignedOut(path)
+    if answer.status_code >= 500:
+        raise Unavailable(path)
+    if answer.status_code >= 400:
+        try:
+            body = answer.json()
+        except ValueError:
+            body = {}
+        raise Refused(answer.status_code, body)
+    return answer
+
+
+def api() -> Api:
+    return current_app.extensions["web_api"]  # type: ignore[no-any-return]

@@ -1,0 +1,43 @@
+"""Russian by default, English by a switch the browser remembers (Flask-Babel catalogues).
+
+The texts are written in Russian in the templates and the code; `translations/en` holds
+their English. The switch is a plain link, so it works without JavaScript, and its
+cookie carries nothing but the language.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, Flask, Response, redirect, request
+from flask_babel import Babel
+
+from schoolkit.times import school_zone
+
+LANGUAGES = ("ru", "en")
+DEFAULT = "ru"
+COOKIE = "lang"
+YEAR_SECONDS = 365 * 24 * 3600
+
+blueprint = Blueprint("i18n", __name__)
+
+
+def current_language() -> str:
+    chosen = request.cookies.get(COOKIE, DEFAULT)
+    return chosen if chosen in LANGUAGES else DEFAULT
+
+
+def install(app: Flask) -> None:
+    app.config["BABEL_DEFAULT_LOCALE"] = DEFAULT
+    # Every date-time on a page is the school's wall clock, whatever the browser's zone.
+    app.config["BABEL_DEFAULT_TIMEZONE"] = school_zone().key
+    Babel(app, locale_selector=current_language)
+    app.register_blueprint(blueprint)
+
+
+@blueprint.get("/language/<code>")
+def choose(code: str) -> Response:
+    from web.signin import safe_next  # a cycle otherwise: signin uses current_language
+
+    response = redirect(safe_next(request.args.get("next")))
+    if code in LANGUAGES:
+        response.set_cookie(COOKIE, code, max_age=YEAR_SECONDS, httponly=True, samesite="Lax")
+    return response  # type: ignore[return-value]
