@@ -25,5 +25,13 @@ if ! command -v chromium >/dev/null 2>&1; then
     echo "warning: chromium is missing; install Debian's chromium package for the browser tests" >&2
   fi
 fi
+# The web app's accessibility test injects axe-core (pinned) into its pages: from the npm
+# registry into var/, which git ignores. Without npm the test says what is missing.
+AXE_VERSION=4.10.3
+if [ ! -f "var/npm/node_modules/axe-core/axe.min.js" ] && command -v npm >/dev/null 2>&1; then
+  mkdir -p var/npm
+  npm install --silent --no-audit --no-fund --prefix var/npm "axe-core@$AXE_VERSION" >/dev/null \
+    || echo "warning: axe-core not installed; the accessibility test will fail" >&2
+fi
 "$VENV/bin/uv" pip install --quiet --python "$VENV/bin/python" "${editable[@]}" -r requirements-dev.txt
 touch "$VENV/.installed"

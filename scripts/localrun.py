@@ -32,6 +32,11 @@ def service_table() -> dict:
     return tomllib.loads((ROOT / "deploy" / "services.toml").read_text())
 
 
+def processes_of(table: dict) -> dict:
+    """The services and the clients (the web app): each a web process and a worker."""
+    return {**table["services"], **table.get("clients", {})}
+
+
 def say(message: str) -> None:
     sys.stdout.write(message + "\n")
     sys.stdout.flush()
@@ -92,6 +97,37 @@ def bootstrap_admin() -> str:
     return done.stdout.strip()
 
 
+def register_web_client(gateway: str) -> str:
+    """The web app signs in with identity as a confidential OAuth client: registered once,
+    its secret (printed by identity only then) kept in var/ for the web process."""
+    secret_path = VAR / "web-client.secret"
+    if secret_path.is_file():
+        return "web app: registered with identity"
+    done = subprocess.run(
+        [
+            BIN / "identity-add-client",
+            "school-web",
+            "--kind",
+            "application",
+            "--redirect-uri",
+            f"{gateway}/oauth/callback",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    secret = next(
+        (line.split()[1] for line in done.stdout.splitlines() if line.startswith("secret:")), None
+    )
+    if secret is None:
+        return f"web app: sign-in off, identity did not register it ({done.stderr.strip()})"
+    secret_path.parent.mkdir(parents=True, exist_ok=True)
+    secret_path.touch(mode=0o600)
+    secret_path.write_text(secret + "\n")
+    return "web app: registered with identity"
+
+
 def start(services: dict) -> None:
     (VAR / "run").mkdir(parents=True, exist_ok=True)
     LOG_FILE.parent.mkdir(parents=True, exist_ok=True)
@@ -134,7 +170,7 @@ def wait_until_ready(services: dict, gateway: str) -> list[str]:
 
 def up() -> int:
     table = service_table()
-    services = table["services"]
+    services = processes_of(table)
     gateway = f"http://localhost:{table['gateway']['port']}"
     if running_pid():
         say(f"Already running: {gateway}  (make down stops it)")
@@ -142,6 +178,7 @@ def up() -> int:
     check_dependencies(services)
     migrate(services)
     admin = bootstrap_admin()
+    web_client = register_web_client(gateway)
     start(services)
     not_ready = wait_until_ready(services, gateway)
     if not_ready:
@@ -150,7 +187,8 @@ def up() -> int:
         return 1
     say(f"The school platform is up: {gateway}")
     say(f"  {admin}")
-    say(f"  services: {', '.join(f'{gateway}/api/{name}/' for name in services)}")
+    say(f"  {web_client}; the diary for guardians and students: {gateway}/")
+    say(f"  services: {', '.join(f'{gateway}/api/{name}/' for name in table['services'])}")
     say(f"  mail that notify sends: {VAR / 'mail'}/*.eml")
     say(f"  logs: {LOG_FILE}   stop: make down")
     return 0
@@ -179,7 +217,7 @@ def status() -> int:
     if not running_pid():
         say("Not running (make up starts it).")
         return 1
-    for name in table["services"]:
+    for name in processes_of(table):
         try:
             with urllib.request.urlopen(f"{gateway}/api/{name}/readyz", timeout=2) as answer:
                 say(f"{name:10} {answer.status}")

@@ -53,9 +53,7 @@ class Api:
             self._local.session = session
         return session
 
-    def call(
-        self, method: str, path: str, token: str, **options: Any
-    ) -> requests.Response:
+    def call(self, method: str, path: str, token: str, **options: Any) -> requests.Response:
         headers = {
             "Authorization": f"Bearer {token}",
             "X-Request-ID": request_id_var.get() or "",

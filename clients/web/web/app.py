@@ -13,6 +13,7 @@ from typing import Any
 from flask import Flask, g, render_template, request
 from werkzeug.exceptions import HTTPException
 
+from schoolkit.errors import error_response
 from schoolkit.settings import Settings
 from schoolkit.web import create_service_app, db_session
 from web import formats, i18n, pages, security, sessions, signin
@@ -52,7 +53,11 @@ def _message(kind: str, status: int) -> tuple[str, int]:
 
 def _http_error(error: HTTPException) -> Any:
     if _is_kit_path():
-        return error  # the kit's own endpoints answer as every service does
+        # The gateway sends us every path no service claims: under /api/ a program asked,
+        # so it gets the JSON error every service gives.
+        return error_response(
+            error.code or 500, "not_found" if error.code == 404 else "error", error.name
+        )
     status = error.code or 500
     if status == 400:
         kind = error.description if error.description in ("bad_date", "csrf") else "bad_request"

@@ -11,6 +11,7 @@ from flask import Blueprint, Flask, Response, redirect, request
 from flask_babel import Babel
 
 from schoolkit.times import school_zone
+from web.sessions import safe_next
 
 LANGUAGES = ("ru", "en")
 DEFAULT = "ru"
@@ -35,8 +36,6 @@ def install(app: Flask) -> None:
 
 @blueprint.get("/language/<code>")
 def choose(code: str) -> Response:
-    from web.signin import safe_next  # a cycle otherwise: signin uses current_language
-
     response = redirect(safe_next(request.args.get("next")))
     if code in LANGUAGES:
         response.set_cookie(COOKIE, code, max_age=YEAR_SECONDS, httponly=True, samesite="Lax")

@@ -18,6 +18,7 @@ from flask import Blueprint, Response, abort, g, redirect, render_template, requ
 
 from schoolkit.times import school_zone
 from web.api import Refused, api
+from web.sessions import safe_next
 from web.signin import User, current_user, require_csrf
 
 blueprint = Blueprint("pages", __name__)
@@ -121,7 +122,10 @@ def acknowledge(student_id: str) -> Any:
     if request.form.get("item_id"):
         body: dict[str, Any] = {
             "scope": "item",
-            "item": {"type": request.form.get("item_type", "message"), "id": request.form["item_id"]},
+            "item": {
+                "type": request.form.get("item_type", "message"),
+                "id": request.form["item_id"],
+            },
         }
     else:
         until = parse_day(request.form.get("until"), default=school_today())
@@ -130,8 +134,6 @@ def acknowledge(student_id: str) -> Any:
         api().send("POST", f"{DIARY}/students/{student_id}/acknowledgements", user().token, body)
     except Refused:
         abort(400, description="refused")
-    from web.signin import safe_next
-
     return redirect(safe_next(request.form.get("next")))
 
 
@@ -141,8 +143,15 @@ def marks(student_id: str) -> Any:
     periods = _periods()
     chosen = _chosen_period(periods, request.args.get("period_id"))
     if chosen is None:
-        return page("marks.html", students=own_students(), student_id=student_id, periods=[],
-                    period=None, marks=None, attendance=None)
+        return page(
+            "marks.html",
+            students=own_students(),
+            student_id=student_id,
+            periods=[],
+            period=None,
+            marks=None,
+            attendance=None,
+        )
     token = user().token
     found = api().get(
         f"{DIARY}/students/{student_id}/marks", token, {"period_id": chosen["period_id"]}

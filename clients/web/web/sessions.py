@@ -103,3 +103,10 @@ def forget_stale(db: Session, session_days: int) -> None:
 def as_aware(moment: datetime) -> datetime:
     """SQLite gives back what it stored without its zone; every moment here is UTC."""
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def safe_next(path: str | None) -> str:
+    """Only a path of this site: never an open redirect to someone else's."""
+    if not path or not path.startswith("/") or path.startswith("//") or "\\" in path:
+        return "/"
+    return path[:500]

@@ -106,9 +106,7 @@ def _refreshed(db: Session, row: WebSession) -> WebSession | None:
     expires = locked.access_expires_at
     if expires is not None and sessions.as_aware(expires) - sessions.now() >= REFRESH_MARGIN:
         return locked
-    answer = _token_request(
-        {"grant_type": "refresh_token", "refresh_token": locked.refresh_token}
-    )
+    answer = _token_request({"grant_type": "refresh_token", "refresh_token": locked.refresh_token})
     if answer is None:
         return None
     _keep_tokens(locked, answer)
@@ -151,13 +149,6 @@ def _challenge(verifier: str) -> str:
     return base64.urlsafe_b64encode(hashed).rstrip(b"=").decode()
 
 
-def safe_next(path: str | None) -> str:
-    """Only a path of this site: never an open redirect to someone else's."""
-    if not path or not path.startswith("/") or path.startswith("//") or "\\" in path:
-        return "/"
-    return path[:500]
-
-
 @blueprint.get("/signin")
 def sign_in() -> Response:
     """Send the browser to identity's authorization page with a fresh state and PKCE."""
@@ -173,7 +164,7 @@ def sign_in() -> Response:
         db,
         oauth_state=state,
         code_verifier=verifier,
-        next_path=safe_next(request.args.get("next")),
+        next_path=sessions.safe_next(request.args.get("next")),
     )
     db.commit()
     query = urlencode(
@@ -227,7 +218,7 @@ def callback() -> Any:
     )
     _keep_tokens(row, tokens)
     db.commit()
-    return redirect(safe_next(next_path))
+    return redirect(sessions.safe_next(next_path))
 
 
 @blueprint.post("/signout")
