@@ -8,6 +8,7 @@ on http://localhost:8080, under honcho; databases are SQLite files in var/ unles
 from __future__ import annotations
 
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -98,11 +99,13 @@ def bootstrap_admin() -> str:
 
 
 def register_web_client(gateway: str) -> str:
-    """The web app signs in with identity as a confidential OAuth client: registered once,
-    its secret (printed by identity only then) kept in var/ for the web process."""
+    """The web app signs in with identity as a confidential OAuth client: its secret is made
+    once into var/ (where the web process reads it) and registered with identity once."""
     secret_path = VAR / "web-client.secret"
-    if secret_path.is_file():
-        return "web app: registered with identity"
+    if not secret_path.is_file():
+        secret_path.parent.mkdir(parents=True, exist_ok=True)
+        secret_path.touch(mode=0o600)
+        secret_path.write_text(secrets.token_urlsafe(32) + "\n")
     done = subprocess.run(
         [
             BIN / "identity-add-client",
@@ -111,20 +114,18 @@ def register_web_client(gateway: str) -> str:
             "application",
             "--redirect-uri",
             f"{gateway}/oauth/callback",
+            "--secret-env",
+            "WEB_CLIENT_SECRET",
+            "--keep-existing",
         ],
         cwd=ROOT,
+        env={**os.environ, "WEB_CLIENT_SECRET": secret_path.read_text().strip()},
         capture_output=True,
         text=True,
         check=False,
     )
-    secret = next(
-        (line.split()[1] for line in done.stdout.splitlines() if line.startswith("secret:")), None
-    )
-    if secret is None:
+    if done.returncode != 0:
         return f"web app: sign-in off, identity did not register it ({done.stderr.strip()})"
-    secret_path.parent.mkdir(parents=True, exist_ok=True)
-    secret_path.touch(mode=0o600)
-    secret_path.write_text(secret + "\n")
     return "web app: registered with identity"
 
 

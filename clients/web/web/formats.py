@@ -41,6 +41,36 @@ def attendance_label(status: str) -> str:
     return labels.get(status, status)
 
 
+def work_type_label(code: str) -> str:
+    """The diary carries a work type's code (the journal's events do); the usual ones read
+    as words, a school's own code as it is."""
+    labels = {
+        "answer": _("ответ на уроке"),
+        "oral": _("устный ответ"),
+        "written": _("письменная работа"),
+        "homework": _("домашняя работа"),
+        "independent": _("самостоятельная работа"),
+        "control": _("контрольная работа"),
+        "test": _("тест"),
+        "dictation": _("диктант"),
+        "essay": _("сочинение"),
+        "laboratory_work": _("лабораторная работа"),
+        "practical_work": _("практическая работа"),
+        "project": _("проект"),
+    }
+    return labels.get(code, code)
+
+
+def absence_reason_label(reason: str) -> str:
+    labels = {
+        "illness": _("болезнь"),
+        "excused": _("уважительная причина"),
+        "unexcused": _("без уважительной причины"),
+        "school_activity": _("школьное мероприятие"),
+    }
+    return labels.get(reason, reason)
+
+
 def _as_date(value: str | date) -> date:
     return value if isinstance(value, date) else date.fromisoformat(value)
 
@@ -48,6 +78,7 @@ def _as_date(value: str | date) -> date:
 def install(app: Flask) -> None:
     for function in (day_title, short_date, clock, moment, number):
         app.add_template_filter(function)
-    app.add_template_global(attendance_label)
+    for label in (attendance_label, work_type_label, absence_reason_label):
+        app.add_template_global(label)
     app.add_template_global(message_text)
     app.context_processor(lambda: {"lang": current_language()})
