@@ -25,7 +25,7 @@ def make_app(tmp_path: Path, public_url: str = "http://localhost:8080") -> Flask
     settings = Settings.from_env("web", database_url=url, var_dir=tmp_path)
     config = WebConfig(
         client_id="school-web",
-        client_secret="a secret",  # noqa: S106 - nobody receives it here
+        client_secret="a secret",  # nobody receives it here
         api_url="http://127.0.0.1:9",
         public_url=public_url,
     )

@@ -120,8 +120,7 @@ def _token_request(form: dict[str, str]) -> dict[str, Any] | None:
     try:
         answer = requests.post(
             f"{config.api_url}/api/identity/oauth/token",
-            data=form,
-            auth=(config.client_id, config.client_secret),
+            data={**form, **_client_credentials()},
             timeout=TOKEN_TIMEOUT_SECONDS,
         )
     except requests.RequestException as error:
@@ -133,6 +132,12 @@ def _token_request(form: dict[str, str]) -> dict[str, Any] | None:
         log.info("token request refused", extra={"status": answer.status_code})
         return None
     return answer.json()  # type: ignore[no-any-return]
+
+
+def _client_credentials() -> dict[str, str]:
+    """client_secret_post: the form encodes any character of the secret as it should."""
+    config = sessions.config()
+    return {"client_id": config.client_id, "client_secret": config.client_secret}
 
 
 def _keep_tokens(row: WebSession, tokens: dict[str, Any]) -> None:
@@ -240,8 +245,11 @@ def _revoke(refresh_token: str) -> None:
     try:
         requests.post(
             f"{config.api_url}/api/identity/oauth/revoke",
-            data={"token": refresh_token, "token_type_hint": "refresh_token"},
-            auth=(config.client_id, config.client_secret),
+            data={
+                "token": refresh_token,
+                "token_type_hint": "refresh_token",
+                **_client_credentials(),
+            },
             timeout=TOKEN_TIMEOUT_SECONDS,
         )
     except requests.RequestException:
