@@ -195,6 +195,7 @@ def test_a_guardians_evening_in_the_web_app(
     context.close()
 
     _a_blocked_guardian_is_signed_out(system, admin, browser)
+    _a_family_registers_with_the_schools_code(system, admin, browser)
 
 
 def _every_page_reads_and_fits(page: Page, ilya: str, vera: str) -> None:
@@ -300,4 +301,43 @@ def _a_blocked_guardian_is_signed_out(
     # The event crosses the bus to the web app's worker; the page asks every second.
     assert time.monotonic() - started < 5.0
     assert page.locator("#sign-in").count() == 1
+    context.close()
+
+
+def _a_family_registers_with_the_schools_code(
+    system: System, admin: dict[str, str], browser: Browser
+) -> None:
+    """R-IDN-2 on the web app's own page, then straight to the children: a child without
+    a diary agreement yet says why and what to do."""
+    student = post(
+        system,
+        "/api/identity/v1/people",
+        {"kind": "student", "last_name": "Зайцев", "first_name": "Миша"},
+        admin,
+    )
+    code = post(system, "/api/identity/v1/invitations", {"student_id": student["id"]}, admin)
+    context = browser.new_context(base_url=system.gateway_url, locale="ru-RU")
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    page.goto("/")
+    page.click("#register-link")
+    page.fill("#code", "WRONG-CODE-1")
+    page.fill("#login", "oleg.zaitsev")
+    page.fill("#password", GUARDIAN_PASSWORD)
+    page.click("#register")
+    assert "Такого кода нет" in page.inner_text("#error")
+    shoot(page, "register")
+    page.fill("#code", code["code"])
+    page.fill("#last_name", "Зайцев")
+    page.fill("#first_name", "Олег")
+    page.fill("#password", GUARDIAN_PASSWORD)
+    page.click("#register")
+    page.wait_for_url("**/api/identity/oauth/authorize?**")
+    page.fill("#login", "oleg.zaitsev")
+    page.fill("#password", GUARDIAN_PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(lambda url: "/oauth/" not in url)
+    text = wait_for(lambda: _home_with(page, "без договора"), "the child without an agreement")
+    assert "подайте заявление" in text
+    shoot(page, "no-agreement")
     context.close()

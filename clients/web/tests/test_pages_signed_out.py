@@ -119,3 +119,24 @@ def test_the_kit_endpoints_answer(client: FlaskClient) -> None:
     assert client.get("/healthz").status_code == 200
     assert client.get("/api/web/healthz").status_code == 200
     assert client.get("/metrics").status_code == 200
+
+
+def test_the_registration_form_carries_a_csrf_token_and_refuses_a_forged_one(
+    client: FlaskClient,
+) -> None:
+    form = client.get("/register")
+    assert form.status_code == 200 and 'name="csrf_token"' in form.text
+    forged = client.post("/register", data={"csrf_token": "forged", "code": "X"})
+    assert forged.status_code == 400 and "Форма устарела" in forged.text
+
+
+def test_registration_while_identity_does_not_answer_is_a_readable_page(
+    client: FlaskClient,
+) -> None:
+    form = client.get("/register").text
+    token = form.split('name="csrf_token" value="')[1].split('"')[0]
+    answer = client.post(
+        "/register", data={"csrf_token": token, "code": "ABCD-EFGH", "login": "olga"}
+    )
+    assert answer.status_code == 503
+    assert "Сервис временно недоступен" in answer.text

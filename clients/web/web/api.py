@@ -53,12 +53,22 @@ class Api:
             self._local.session = session
         return session
 
-    def call(self, method: str, path: str, token: str, **options: Any) -> requests.Response:
+    def call(
+        self,
+        method: str,
+        path: str,
+        token: str | None,
+        headers: dict[str, str] | None = None,
+        **options: Any,
+    ) -> requests.Response:
+        """`token` None: a public endpoint (registration with a code)."""
         headers = {
-            "Authorization": f"Bearer {token}",
+            **(headers or {}),
             "X-Request-ID": request_id_var.get() or "",
             "X-Correlation-ID": correlation_id_var.get() or "",
         }
+        if token is not None:
+            headers["Authorization"] = f"Bearer {token}"
         try:
             answer = self.http.request(
                 method, self.base_url + path, headers=headers, timeout=TIMEOUT_SECONDS, **options
