@@ -36,6 +36,8 @@ AXE = ROOT / "var" / "npm" / "node_modules" / "axe-core" / "axe.min.js"
 SHOTS = ROOT / "var" / "screenshots" / "web"
 WIDTHS = (1280, 375)
 GUARDIAN_PASSWORD = "Надёжный пароль 2025"  # a_family_with_consent's guardian
+# Generous: on a shared two-core machine fifteen processes start and answer slowly.
+TIMEOUT_MS = 45_000
 
 
 @pytest.fixture(scope="module")
@@ -147,7 +149,7 @@ def test_a_guardians_evening_in_the_web_app(
 
     context = browser.new_context(base_url=system.gateway_url, locale="ru-RU")
     page = context.new_page()
-    page.set_default_timeout(15_000)
+    page.set_default_timeout(TIMEOUT_MS)
     sign_in(page, "olga")
 
     # The children switcher: both children by name, never an id.
@@ -186,10 +188,13 @@ def test_a_guardians_evening_in_the_web_app(
     pages = [week, f"/students/{ilya}/marks", f"/students/{ilya}/messages", "/my-data"]
     _accessible_in_both_languages(browser, context, system.gateway_url, pages)
 
-    # Signing out ends the session: the diary asks to sign in again.
+    _the_last_week_stays_on_the_phone(context, page, week)
+
+    # Signing out ends the session, and the device forgets its copy of the week.
     page.goto(week)
     page.click("#sign-out")
     page.wait_for_url("**/?signed_out=1")
+    wait_for(lambda: not _offline_copy_kept(page), "the offline copy forgotten")
     page.goto(week)
     assert "/api/identity/oauth/authorize" in page.url
     context.close()
@@ -283,7 +288,7 @@ def _a_blocked_guardian_is_signed_out(
 ) -> None:
     context = browser.new_context(base_url=system.gateway_url, locale="ru-RU")
     page = context.new_page()
-    page.set_default_timeout(15_000)
+    page.set_default_timeout(TIMEOUT_MS)
     sign_in(page, "pavel")
     assert page.inner_text("h1") == "Дети"
     pavel = requests.get(
@@ -318,7 +323,7 @@ def _a_family_registers_with_the_schools_code(
     code = post(system, "/api/identity/v1/invitations", {"student_id": student["id"]}, admin)
     context = browser.new_context(base_url=system.gateway_url, locale="ru-RU")
     page = context.new_page()
-    page.set_default_timeout(15_000)
+    page.set_default_timeout(TIMEOUT_MS)
     page.goto("/")
     page.click("#register-link")
     page.fill("#code", "WRONG-CODE-1")
@@ -341,3 +346,35 @@ def _a_family_registers_with_the_schools_code(
     assert "подайте заявление" in text
     shoot(page, "no-agreement")
     context.close()
+
+
+def _offline_copy_kept(page: Page) -> bool:
+    script = "async () => !!(await caches.match('/offline/last-week'))"
+    return bool(page.evaluate(script))
+
+
+def _controlled(page: Page) -> bool:
+    if page.evaluate("!!navigator.serviceWorker.controller"):
+        return True
+    page.reload()
+    return False
+
+
+def _the_last_week_stays_on_the_phone(context: BrowserContext, page: Page, week: str) -> None:
+    """The PWA: the service worker keeps the last week loaded; without network the page
+    is that copy, marked offline with the time it was loaded."""
+    page.goto(week)
+    page.evaluate("async () => { await navigator.serviceWorker.ready; }")
+    wait_for(lambda: _controlled(page), "the service worker in control of the page")
+    page.goto(week)
+    wait_for(lambda: _offline_copy_kept(page), "the week kept for offline")
+    context.set_offline(True)
+    try:
+        page.goto(week)
+        page.wait_for_selector("#offline:not([hidden])")
+        assert "Нет связи" in page.inner_text("#offline")
+        assert page.inner_text("#student-name") == "Смирнов Илья"
+        assert page.locator(".mark .value").count() > 0
+        shoot(page, "offline-week")
+    finally:
+        context.set_offline(False)

@@ -140,3 +140,22 @@ def test_registration_while_identity_does_not_answer_is_a_readable_page(
     )
     assert answer.status_code == 503
     assert "Сервис временно недоступен" in answer.text
+
+
+def test_the_app_installs_on_a_phone(client: FlaskClient) -> None:
+    manifest = client.get("/manifest.webmanifest")
+    assert manifest.mimetype == "application/manifest+json"
+    body = manifest.json
+    assert body["display"] == "standalone" and body["start_url"] == "/"
+    assert {icon["sizes"] for icon in body["icons"]} == {"192x192", "512x512"}
+    for icon in body["icons"]:
+        assert client.get(icon["src"]).mimetype == "image/png"
+    worker = client.get("/sw.js")
+    assert worker.status_code == 200 and "javascript" in worker.mimetype
+    assert worker.headers["Cache-Control"] == "no-cache"
+
+
+def test_a_signed_out_page_tells_the_device_to_forget_its_offline_copy(
+    client: FlaskClient,
+) -> None:
+    assert "data-forget" in client.get("/?signed_out=1").text

@@ -8,6 +8,7 @@ from flask import Flask
 from flask_babel import format_date, format_datetime, format_decimal
 from flask_babel import gettext as _
 
+from schoolkit.times import school_zone
 from web.i18n import current_language
 from web.messages_text import message_text
 
@@ -81,4 +82,4 @@ def install(app: Flask) -> None:
     for label in (attendance_label, work_type_label, absence_reason_label):
         app.add_template_global(label)
     app.add_template_global(message_text)
-    app.context_processor(lambda: {"lang": current_language()})
+    app.context_processor(lambda: {"lang": current_language(), "school_zone": school_zone().key})

@@ -77,7 +77,8 @@ def home() -> Any:
     """Signed out: the way in. A student: their week. A guardian: their children."""
     who = current_user()
     if who is None:
-        return render_template("landing.html", user=None)
+        # Signed out, or the session ended: the device forgets its offline copy of a week.
+        return render_template("landing.html", user=None, forget_device_copy=True)
     g.user = who
     students = own_students()
     if who.is_student and students:
