@@ -185,7 +185,7 @@ def test_a_guardians_evening_in_the_web_app(
 
     _every_page_reads_and_fits(page, ilya, vera)
     _headers_and_cookie(context, page)
-    pages = [week, f"/students/{ilya}/marks", f"/students/{ilya}/messages", "/my-data"]
+    pages = [week, f"/students/{ilya}/marks", f"/students/{ilya}/messages", "/my-data", "/help"]
     _accessible_in_both_languages(browser, context, system.gateway_url, pages)
 
     _the_last_week_stays_on_the_phone(context, page, week)

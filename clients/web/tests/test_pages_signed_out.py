@@ -159,3 +159,21 @@ def test_a_signed_out_page_tells_the_device_to_forget_its_offline_copy(
     client: FlaskClient,
 ) -> None:
     assert "data-forget" in client.get("/?signed_out=1").text
+
+
+def test_the_guide_reads_in_both_languages_and_serves_only_the_tests_pictures(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pictures = tmp_path / "shots"
+    pictures.mkdir()
+    (pictures / "week-375.png").write_bytes(b"\x89PNG\r\n\x1a\n")
+    monkeypatch.setenv("WEB_SCREENSHOTS_DIR", str(pictures))
+    client = make_app(tmp_path).test_client()
+    guide = client.get("/help")
+    assert guide.status_code == 200 and "Справка для родителей" in guide.text
+    assert "/help/pictures/week.png" in guide.text
+    assert "/help/pictures/marks.png" not in guide.text  # no picture taken: text alone
+    assert client.get("/help/pictures/week.png").mimetype == "image/png"
+    assert client.get("/help/pictures/secrets.png").status_code == 404
+    client.get("/language/en")
+    assert "Help for parents and students" in client.get("/help").text

@@ -16,7 +16,7 @@ from werkzeug.exceptions import HTTPException
 from schoolkit.errors import error_response
 from schoolkit.settings import Settings
 from schoolkit.web import create_service_app, db_session
-from web import formats, i18n, pages, pwa, registration, security, sessions, signin
+from web import formats, guide, i18n, pages, pwa, registration, security, sessions, signin
 from web.api import Api, NotFound, Refused, SignedOut, Unavailable
 from web.config import WebConfig
 
@@ -34,6 +34,7 @@ def create_app(settings: Settings | None = None, config: WebConfig | None = None
     app.register_blueprint(pages.blueprint)
     app.register_blueprint(registration.blueprint)
     app.register_blueprint(pwa.blueprint)
+    app.register_blueprint(guide.blueprint)
     app.after_request(sessions.issue_cookie)
     app.after_request(security.add_headers)
     _register_error_pages(app)

@@ -34,6 +34,7 @@ blueprint = Blueprint("signin", __name__)
 
 # An access token this close to its end is refreshed before a page uses it.
 REFRESH_MARGIN = timedelta(seconds=30)
+SEEN_EVERY = timedelta(minutes=1)
 TOKEN_TIMEOUT_SECONDS = 10.0
 
 
@@ -75,8 +76,11 @@ def _resolve(db: Session) -> User | None:
         sessions.end(db, row)
         db.commit()
         return None
-    row.seen_at = sessions.now()
-    db.commit()
+    # Written at most once a minute: an open page asks every second whether it is alive.
+    moment = sessions.now()
+    if moment - sessions.as_aware(row.seen_at) > SEEN_EVERY:
+        row.seen_at = moment
+        db.commit()
     return User(row, principal)
 
 
