@@ -9,6 +9,7 @@ than four API calls.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from functools import wraps
@@ -17,7 +18,7 @@ from typing import Any, TypeVar
 from flask import Blueprint, Response, abort, g, redirect, render_template, request, url_for
 
 from schoolkit.times import school_zone
-from web.api import Refused, api
+from web.api import Api, Refused, api, side_by_side
 from web.sessions import safe_next
 from web.signin import User, current_user, require_csrf
 
@@ -25,6 +26,9 @@ blueprint = Blueprint("pages", __name__)
 DIARY = "/api/diary/v1"
 FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(2199, 12, 31)
 View = TypeVar("View", bound=Callable[..., Any])
+OWN_STUDENTS_SECONDS = 60.0
+OWN_STUDENTS_KEPT = 10_000
+OWN_STUDENTS: dict[str, tuple[float, list[dict[str, Any]]]] = {}
 
 
 def signed_in(view: View) -> View:
@@ -65,7 +69,18 @@ def parse_day(text: str | None, *, default: date) -> date:
 
 
 def own_students() -> list[dict[str, Any]]:
-    return api().get(f"{DIARY}/me/students", user().token)  # type: ignore[no-any-return]
+    """The child switcher's list, kept a minute per session: it changes when the school
+    links a child or registers an agreement, and every page of a student shows it. Only
+    names and ids; each diary page's data is asked anew under the API's own rules."""
+    key = user().row.id_digest
+    kept = OWN_STUDENTS.get(key)
+    if kept is not None and time.monotonic() - kept[0] < OWN_STUDENTS_SECONDS:
+        return kept[1]
+    found: list[dict[str, Any]] = api().get(f"{DIARY}/me/students", user().token)
+    if len(OWN_STUDENTS) >= OWN_STUDENTS_KEPT:
+        OWN_STUDENTS.clear()  # simpler than LRU; refilled at one call per session
+    OWN_STUDENTS[key] = (time.monotonic(), found)
+    return found
 
 
 def page(template: str, **context: Any) -> str:
@@ -80,6 +95,7 @@ def home() -> Any:
         # Signed out, or the session ended: the device forgets its offline copy of a week.
         return render_template("landing.html", user=None, forget_device_copy=True)
     g.user = who
+    OWN_STUDENTS.pop(who.row.id_digest, None)  # the home page always asks anew
     students = own_students()
     if who.is_student and students:
         return redirect(url_for("pages.week", student_id=students[0]["student_id"]))
@@ -90,14 +106,17 @@ def home() -> Any:
 @signed_in
 def week(student_id: str) -> Any:
     day = parse_day(request.args.get("date"), default=school_today())
-    token = user().token
-    shown = api().get(f"{DIARY}/students/{student_id}/week", token, {"date": day.isoformat()})
-    acknowledged = _acknowledged_until(student_id) if not user().is_student else None
+    token, client, user_is_student = user().token, api(), user().is_student
+    shown, acknowledged, students = side_by_side(
+        lambda: client.get(f"{DIARY}/students/{student_id}/week", token, {"date": day.isoformat()}),
+        lambda: None if user_is_student else _acknowledged_until(client, token, student_id),
+        own_students,
+    )
     monday = date.fromisoformat(shown["from"])
     read_up_to = min(monday + timedelta(days=6), school_today())
     return page(
         "week.html",
-        students=own_students(),
+        students=students,
         student_id=student_id,
         week=shown,
         monday=monday,
@@ -109,8 +128,8 @@ def week(student_id: str) -> Any:
     )
 
 
-def _acknowledged_until(student_id: str) -> date | None:
-    given = api().get(f"{DIARY}/students/{student_id}/acknowledgements", user().token)
+def _acknowledged_until(client: Api, token: str, student_id: str) -> date | None:
+    given = client.get(f"{DIARY}/students/{student_id}/acknowledgements", token)
     days = [date.fromisoformat(a["until"]) for a in given if a.get("until")]
     return max(days, default=None)
 
