@@ -51,12 +51,16 @@ def browser() -> Iterator[Browser]:
         launched.close()
 
 
-def a_child_of(system: System, admin: dict[str, str], guardian_id: str, first_name: str) -> str:
-    """Another child of the guardian, with consent and a diary agreement."""
+def a_child_of(
+    system: System, admin: dict[str, str], guardian_id: str, first_name: str, login: str = ""
+) -> str:
+    """Another child of the guardian, with consent and a diary agreement (and an account
+    of their own when a login is given)."""
+    account = {"login": login, "password": GUARDIAN_PASSWORD} if login else {}
     student = post(
         system,
         "/api/identity/v1/people",
-        {"kind": "student", "last_name": "Смирнова", "first_name": first_name},
+        {"kind": "student", "last_name": "Смирнова", "first_name": first_name, **account},
         admin,
     )
     post(
@@ -143,9 +147,9 @@ def test_a_guardians_evening_in_the_web_app(
 ) -> None:
     system, admin = start(start_system, mailbox, services=(*SERVICES, "web"))
     guardian_id, ilya, _ = a_family_with_consent(system, admin)
-    anna = a_child_of(system, admin, guardian_id, "Анна")
+    anna = a_child_of(system, admin, guardian_id, "Анна", login="anna")
     _, vera = another_family(system, admin)
-    a_class_with_a_mark(system, admin, ilya, comment="Выразительное чтение")
+    journal = a_class_with_a_mark(system, admin, ilya, comment="Выразительное чтение")
 
     context = browser.new_context(base_url=system.gateway_url, locale="ru-RU")
     page = context.new_page()
@@ -183,6 +187,7 @@ def test_a_guardians_evening_in_the_web_app(
         page.click("#extract")
     assert Path(download.value.path()).read_bytes().startswith(b"%PDF")
 
+    _a_teachers_message_is_read(page, system, journal, ilya)
     _every_page_reads_and_fits(page, ilya, vera)
     _headers_and_cookie(context, page)
     pages = [week, f"/students/{ilya}/marks", f"/students/{ilya}/messages", "/my-data", "/help"]
@@ -199,8 +204,29 @@ def test_a_guardians_evening_in_the_web_app(
     assert "/api/identity/oauth/authorize" in page.url
     context.close()
 
+    _a_student_reads_only_her_own_diary(system, browser, anna, ilya)
     _a_blocked_guardian_is_signed_out(system, admin, browser)
     _a_family_registers_with_the_schools_code(system, admin, browser)
+
+
+def _a_teachers_message_is_read(
+    page: Page, system: System, journal: dict[str, Any], ilya: str
+) -> None:
+    """R-DRY-5 for one message: the teacher writes through the journal's API."""
+    post(
+        system,
+        f"/api/journal/v1/lessons/{journal['lesson_id']}/messages",
+        {"text": "Илья выразительно читал стихи", "student_ids": [ilya]},
+        journal["teacher"],
+    )
+    messages = f"/students/{ilya}/messages"
+    wait_for(
+        lambda: page.goto(messages) and "выразительно читал" in page.inner_text("main"),
+        "the teacher's message in the diary",
+    )
+    assert "Учителева Анна" in page.inner_text(".card .meta")
+    page.click(".card form button")
+    page.wait_for_selector(".card >> text=Прочитано")
 
 
 def _every_page_reads_and_fits(page: Page, ilya: str, vera: str) -> None:
@@ -378,3 +404,20 @@ def _the_last_week_stays_on_the_phone(context: BrowserContext, page: Page, week:
         shoot(page, "offline-week")
     finally:
         context.set_offline(False)
+
+
+def _a_student_reads_only_her_own_diary(
+    system: System, browser: Browser, anna: str, ilya: str
+) -> None:
+    """R-ROLE-6: the same pages, for herself only; nothing to acknowledge (guardians do)."""
+    context = browser.new_context(base_url=system.gateway_url, locale="ru-RU")
+    page = context.new_page()
+    page.set_default_timeout(TIMEOUT_MS)
+    sign_in(page, "anna")
+    page.wait_for_url(f"**/students/{anna}/week")
+    assert page.inner_text("#student-name") == "Смирнова Анна"
+    assert page.locator("#acknowledge").count() == 0
+    assert page.locator("nav.children").count() == 0
+    brother = page.goto(f"/students/{ilya}/week")
+    assert brother is not None and brother.status == 404
+    context.close()
