@@ -18,6 +18,9 @@ from flask import current_app
 from schoolkit.context import correlation_id_var, request_id_var
 
 TIMEOUT_SECONDS = 10.0
+# Answers kept for conditional requests (ETag): the pages' reads of the last few thousand
+# sessions. Bodies are the API's answers to that token, never shown to another.
+KEPT_BODIES = 4096
 
 
 class NotFound(Exception):
@@ -45,6 +48,7 @@ class Api:
     def __init__(self, base_url: str) -> None:
         self.base_url = base_url
         self._local = threading.local()
+        self._bodies: dict[tuple[str, str, tuple[tuple[str, str], ...]], tuple[str, Any]] = {}
 
     @property
     def http(self) -> requests.Session:
@@ -81,7 +85,21 @@ class Api:
         return _checked(answer, path)
 
     def get(self, path: str, token: str, params: dict[str, str] | None = None) -> Any:
-        return self.call("GET", path, token, params=params).json()
+        """A read; one answered before with an ETag is asked for conditionally, and the
+        diary's 304 reuses the body kept for this token (the same user's same view)."""
+        key = (token, path, tuple(sorted((params or {}).items())))
+        kept = self._bodies.get(key)
+        conditional = {"If-None-Match": kept[0]} if kept else {}
+        answer = self.call("GET", path, token, headers=conditional, params=params)
+        if answer.status_code == 304 and kept:
+            return kept[1]
+        body = answer.json()
+        etag = answer.headers.get("ETag")
+        if etag:
+            if len(self._bodies) >= KEPT_BODIES:
+                self._bodies.clear()  # simpler than LRU; refilled one answer at a time
+            self._bodies[key] = (etag, body)
+        return body
 
     def send(self, method: str, path: str, token: str, body: dict[str, Any]) -> Any:
         return self.call(method, path, token, json=body).json()
