@@ -25,6 +25,22 @@ if ! command -v chromium >/dev/null 2>&1; then
     echo "warning: chromium is missing; install Debian's chromium package for the browser tests" >&2
   fi
 fi
+# The alert rules' unit tests run promtool, from Debian's prometheus package. Its service
+# must not start on a test machine: a policy-rc.d that says no, for the install only.
+if ! command -v promtool >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "installing Debian's prometheus (for promtool) for the alert rules' tests"
+    policy=/usr/sbin/policy-rc.d
+    if [ ! -e "$policy" ]; then
+      printf '#!/bin/sh\nexit 101\n' > "$policy" && chmod +x "$policy"
+      trap 'rm -f "$policy"' EXIT
+    fi
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >/dev/null
+  else
+    echo "warning: promtool is missing; install Debian's prometheus package for the alert tests" >&2
+  fi
+fi
 # The web app's accessibility test injects axe-core (pinned) into its pages: from the npm
 # registry into var/, which git ignores. Without npm the test says what is missing.
 AXE_VERSION=4.10.3

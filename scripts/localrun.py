@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import shutil
 import signal
 import subprocess
 import sys
@@ -60,6 +61,21 @@ def check_dependencies(services: dict) -> None:
             )
 
 
+def snapshot_quorum_queues_when_empty() -> None:
+    """What deploy/rabbitmq/advanced.config sets at a deployed broker's boot, set on the
+    local broker before any worker declares its queues (a queue keeps the interval it was
+    declared with): consumed bodies then leave the broker's disk at the next WAL roll-over."""
+    if not shutil.which("rabbitmqctl"):
+        say("note: no rabbitmqctl here; message bodies stay on the broker's disk for longer")
+        return
+    setting = "application:set_env(rabbit, quorum_snapshot_interval, 1)."
+    done = subprocess.run(
+        ["rabbitmqctl", "-q", "eval", setting], capture_output=True, timeout=60, check=False
+    )
+    if done.returncode != 0:
+        say("note: could not set the broker's quorum_snapshot_interval (README, erasure)")
+
+
 def running_pid() -> int | None:
     try:
         pid = int(PID_FILE.read_text())
@@ -83,6 +99,10 @@ def procfile(services: dict) -> str:
         )
     lines.append(f"gateway: {BIN / 'schoolkit-gateway'}")
     lines.append(f"mailbox: {BIN / 'python'} {ROOT / 'scripts' / 'mailbox.py'}")
+    if shutil.which("rabbitmqctl"):
+        # Consumed bodies leave the local broker's disk within the hour (README, erasure).
+        script = ROOT / "deploy" / "rabbitmq" / "housekeeping.sh"
+        lines.append(f"broker-housekeeping: {script}")
     return "\n".join(lines) + "\n"
 
 
@@ -177,6 +197,7 @@ def up() -> int:
         say(f"Already running: {gateway}  (make down stops it)")
         return 0
     check_dependencies(services)
+    snapshot_quorum_queues_when_empty()
     migrate(services)
     admin = bootstrap_admin()
     web_client = register_web_client(gateway)

@@ -29,7 +29,15 @@ SERVICES: dict[str, dict[str, Any]] = TABLE["services"]
 # The clients (the web app): a web process `<name>` and `<name>-worker`, like a service's,
 # under clients/<name>/, routed at "/".
 CLIENTS: dict[str, dict[str, Any]] = TABLE.get("clients", {})
-INFRASTRUCTURE = {"rabbitmq", "postgres", "gateway", "mail", "prometheus", "grafana"}
+INFRASTRUCTURE = {
+    "rabbitmq",
+    "rabbitmq-housekeeping",
+    "postgres",
+    "gateway",
+    "mail",
+    "prometheus",
+    "grafana",
+}
 
 # The metric names of DESIGN §7 and the conventions of the services.
 SERVICE_METRICS = (
@@ -441,6 +449,11 @@ def test_infrastructure_is_healthchecked_and_mounts_files_that_exist(
     definitions = compose["services"]
     assert definitions["rabbitmq"]["image"] == "rabbitmq:3.10-management"
     assert "healthcheck" in definitions["rabbitmq"]
+    broker_files = "./deploy/rabbitmq/advanced.config:/etc/rabbitmq/advanced.config:ro"
+    assert broker_files in definitions["rabbitmq"]["volumes"]
+    housekeeping = definitions["rabbitmq-housekeeping"]
+    assert housekeeping["environment"]["RABBITMQ_NODE"] == "rabbit@rabbitmq"
+    assert definitions["rabbitmq"]["hostname"] == "rabbitmq"
     assert "healthcheck" in definitions["postgres"]
     gateway = definitions["gateway"]
     assert gateway["image"].startswith("nginx:1.27")

@@ -8,20 +8,21 @@ bytes of every database file and of the WAL (PostgreSQL's pg_wal, SQLite's -wal)
 none may hold any of the values. The same scan finds every value before the erasure, which
 proves it can see them (no value is long enough for PostgreSQL to compress).
 
-The broker is not yet clean, and the last test says so (strict xfail): event bodies with
-names and contacts sit in the quorum queues' Raft WAL until it rolls over, and RabbitMQ
-3.10 then carries even consumed entries into the queue's segment file, kept until the
-queue snapshots. The fix is for events to carry such values sealed (see the README).
+Then the rest of what an auditor reads: the services' logs, the archive's backup taken
+while the family was still there, every mail sent to anyone but the family, and the
+broker's data directory once its WAL has rolled over (what deploy/rabbitmq/housekeeping.sh
+does hourly), with the snapshot interval that deploy/rabbitmq/advanced.config sets.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -73,13 +74,16 @@ def unique_family_values() -> dict[str, str]:
 
 @pytest.mark.parametrize("store", ["postgresql", "sqlite"])
 def test_after_an_erasure_and_its_purge_no_file_or_wal_holds_the_familys_values(
-    start_system: Callable[..., System], mailbox: Mailbox, store: str
+    broker_as_deployed: None, start_system: Callable[..., System], mailbox: Mailbox, store: str
 ) -> None:
     values = unique_family_values()
     system, admin = start(start_system, mailbox, store, {"PURGE_AT": "never"})
     consent = a_school_day_of_a_unique_family(system, admin, values)
     # The scan sees them: before the erasure every value is in the files as UTF-8 bytes.
     assert found(system, values) == set(values.values())
+    if broker_files() is not None:
+        assert broker_holds(values), "the broker's files must show the family's events first"
+    post(system, "/api/archive/v1/backups", {}, admin)  # a backup that holds the family
 
     withdrawal = post(
         system,
@@ -97,6 +101,26 @@ def test_after_an_erasure_and_its_purge_no_file_or_wal_holds_the_familys_values(
     assert found(system, values) == set(), held_where(system, values)
     expected = "VACUUM FULL" if store == "postgresql" else "wal_checkpoint(TRUNCATE)"
     assert all(expected in part["method"] for part in act["systems"]), act["systems"]
+
+    assert files_holding(logs_and_backups(system), list(values.values())) == {}
+    assert mails_to_others_holding(mailbox, values) == []
+    if broker_files() is not None:
+        assert broker_forgets(values), broker_holds(values)
+
+
+def logs_and_backups(system: System) -> list[Path]:
+    """Every file the processes wrote beside their databases: logs, backups, metrics."""
+    return [path for path in system.workdir.rglob("*") if path.is_file()]
+
+
+def mails_to_others_holding(mailbox: Mailbox, values: dict[str, str]) -> list[str]:
+    """The notices in the guardian's own mailbox are theirs; nobody else got the values."""
+    others = [mail for mail in mailbox.messages if mail["To"] != values["email"]]
+    return [
+        str(mail["To"])
+        for mail in others
+        if any(value in mail.as_string() for value in values.values())
+    ]
 
 
 def a_school_day_of_a_unique_family(
@@ -259,6 +283,47 @@ def broker_files() -> list[Path] | None:
     return [path for path in directory.rglob("*") if path.is_file()]
 
 
+DEPLOYED_BROKER = Path(__file__).resolve().parents[2] / "deploy" / "rabbitmq" / "advanced.config"
+
+
+def deployed_snapshot_interval() -> int:
+    setting = re.search(r"\{quorum_snapshot_interval,\s*(\d+)\}", DEPLOYED_BROKER.read_text())
+    assert setting, f"{DEPLOYED_BROKER} sets no quorum_snapshot_interval"
+    return int(setting.group(1))
+
+
+def broker_setting(erlang: str) -> str:
+    done = subprocess.run(
+        ["rabbitmqctl", "-q", "eval", erlang],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout.strip()
+
+
+@pytest.fixture
+def broker_as_deployed() -> Iterator[None]:
+    """This machine's broker with the deployment's snapshot interval (for the queues
+    declared from now on), as advanced.config sets it at boot; restored afterwards."""
+    if broker_files() is None:
+        yield
+        return
+    before = broker_setting("application:get_env(rabbit, quorum_snapshot_interval).")
+    interval = deployed_snapshot_interval()
+    broker_setting(f"application:set_env(rabbit, quorum_snapshot_interval, {interval}).")
+    try:
+        yield
+    finally:
+        if before == "undefined":
+            broker_setting("application:unset_env(rabbit, quorum_snapshot_interval).")
+        else:
+            previous = before.removeprefix("{ok,").removesuffix("}")
+            broker_setting(f"application:set_env(rabbit, quorum_snapshot_interval, {previous}).")
+
+
 def broker_holds(values: dict[str, str]) -> dict[str, list[str]]:
     return files_holding(broker_files() or [], list(values.values()))
 
@@ -281,13 +346,9 @@ def broker_forgets(values: dict[str, str], timeout: float = 30.0) -> bool:
     return True
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="RabbitMQ 3.10 carries a consumed quorum-queue entry from the rolled WAL into the "
-    "queue's segment file, which stays until the queue snapshots (thousands of entries "
-    "later); no event is sealed yet. See the root README, erasure: what is not yet proven.",
-)
-def test_a_consumed_event_body_leaves_the_brokers_files_once_its_wal_rolls_over(bus: Bus) -> None:
+def test_a_consumed_event_body_leaves_the_brokers_files_once_its_wal_rolls_over(
+    broker_as_deployed: None, bus: Bus
+) -> None:
     if broker_files() is None:
         pytest.skip("the broker's files are not on this machine")
     values = {"email": f"broker.{uuid.uuid4().hex}@example.org"}

@@ -180,14 +180,15 @@ def drop_unsent_events_about(session: Session, school_id: str, subject_ids: list
         row.id
         for row in candidates
         if not tombstones.exempt_from_tombstones(row.event_type)
-        and _about_any(json.loads(row.body), school_id, erased)
+        and is_about_any(json.loads(row.body), school_id, erased)
     ]
     if doomed:
         session.execute(delete(outbox).where(outbox.c.id.in_(doomed)))
     return len(doomed)
 
 
-def _about_any(envelope: Mapping[str, Any], school_id: str, erased: set[str]) -> bool:
+def is_about_any(envelope: Mapping[str, Any], school_id: str, erased: set[str]) -> bool:
+    """An event of `school_id` whose subject, or a field of its own, is one of `erased`."""
     if envelope.get("school_id") != school_id:
         return False
     if envelope.get("subject") in erased:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import date, datetime
 from typing import Any, NoReturn
 
@@ -89,6 +89,18 @@ def _refuse_lone_surrogates(value: Any) -> None:
                 raise UnusableJson(
                     "The request body holds text that is not valid Unicode (a lone surrogate)."
                 ) from None
+            if "\x00" in item:
+                raise UnusableJson(NUL_MESSAGE.format(where="request body"))
+
+
+# PostgreSQL's text cannot hold a NUL character: the query that met one would be a 500.
+NUL_MESSAGE = "The {where} holds a NUL character (\\u0000), which no text field takes."
+
+
+def refuse_nul_in_address(texts: Iterable[str]) -> None:
+    """A NUL in the path or a query parameter is a 400, before any handler reads it."""
+    if any("\x00" in text for text in texts):
+        raise ApiError(400, "invalid_characters", NUL_MESSAGE.format(where="address"))
 
 
 class StrictJsonRequest(Request):

@@ -24,6 +24,7 @@ saying exactly what was done; consent writes it into the act of destruction.
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import os
 import re
@@ -31,20 +32,23 @@ import threading
 import time
 from collections.abc import Iterable
 from contextvars import ContextVar
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from datetime import time as clock
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from pika.exceptions import AMQPError
 from sqlalchemy import Connection, event, select, text
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from schoolkit.consumer import Handler
 from schoolkit.db import Database
+from schoolkit.erasure import is_about_any
 from schoolkit.events import Event, iso_utc
 from schoolkit.outbox import publish
+from schoolkit.parking import ParkedMessage, ParkingLot
 from schoolkit.settings import Settings
 from schoolkit.tables import EVERY_SCHOOL, tombstones
 
@@ -151,11 +155,16 @@ class Housekeeper:
     """Erasures waiting for their physical purge, and the purge itself."""
 
     def __init__(
-        self, service: str, database: Database, settings: PurgeSettings | None = None
+        self,
+        service: str,
+        database: Database,
+        settings: PurgeSettings | None = None,
+        parking: ParkingLot | None = None,
     ) -> None:
         self.service = service
         self.database = database
         self.settings = settings or PurgeSettings.from_env()
+        self.parking = parking
         self._lock = threading.Lock()
         self._pending: dict[str, str] = {}  # erasure id -> school id
         self._tables: set[str] = set()
@@ -212,6 +221,7 @@ class Housekeeper:
             )
         else:
             purge = sqlite_purge(self.database)
+        purge = self._with_parked_discarded(purge, pending)
         if purge.complete:
             self._report(pending, purge)
             with self._lock:
@@ -224,6 +234,33 @@ class Housekeeper:
             extra={"store": purge.store, "complete": purge.complete, "erasures": len(pending)},
         )
         return purge
+
+    def _with_parked_discarded(self, purge: Purge, pending: dict[str, str]) -> Purge:
+        """A parked message keeps its body (a name, a contact) on the broker's disk for as
+        long as nobody looks at it: those about the erased are discarded with the purge.
+        An unreachable broker leaves the purge incomplete, so it is tried again."""
+        if self.parking is None or not pending:
+            return purge
+        erased = self._erased_by_school(pending)
+        try:
+            discarded = self.parking.purge(lambda message: _parked_about(message, erased))
+        except AMQPError:
+            log.warning("the parking queue cannot be read now; the purge runs again")
+            return replace(purge, complete=False)
+        method = f"{purge.method}; {PARKING_METHOD}: {len(discarded)}"
+        return replace(purge, method=method)
+
+    def _erased_by_school(self, pending: dict[str, str]) -> dict[str, set[str]]:
+        with self.database.transaction() as session:
+            rows = session.execute(
+                select(tombstones.c.subject_id, tombstones.c.erasure_id).where(
+                    tombstones.c.erasure_id.in_(pending)
+                )
+            ).all()
+        erased: dict[str, set[str]] = {}
+        for row in rows:
+            erased.setdefault(pending[row.erasure_id], set()).add(row.subject_id)
+        return erased
 
     def _report(self, pending: dict[str, str], purge: Purge) -> None:
         purged_at = iso_utc(datetime.now(UTC))
@@ -265,6 +302,20 @@ class Housekeeper:
                 self.run(every_table=not self.pending) if forced else self.run_if_due()
             except SQLAlchemyError:
                 log.exception("the erasure purge failed; it runs again")
+
+
+PARKING_METHOD = "отложенные сообщения о субъектах удалены из очереди parking брокера"
+
+
+def _parked_about(message: ParkedMessage, erased: dict[str, set[str]]) -> bool:
+    try:
+        envelope = json.loads(message.body)
+    except ValueError:
+        return False
+    if not isinstance(envelope, dict):
+        return False
+    school = str(envelope.get("school_id"))
+    return is_about_any(envelope, school, erased.get(school, set()))
 
 
 # --- SQLite ---------------------------------------------------------------------------

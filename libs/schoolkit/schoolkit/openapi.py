@@ -31,6 +31,7 @@ STANDARD_RESPONSES = {
     "NotFound": "No such resource.",
     "Conflict": "The request conflicts with the resource's current state.",
     "ValidationFailed": "Some fields are missing or invalid; `fields` names each.",
+    "UnsupportedMediaType": "The body was not sent as application/json.",
 }
 
 # `<int:mark_id>` → converter "int", name "mark_id"; a bare `<mark_id>` is a string.
@@ -58,24 +59,52 @@ class ErrorResponseSchema(Schema):
     error = fields.Nested(ErrorSchema, required=True)
 
 
-class GuardedViewsPlugin(BasePlugin):
-    """Adds the bearer requirement and 401/403 to operations of guarded views."""
+class KitAnswersPlugin(BasePlugin):
+    """Adds the answers the kit gives on its own: 400 to every operation; 415 and 422 to
+    those with a JSON body; the bearer requirement and 401/403 to guarded views, and 404 to
+    those whose path names an object: an unknown id, and one out of the caller's reach,
+    answer 404 alike on every such route (tests/authz)."""
 
     def operation_helper(
         self, path: str | None = None, operations: dict[str, Any] | None = None, **kwargs: Any
     ) -> None:
-        roles = getattr(kwargs.get("view"), ROLES_ATTRIBUTE, None)
-        if roles is None or operations is None:
+        if operations is None:
             return
+        roles = getattr(kwargs.get("view"), ROLES_ATTRIBUTE, None)
         for method, operation in operations.items():
             if method not in HTTP_METHODS or not isinstance(operation, dict):
                 continue
+            # A NUL in the path or the query is a 400 on every route (errors.py).
+            _answer(operation.setdefault("responses", {}), 400, "BadRequest")
+            _document_json_body_answers(operation)
+            if roles is None:
+                continue
             operation.setdefault("security", [{BEARER_SCHEME: []}])
             responses = operation.setdefault("responses", {})
-            responses.setdefault("401", "Unauthorized")
+            _answer(responses, 401, "Unauthorized")
             if roles:
-                responses.setdefault("403", "Forbidden")
+                _answer(responses, 403, "Forbidden")
                 operation.setdefault("x-roles", sorted(roles))
+            if "{" in (path or ""):
+                _answer(responses, 404, "NotFound")
+
+
+def _answer(responses: dict[Any, Any], status: int, standard: str) -> None:
+    """The standard response for `status`, unless the docstring gives its own (YAML reads
+    its keys as numbers, apispec's as strings: either counts)."""
+    if status not in responses and str(status) not in responses:
+        responses[str(status)] = standard
+
+
+def _document_json_body_answers(operation: dict[str, Any]) -> None:
+    """A JSON body that is not JSON is a 400, one not sent as JSON a 415 (errors.py), and
+    one its schema refuses a 422 naming the fields (every body is loaded by its schema)."""
+    content = (operation.get("requestBody") or {}).get("content") or {}
+    if "application/json" in content:
+        responses = operation.setdefault("responses", {})
+        _answer(responses, 400, "BadRequest")
+        _answer(responses, 415, "UnsupportedMediaType")
+        _answer(responses, 422, "ValidationFailed")
 
 
 def build_openapi(app: Flask) -> dict[str, Any]:
@@ -84,7 +113,7 @@ def build_openapi(app: Flask) -> dict[str, Any]:
         title=kit.title,
         version=kit.version,
         openapi_version=OPENAPI_VERSION,
-        plugins=[FlaskPlugin(), MarshmallowPlugin(), GuardedViewsPlugin()],
+        plugins=[FlaskPlugin(), MarshmallowPlugin(), KitAnswersPlugin()],
     )
     _add_standard_components(spec)
     for name, schema in kit.openapi_schemas.items():

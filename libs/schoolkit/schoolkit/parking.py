@@ -18,6 +18,7 @@ from typing import Any
 
 import pika
 from pika.adapters.blocking_connection import BlockingChannel
+from pika.exceptions import ChannelClosedByBroker
 from pika.spec import Basic, BasicProperties
 
 from schoolkit.consumer import (
@@ -67,6 +68,7 @@ def _from_broker(properties: BasicProperties, body: bytes) -> ParkedMessage:
 
 
 Decision = Callable[[ParkedMessage], bool]
+NOT_FOUND = 404
 
 
 class ParkingLot:
@@ -105,7 +107,12 @@ class ParkingLot:
         seen: list[ParkedMessage] = []
         taken: list[ParkedMessage] = []
         with self._channel() as channel:
-            count = channel.queue_declare(self.queue, passive=True).method.message_count
+            try:
+                count = channel.queue_declare(self.queue, passive=True).method.message_count
+            except ChannelClosedByBroker as closed:
+                if closed.reply_code == NOT_FOUND:
+                    return seen, taken  # never declared: nothing was ever parked
+                raise
             for _ in range(count):
                 method, properties, body = channel.basic_get(self.queue, auto_ack=False)
                 if method is None:

@@ -14,6 +14,7 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from importlib import metadata
+from itertools import chain
 from typing import Any
 
 import pika
@@ -24,7 +25,7 @@ from sqlalchemy.orm import Session
 from schoolkit.auth import DenyList, TableDenyList, TokenVerifier
 from schoolkit.context import SANE_ID, correlation_id_var, new_id, request_id_var
 from schoolkit.db import Database
-from schoolkit.errors import register_error_handlers
+from schoolkit.errors import refuse_nul_in_address, register_error_handlers
 from schoolkit.logs import configure_logging
 from schoolkit.metrics import HTTP_REQUEST_DURATION, metrics_response
 from schoolkit.openapi import build_openapi
@@ -205,6 +206,8 @@ def _start_request() -> None:
         request_id_var.set(request_id),
         correlation_id_var.set(correlation_id),
     )
+    arguments = request.args
+    refuse_nul_in_address([request.path, *arguments.keys(), *chain(*arguments.listvalues())])
 
 
 def _finish_request(response: Response) -> Response:

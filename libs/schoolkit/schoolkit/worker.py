@@ -29,6 +29,7 @@ from schoolkit.denylist import prune_revocations
 from schoolkit.heap import freeze_what_is_loaded
 from schoolkit.housekeeping import ERASURE_STEPS, Housekeeper, watch_statements, watching
 from schoolkit.logs import configure_logging
+from schoolkit.parking import ParkingLot
 from schoolkit.publisher import ConfirmingPublisher
 from schoolkit.relay import Relay
 from schoolkit.settings import Settings
@@ -69,7 +70,11 @@ class Worker:
         self.tasks = tuple(tasks)
         self.database = Database(settings.database_url)
         # What an erasure deleted must also leave the files (schoolkit.housekeeping).
-        self.housekeeper = Housekeeper(settings.service, self.database)
+        self.housekeeper = Housekeeper(
+            settings.service,
+            self.database,
+            parking=ParkingLot(settings.amqp_url, settings.bus_namespace, settings.service),
+        )
         steps = {
             t: watching(h, self.housekeeper) for t, h in handlers.items() if t in ERASURE_STEPS
         }

@@ -150,9 +150,12 @@ def test_metrics_add_up_both_workers_and_keep_a_killed_workers_requests(
 
     victim = max(served, key=served.__getitem__)
     os.kill(victim, signal.SIGKILL)
+    # The survivor answers until the replacement has booted: on a busy machine that is
+    # thousands of requests, so the wait is bounded by time, not by a count.
+    deadline = time.monotonic() + 60
     while gunicorn.pid_of_answering_worker() in served:
         made += 1
-        assert made < 5000, "no worker replaced the killed one"
+        assert time.monotonic() < deadline, "no worker replaced the killed one"
     made += 1  # the request the replacement answered
 
     assert gunicorn.pid_requests_counted() == made

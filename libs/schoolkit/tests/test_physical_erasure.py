@@ -23,9 +23,11 @@ from schoolkit.erasure import ErasureOutcome, ErasureRequest, erasure_handler
 from schoolkit.events import Event
 from schoolkit.housekeeping import Housekeeper, PurgeSettings, watch_statements, watching
 from schoolkit.outbox import publish
+from schoolkit.parking import ParkingLot
 from schoolkit.settings import project_root
 from schoolkit.tables import kit_metadata, outbox
 from schoolkit.testing import (
+    Bus,
     create_database,
     drop_database,
     files_holding,
@@ -237,3 +239,45 @@ def test_after_a_restart_the_erasures_of_the_last_days_are_purged_again(tmp_path
     assert event["school_id"] == "school-254"  # the tombstone's school: consent's own act
     assert housekeeper.run_if_due() is None  # reported once, then forgotten
     database.dispose()
+
+
+# --- the parking queue ----------------------------------------------------------------
+
+
+def test_the_purge_discards_parked_messages_about_the_erased_and_keeps_the_rest(
+    tmp_path: Path, bus: Bus
+) -> None:
+    """A parked body keeps a name on the broker's disk for as long as nobody looks at it."""
+    url = f"sqlite:///{tmp_path / 'journal.db'}"
+    database = Database(url)
+    kit_metadata.create_all(database.engine)
+    metadata.create_all(database.engine)
+    settings = bus.settings("journal", url)
+    lot = ParkingLot(settings.amqp_url, settings.bus_namespace, "journal")
+    housekeeper = Housekeeper("journal", database, PurgeSettings(immediate=True), parking=lot)
+    erased, kept = str(uuid.uuid4()), str(uuid.uuid4())
+    channel = bus.channel()
+    channel.queue_declare(lot.queue, durable=True, arguments={"x-queue-type": "quorum"})
+    for person, school in ((erased, "school-254"), (kept, "school-254"), (erased, "school-2")):
+        contact = {"person_id": person, "email": f"{person}@example.org"}
+        envelope = Event("identity.contact.changed", contact, school, subject=person).to_dict()
+        channel.basic_publish("", lot.queue, json.dumps(envelope).encode())
+    channel.connection.close()
+
+    erase(database, housekeeper, erased)
+    purge = housekeeper.run_if_due()
+
+    assert purge is not None and purge.complete
+    left = [json.loads(message.body) for message in lot.list()]
+    assert sorted((m["subject"], m["school_id"]) for m in left) == sorted(
+        [(kept, "school-254"), (erased, "school-2")]  # another school's person is not ours
+    )
+    [purged] = purged_events(database)
+    assert "parking" in purged["method"] and purged["method"].endswith(": 1")
+    database.dispose()
+
+
+def test_a_service_that_never_parked_anything_purges_as_before(bus: Bus) -> None:
+    lot = ParkingLot(bus.amqp_url, bus.namespace, "nobody")
+
+    assert lot.purge(lambda _message: True) == []

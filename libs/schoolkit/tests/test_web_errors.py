@@ -43,6 +43,7 @@ def test_a_body_that_is_not_json_is_a_400_invalid_json(app: Flask) -> None:
         ("[" * 100_000 + "]" * 100_000, "nests too deeply"),
         ('{"title": "\\ud800 Линейка"}', "not valid Unicode"),
         ('{"title": "Ruler", "tags": [{"\\udfff": 1}]}', "not valid Unicode"),
+        ('{"title": "Ruler\\u0000"}', "NUL character"),  # PostgreSQL's text refuses it
     ],
 )
 def test_a_body_no_handler_could_store_is_a_400_before_any_handler_runs(
@@ -55,6 +56,18 @@ def test_a_body_no_handler_could_store_is_a_400_before_any_handler_runs(
     error = error_of(answer)
     assert error["code"] == "invalid_json"
     assert said in error["message"]
+
+
+@pytest.mark.parametrize(
+    "address", ["/api/demo/v1/items?title=%00", "/api/demo/v1/items?%00=1", "/api/demo/v1/it%00ems"]
+)
+def test_a_nul_in_the_address_is_a_400_before_any_handler_reads_it(
+    app: Flask, address: str
+) -> None:
+    answer = app.test_client().get(address)
+
+    assert answer.status_code == 400
+    assert error_of(answer)["code"] == "invalid_characters"
 
 
 def test_a_body_sent_as_form_data_is_a_415(app: Flask) -> None:

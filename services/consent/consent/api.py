@@ -392,6 +392,9 @@ def _erasure_view(erasure: Erasure) -> dict[str, Any]:
     return view
 
 
+ERASURE_STATES = frozenset({"open", "finished"})
+
+
 @blueprint.get("/erasures")
 @require_roles(*ERASURE_READERS)
 def list_erasures() -> Any:
@@ -405,9 +408,13 @@ def list_erasures() -> Any:
           content:
             application/json:
               schema: {type: array, items: Erasure}
+        422: ValidationFailed
     """
     query = select(Erasure).where(Erasure.school_id == current_principal().school_id)
     if status := request.args.get("status"):
+        if status not in ERASURE_STATES:
+            fields = {"status": "One of: open, finished."}
+            raise ApiError(422, "validation_failed", "Unknown status.", fields)
         query = query.where(Erasure.status == status)
     found = db_session().scalars(query.order_by(Erasure.received_at.desc()).limit(200))
     return [_erasure_view(erasure) for erasure in found]

@@ -79,6 +79,21 @@ def test_staff_see_which_participants_are_still_waiting(
     assert (not_yet.status_code, not_yet.json["error"]["code"]) == (409, "erasure_not_finished")
 
 
+def test_the_list_filters_by_status_and_refuses_one_that_does_not_exist(
+    client: FlaskClient, as_role: Headers, world: World
+) -> None:
+    erasure_id = an_open_erasure(client, as_role, world)
+    director = as_role("director")
+
+    open_ones = client.get(f"{API}/erasures?status=open", headers=director).json
+    finished = client.get(f"{API}/erasures?status=finished", headers=director).json
+    unknown = client.get(f"{API}/erasures?status=done", headers=director)
+
+    assert [e["id"] for e in open_ones] == [erasure_id] and finished == []
+    assert unknown.status_code == 422
+    assert unknown.json["error"]["fields"] == {"status": "One of: open, finished."}
+
+
 def test_the_act_names_every_system_its_counts_the_method_and_the_log(
     client: FlaskClient, as_role: Headers, world: World, database_url: str
 ) -> None:

@@ -10,14 +10,11 @@ or temporary passwords, so no password ever travels in a spreadsheet.
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 from marshmallow import ValidationError
-from openpyxl import load_workbook
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -25,9 +22,9 @@ from identity import people
 from identity.models import Person
 from identity.schemas import PersonInSchema
 from schoolkit.errors import ApiError
+from schoolkit.uploads import Row, read_table
 
 MAX_ROWS = 5000
-XLSX_TYPES = ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",)
 COLUMNS = {
     "ref": ("ref", "номер", "№"),
     "kind": ("kind", "тип", "категория"),
@@ -80,18 +77,14 @@ class ImportPlan:
         }
 
 
-def read_rows(content: bytes, content_type: str, filename: str) -> list[dict[str, str]]:
-    if content_type in XLSX_TYPES or filename.lower().endswith(".xlsx"):
-        raw = _xlsx_rows(content)
-    else:
-        raw = _csv_rows(content)
-    if not raw:
-        raise ApiError(422, "empty_file", "The file has no header row.", {"file": "empty"})
-    header, *rows = raw
-    if len(rows) > MAX_ROWS:
+def read_rows(content: bytes) -> list[Row]:
+    """The file's rows with their columns named as `COLUMNS` says (English or Russian),
+    numbered as the spreadsheet shows them (schoolkit.uploads)."""
+    upload = read_table(content)
+    if len(upload.rows) > MAX_ROWS:
         raise ApiError(422, "too_many_rows", f"At most {MAX_ROWS} rows at once.", {"file": "size"})
-    names = [_column_name(cell) for cell in header]
-    missing = [column for column in REQUIRED if column not in names]
+    names = {cell: _column_name(cell) for cell in upload.header}
+    missing = [column for column in REQUIRED if column not in names.values()]
     if missing:
         raise ApiError(
             422,
@@ -100,9 +93,8 @@ def read_rows(content: bytes, content_type: str, filename: str) -> list[dict[str
             {column: "missing" for column in missing},
         )
     return [
-        {name: value for name, value in zip(names, row, strict=False) if name}
-        for row in rows
-        if any(value for value in row)
+        Row(row.number, {names[cell]: value for cell, value in row.cells.items() if names[cell]})
+        for row in upload.rows
     ]
 
 
@@ -111,38 +103,10 @@ def _column_name(cell: str) -> str:
     return next((name for name, aliases in COLUMNS.items() if wanted in aliases), "")
 
 
-def _csv_rows(content: bytes) -> list[list[str]]:
-    try:
-        text = content.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        text = content.decode("cp1251")  # what Excel in Russia saves as "CSV"
-    # The header tells the separator: Excel in Russia writes ";", others "," or tabs.
-    header = text.split("\n", 1)[0]
-    delimiter = max(",;\t", key=header.count)
-    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
-    return [[cell.strip() for cell in row] for row in reader]
-
-
-def _xlsx_rows(content: bytes) -> list[list[str]]:
-    try:
-        sheet = load_workbook(io.BytesIO(content), read_only=True, data_only=True).worksheets[0]
-    except Exception as error:  # openpyxl raises many kinds for a file that is not XLSX
-        raise ApiError(422, "unreadable_file", "This is not a readable XLSX file.") from error
-    return [[_cell_text(cell) for cell in row] for row in sheet.iter_rows(values_only=True)]
-
-
-def _cell_text(value: object) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, datetime | date):
-        return value.strftime("%Y-%m-%d")
-    return str(value).strip()
-
-
-def plan(session: Session, school_id: str, rows: list[dict[str, str]]) -> ImportPlan:
+def plan(session: Session, school_id: str, rows: list[Row]) -> ImportPlan:
     result = ImportPlan()
     refs: dict[str, tuple[str, int]] = {}
-    for number, row in enumerate(rows, start=2):
+    for number, row in ((row.number, row.cells) for row in rows):
         ref = row.get("ref", "").strip() or f"row-{number}"
         if ref in refs:
             result.errors.append(RowError(number, "ref", "This ref is used twice."))

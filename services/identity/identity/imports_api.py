@@ -14,13 +14,13 @@ from schoolkit.web import db_session
 blueprint = Blueprint("imports", __name__, url_prefix="/v1")
 
 
-def uploaded_file() -> tuple[bytes, str, str]:
-    """The file from a multipart form (`file`) or the raw body with its content type."""
+def uploaded_file() -> bytes:
+    """The file from a multipart form (`file`) or the raw body (CSV or XLSX, told apart by
+    its bytes: schoolkit.uploads)."""
     if "file" in request.files:
-        upload = request.files["file"]
-        return upload.read(), upload.mimetype or "", upload.filename or ""
+        return request.files["file"].read()
     if request.content_type and not request.content_type.startswith("multipart/"):
-        return request.get_data(), request.mimetype, ""
+        return request.get_data()
     raise ApiError(422, "file_required", "Send a CSV or XLSX file.", {"file": "required"})
 
 
@@ -47,7 +47,7 @@ def import_people() -> Any:
           description: The report, naming each bad row, column and problem.
     """
     dry_run = request.args.get("dry_run", "").lower() in ("1", "true", "yes")
-    rows = imports.read_rows(*uploaded_file())
+    rows = imports.read_rows(uploaded_file())
     session = db_session()
     principal = current_principal()
     checked = imports.plan(session, principal.school_id, rows)

@@ -235,19 +235,23 @@ def link_guardian(
     )
     session.add(link)
     session.flush()
-    data = {
-        "guardianship_id": link.id,
-        "guardian_id": guardian.id,
-        "student_id": student.id,
-        "via": via,
-        "linked_at": iso_utc(link.linked_at),
-        "entity_version": 1,
-    }
-    publish(session, Event("identity.guardian.linked", data, school_id, subject=student.id))
+    publish(session, guardian_linked(link))
     audit.record(
         session, school_id=school_id, action="guardian_linked", actor_id=actor_id, target_id=link.id
     )
     return link
+
+
+def guardian_linked(link: Guardianship) -> Event:
+    data = {
+        "guardianship_id": link.id,
+        "guardian_id": link.guardian_id,
+        "student_id": link.student_id,
+        "via": link.via,
+        "linked_at": iso_utc(link.linked_at),
+        "entity_version": 1,  # a guardianship never changes: it is linked or unlinked
+    }
+    return Event("identity.guardian.linked", data, link.school_id, subject=link.student_id)
 
 
 def unlink_guardian(

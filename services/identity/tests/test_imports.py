@@ -105,6 +105,17 @@ def test_every_bad_row_is_reported_by_row_and_column_and_nothing_is_written(
     assert people_of(provider, admin) == before
 
 
+def test_a_bad_row_is_named_by_the_number_the_spreadsheet_shows_blank_rows_counted(
+    provider: Provider, admin: dict
+) -> None:
+    with_gaps = "kind;last_name;first_name\nstudent;Петров;Иван\n;;\n\nstudent;Петрова;\n"
+
+    answer = post_file(provider, admin, with_gaps.encode("cp1251"), "text/csv", dry_run=True)
+
+    assert answer.status_code == 422
+    assert {(e["row"], e["column"]) for e in answer.json()["errors"]} == {(5, "first_name")}
+
+
 def test_an_xlsx_file_imports_like_a_csv(provider: Provider, admin: dict) -> None:
     book = Workbook()
     sheet = book.active

@@ -191,6 +191,12 @@ def announce_groups(session: Session, school_id: str, student_id: str) -> None:
         return
     enrolment.version += 1
     session.flush()
+    announce_enrolment(session, enrolment)
+
+
+def announce_enrolment(session: Session, enrolment: Enrolment) -> None:
+    """The student's last move (enrolled, or transferred) as it stands, at its version."""
+    school_id, student_id = enrolment.school_id, enrolment.student_id
     last = session.scalars(
         select(EnrolmentMove)
         .where(EnrolmentMove.enrolment_id == enrolment.enrolment_id)

@@ -18,7 +18,6 @@ from flask import Blueprint, Response, jsonify, request, stream_with_context
 from marshmallow import EXCLUDE, Schema, fields, validate
 
 from journal import exchange, exchange_import, oneroster, oneroster_import
-from journal.import_files import read_table, require_columns
 from schoolkit.auth import (
     ADMINISTRATOR,
     DEPUTY_DIRECTOR,
@@ -27,6 +26,7 @@ from schoolkit.auth import (
     require_roles,
 )
 from schoolkit.errors import ApiError
+from schoolkit.uploads import read_table, require_columns
 from schoolkit.web import db_session
 
 blueprint = Blueprint("journal_exchange", __name__, url_prefix="/v1")
@@ -98,6 +98,7 @@ def export_dataset(dataset: str) -> Any:
       responses:
         200: {description: The data set as a file.}
         404: {description: No such data set (dataset_not_found).}
+        422: ValidationFailed
     """
     _require_role_for(dataset, EXPORTERS)
     query = ExportQuerySchema().load(request.args.to_dict())

@@ -19,12 +19,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from journal import contingent, roster
-from journal.import_files import Row
 from journal.models import Assignment, SchoolClass, Subject
 from journal.school_year import year_of
 from schoolkit import tombstones
 from schoolkit.auth import Principal
 from schoolkit.errors import ApiError, flatten_messages
+from schoolkit.uploads import Row
 
 CREATED, UNCHANGED = "created", "unchanged"
 

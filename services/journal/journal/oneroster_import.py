@@ -15,9 +15,9 @@ import zipfile
 from datetime import UTC, datetime
 from typing import Any
 
-from journal.import_files import Row, read_table
 from journal.oneroster import HOMEROOM
 from schoolkit.errors import ApiError
+from schoolkit.uploads import Row, read_table
 
 NEEDED = ("courses.csv", "classes.csv", "enrollments.csv")
 

@@ -73,7 +73,7 @@ def create_class(session: Session, caller: Principal, fields: dict[str, Any]) ->
     audit.record_by(
         session, caller, "added", "class", school_class.class_id, before=None, after=after
     )
-    _publish_class(session, school_class, "created")
+    publish_class(session, school_class, "created")
     return school_class
 
 
@@ -99,7 +99,7 @@ def change_class(
         before=before,
         after=_class_values(school_class),
     )
-    _publish_class(session, school_class, "updated")
+    publish_class(session, school_class, "updated")
     return school_class
 
 
@@ -219,7 +219,7 @@ def _publish_subject(session: Session, subject: Subject, change: str) -> None:
     publish(session, Event(type="journal.subject.changed", data=data, school_id=subject.school_id))
 
 
-def _publish_class(session: Session, school_class: SchoolClass, change: str) -> None:
+def publish_class(session: Session, school_class: SchoolClass, change: str) -> None:
     data: dict[str, Any] = {
         "class_id": school_class.class_id,
         "year_id": school_class.year_id,

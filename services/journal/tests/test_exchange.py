@@ -208,6 +208,22 @@ def test_importing_subjects_from_a_semicolon_csv_publishes_as_the_api_does(
     assert count(None, event_type="journal.subject.changed") == events_before + 2
 
 
+@pytest.mark.parametrize(
+    ("data", "saved_by"),
+    [
+        ("name;short_name\nФизика;Физ.\n".encode("cp1251"), "Excel in Russia (Windows-1251)"),
+        ("name\tshort_name\nФизика\tФиз.\n".encode("cp1251"), "Excel, tab-separated text"),
+    ],
+)
+def test_a_csv_as_excel_in_russia_saves_it_imports_as_identity_takes_it(
+    school: SmallSchool, data: bytes, saved_by: str
+) -> None:
+    answer = _upload(school.build, "/imports/subjects", data, "subjects.csv", dry_run="true")
+
+    assert answer.status_code == 200, (saved_by, answer.json)
+    assert answer.json["created"] == 1
+
+
 def test_a_bad_row_is_reported_by_row_and_column_and_nothing_is_written(
     school: SmallSchool, count: Any
 ) -> None:

@@ -436,7 +436,7 @@ def import_people() -> Any:
     session = db_session()
     principal = g.principal
     try:
-        rows = imports.read_rows(upload.read(), upload.mimetype or "", upload.filename)
+        rows = imports.read_rows(upload.read())
     except ApiError as error:
         return render("import.html", report=None, error=error.message), 422
     checked = imports.plan(session, principal.school_id, rows)

@@ -133,6 +133,8 @@ def token() -> Any:
           description: An access token (JWT, 10 minutes) and a refresh token.
         400:
           description: "invalid_grant: the same answer for every failed login."
+        401:
+          description: "invalid_client: the client is unknown or did not authenticate."
     """
     return _server().create_token_response()
 
@@ -145,5 +147,7 @@ def revoke() -> Any:
       responses:
         200:
           description: Revoked (or already unknown).
+        401:
+          description: "invalid_client: the client is unknown or did not authenticate."
     """
     return _server().create_endpoint_response("revocation")

@@ -1,7 +1,11 @@
-"""Reading an uploaded table (CSV or XLSX) into numbered rows of named cells.
+"""Reading an uploaded table (CSV or XLSX) into numbered rows of named cells: every
+import of every service reads its files here, so they all take the same files.
 
-Row numbers are those a spreadsheet shows: the header is row 1, the first data row 2.
-CSV may come from Excel: UTF-8 with or without a BOM, separated by commas or semicolons.
+Row numbers are those a spreadsheet shows: the header is row 1, the first data row 2,
+empty rows counted. CSV may come from Excel as a school has it: UTF-8 with or without a
+BOM, or Windows-1251 (what Excel in Russia saves as "CSV"); separated by commas,
+semicolons (Excel in Russia) or tabs ("Unicode text"). XLSX is told by its bytes, whatever
+the file is called.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from openpyxl import load_workbook
 from schoolkit.errors import ApiError
 
 ZIP_MAGIC = b"PK\x03\x04"
+DELIMITERS = ",;\t"
 
 
 @dataclass(frozen=True)
@@ -60,15 +65,27 @@ def require_columns(upload: Upload, required: set[str], file: str = "file") -> N
 
 
 def _csv_table(content: bytes) -> list[list[str]]:
-    try:
-        text = content.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise ApiError(
-            422, "not_utf8", "A CSV file must be UTF-8.", {"file": "Not UTF-8."}
-        ) from None
+    text = _decoded(content)
+    # The header tells the separator: the one it holds most of.
     first_line = text.split("\n", 1)[0]
-    delimiter = ";" if first_line.count(";") > first_line.count(",") else ","
-    return list(csv.reader(io.StringIO(text), delimiter=delimiter))
+    delimiter = max(DELIMITERS, key=first_line.count)
+    return [
+        [cell.strip() for cell in row] for row in csv.reader(io.StringIO(text), delimiter=delimiter)
+    ]
+
+
+def _decoded(content: bytes) -> str:
+    for encoding in ("utf-8-sig", "cp1251"):
+        try:
+            return content.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise ApiError(
+        422,
+        "unreadable_file",
+        "The file is neither UTF-8 nor Windows-1251 text.",
+        {"file": "Unreadable text."},
+    )
 
 
 def _xlsx_table(content: bytes) -> list[list[object]]:
