@@ -7,8 +7,8 @@ on http://localhost:8080, under honcho; databases are SQLite files in var/ unles
 
 from __future__ import annotations
 
+import base64
 import os
-import secrets
 import shutil
 import signal
 import subprocess
@@ -122,10 +122,11 @@ def register_web_client(gateway: str) -> str:
     """The web app signs in with identity as a confidential OAuth client: its secret is made
     once into var/ (where the web process reads it) and registered with identity once."""
     secret_path = VAR / "web-client.secret"
-    if not secret_path.is_file():
+    if not secret_path.is_file() or not secret_path.read_text().strip():
         secret_path.parent.mkdir(parents=True, exist_ok=True)
         secret_path.touch(mode=0o600)
-        secret_path.write_text(secrets.token_urlsafe(32) + "\n")
+        # Not the `secrets` module: scripts/secrets.py (make secrets) has its name here.
+        secret_path.write_text(base64.urlsafe_b64encode(os.urandom(32)).decode() + "\n")
     done = subprocess.run(
         [
             BIN / "identity-add-client",
