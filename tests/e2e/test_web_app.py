@@ -145,7 +145,14 @@ def the_mark_shows(page: Page, url: str) -> bool:
 def test_a_guardians_evening_in_the_web_app(
     start_system: Callable[..., System], mailbox: Mailbox, browser: Browser
 ) -> None:
-    system, admin = start(start_system, mailbox, services=(*SERVICES, "web"))
+    # Access tokens of 45 s: the web app refreshes them (30 s before their end) several
+    # times during the story, while the open page asks every second if it is alive.
+    system, admin = start(
+        start_system,
+        mailbox,
+        services=(*SERVICES, "web"),
+        environment={"IDENTITY_ACCESS_TOKEN_SECONDS": "45"},
+    )
     guardian_id, ilya, _ = a_family_with_consent(system, admin)
     anna = a_child_of(system, admin, guardian_id, "Анна", login="anna")
     _, vera = another_family(system, admin)

@@ -103,7 +103,11 @@ def _refreshed(db: Session, row: WebSession) -> WebSession | None:
     row is locked (PostgreSQL) and read again: whoever comes second uses the new token.
     """
     locked = db.scalars(
-        select(WebSession).where(WebSession.id_digest == row.id_digest).with_for_update()
+        select(WebSession)
+        .where(WebSession.id_digest == row.id_digest)
+        .with_for_update()
+        # Read anew under the lock: the row this request loaded may be another's past.
+        .execution_options(populate_existing=True)
     ).first()
     if locked is None or locked.refresh_token is None:
         return None
