@@ -15,7 +15,8 @@ METHODS = [("web/**.py", "python"), ("web/templates/**.html", "jinja2")]
 
 
 def texts_in_the_code() -> set[str]:
-    found = extract_from_dir(str(PACKAGE), METHODS, keywords={"_": None, "gettext": None})
+    keywords = {"_": None, "gettext": None, "N_": None}
+    found = extract_from_dir(str(PACKAGE), METHODS, keywords=keywords)
     return {message for _file, _line, message, _comments, _context in found}
 
 

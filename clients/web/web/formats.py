@@ -37,39 +37,52 @@ def number(value: float | None) -> str:
     return "—" if value is None else format_decimal(value, format="#,##0.##")
 
 
+def N_(message: str) -> str:  # noqa: N802 - Babel's keyword for "translate later"
+    """Marks a text for the catalogue where it is defined; `gettext` translates it when used."""
+    return message
+
+
+# A page shows dozens of marks: each label is translated alone, not the whole table.
+ATTENDANCE = {"absent": N_("Отсутствовал(а)"), "late": N_("Опоздал(а)"), "present": N_("Был(а)")}
+# The diary carries a work type's code (the journal's events do); the usual ones read as
+# words, a school's own code as it is.
+WORK_TYPES = {
+    "answer": N_("ответ на уроке"),
+    "oral": N_("устный ответ"),
+    "written": N_("письменная работа"),
+    "homework": N_("домашняя работа"),
+    "independent": N_("самостоятельная работа"),
+    "control": N_("контрольная работа"),
+    "test": N_("тест"),
+    "dictation": N_("диктант"),
+    "essay": N_("сочинение"),
+    "laboratory_work": N_("лабораторная работа"),
+    "practical_work": N_("практическая работа"),
+    "project": N_("проект"),
+}
+ABSENCE_REASONS = {
+    "illness": N_("болезнь"),
+    "excused": N_("уважительная причина"),
+    "unexcused": N_("без уважительной причины"),
+    "school_activity": N_("школьное мероприятие"),
+}
+
+
+def _label(labels: dict[str, str], code: str) -> str:
+    message = labels.get(code)
+    return _(message) if message else code
+
+
 def attendance_label(status: str) -> str:
-    labels = {"absent": _("Отсутствовал(а)"), "late": _("Опоздал(а)"), "present": _("Был(а)")}
-    return labels.get(status, status)
+    return _label(ATTENDANCE, status)
 
 
 def work_type_label(code: str) -> str:
-    """The diary carries a work type's code (the journal's events do); the usual ones read
-    as words, a school's own code as it is."""
-    labels = {
-        "answer": _("ответ на уроке"),
-        "oral": _("устный ответ"),
-        "written": _("письменная работа"),
-        "homework": _("домашняя работа"),
-        "independent": _("самостоятельная работа"),
-        "control": _("контрольная работа"),
-        "test": _("тест"),
-        "dictation": _("диктант"),
-        "essay": _("сочинение"),
-        "laboratory_work": _("лабораторная работа"),
-        "practical_work": _("практическая работа"),
-        "project": _("проект"),
-    }
-    return labels.get(code, code)
+    return _label(WORK_TYPES, code)
 
 
 def absence_reason_label(reason: str) -> str:
-    labels = {
-        "illness": _("болезнь"),
-        "excused": _("уважительная причина"),
-        "unexcused": _("без уважительной причины"),
-        "school_activity": _("школьное мероприятие"),
-    }
-    return labels.get(reason, reason)
+    return _label(ABSENCE_REASONS, reason)
 
 
 def _as_date(value: str | date) -> date:

@@ -7,8 +7,10 @@ cookie carries nothing but the language.
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask, Response, redirect, request
-from flask_babel import Babel
+from typing import Any
+
+from flask import Blueprint, Flask, Response, g, redirect, request
+from flask_babel import Babel, get_translations
 
 from schoolkit.times import school_zone
 from web.sessions import safe_next
@@ -31,7 +33,21 @@ def install(app: Flask) -> None:
     # Every date-time on a page is the school's wall clock, whatever the browser's zone.
     app.config["BABEL_DEFAULT_TIMEZONE"] = school_zone().key
     Babel(app, locale_selector=current_language)
+    # Flask-Babel looks the catalogue up again for every text of a template (a hundred a
+    # page); once per request is enough.
+    app.jinja_env.install_gettext_callables(  # type: ignore[attr-defined]
+        lambda message: _translations().gettext(message),
+        lambda singular, plural, n: _translations().ngettext(singular, plural, n),
+        newstyle=True,
+    )
     app.register_blueprint(blueprint)
+
+
+def _translations() -> Any:
+    found = g.get("_web_translations")
+    if found is None:
+        found = g._web_translations = get_translations()
+    return found
 
 
 @blueprint.get("/language/<code>")
