@@ -30,6 +30,7 @@ bench: install
 	$(BIN)/python bench/bus/run.py
 	$(BIN)/python bench/erasure/run.py
 	$(BIN)/python bench/identity/run.py
+	$(BIN)/python bench/notify/run.py
 	$(BIN)/python bench/web/run.py
 
 install: $(VENV)/.installed

@@ -257,12 +257,20 @@ RULES: dict[tuple[str, str], Rule] = {
         "addressee", dict.fromkeys(ROLES, SELF), ADMIN
     ),
     ("notify", "GET /v1/deliveries"): rule(None, ADMINISTRATION),
+    # The one-click link of a digest (RFC 8058): its signed token is the authority, so
+    # every caller is let in and an unsigned or missing token is the 404 of no such person.
+    ("notify", "POST /v1/unsubscribe"): public(404),
+    ("notify", "GET /v1/templates"): rule(None, ADMIN),
+    ("notify", "PUT /v1/templates"): rule(None, ADMIN),
+    ("notify", "POST /v1/templates/preview"): rule(None, ADMIN),
     # ---- archive (services/archive/README.md: administrators of the school) ----------
     ("archive", "GET /v1/backups"): rule(None, ADMIN),
     ("archive", "POST /v1/backups"): rule(None, ADMIN),
     ("archive", "GET /v1/backups/{backup_id}"): rule("backup", ADMIN),
     ("archive", "POST /v1/backups/{backup_id}/verify"): rule("backup", ADMIN),
     ("archive", "POST /v1/restores"): rule(None, ADMIN),
+    # Drills of the services' databases: deployment-wide, no school's data (issue 18).
+    ("archive", "GET /v1/drills"): rule(None, ADMIN),
 }
 
 # Served by every app beside its OpenAPI routes (DESIGN §7). Prometheus and the probes

@@ -58,7 +58,14 @@ ALERT_METRICS = {
     "ErasureOverdue": ["erasures_overdue"],
     "ErasureDeadlineNear": ["erasure_deadline_seconds_remaining"],
     "BackupStale": ["backup_last_success_timestamp_seconds"],
+    "DatabaseBackupStale": ["database_backup_last_success_timestamp_seconds"],
+    "BackupVerificationFailed": ["database_backup_verification_ok"],
+    "BackupVerificationStale": ["database_backup_last_verification_timestamp_seconds"],
+    "RestoreDrillFailed": ["database_restore_drill_passed"],
+    "RestoreDrillStale": ["database_restore_drill_last_success_timestamp_seconds"],
     "HighErrorRate": ["http_request_duration_seconds_count"],
+    "NotifyDeliveriesLate": ["notify_oldest_undelivered_age_seconds"],
+    "NotifySmsBudgetNear": ["notify_sms_budget_used_ratio"],
 }
 # Labels an alert text may quote: they name services and processes, never a person.
 SAFE_TEMPLATE_LABELS = {
@@ -69,6 +76,7 @@ SAFE_TEMPLATE_LABELS = {
     "event_type",
     "severity",
     "school_id",
+    "database",  # the service whose database a backup metric is about
 }
 
 
@@ -537,6 +545,10 @@ def test_alert_thresholds_and_durations(alerts: dict[str, dict[str, Any]]) -> No
     assert "[10m]" in alerts["OutboxBacklogGrowing"]["expr"]
     assert "< 86400" in alerts["ErasureDeadlineNear"]["expr"]
     assert re.search(r">\s*(26\s*\*\s*3600|93600)\b", alerts["BackupStale"]["expr"])
+    assert re.search(r">\s*(26\s*\*\s*3600|93600)\b", alerts["DatabaseBackupStale"]["expr"])
+    assert re.search(r">\s*(7\s*\*\s*86400|604800)\b", alerts["RestoreDrillStale"]["expr"])
+    assert "== 0" in alerts["BackupVerificationFailed"]["expr"]
+    assert "== 0" in alerts["RestoreDrillFailed"]["expr"]
 
 
 def test_alert_texts_quote_only_labels_that_name_no_person(

@@ -11,10 +11,11 @@ from sqlalchemy import select
 
 from archive import backups
 from archive.keys import KeyStore
-from archive.models import Backup
+from archive.models import Backup, Drill
 from archive.schemas import (
     BackupListSchema,
     BackupSchema,
+    DrillListSchema,
     RestoreReportSchema,
     RestoreRequestSchema,
     VerificationSchema,
@@ -144,3 +145,20 @@ def restore_backup() -> Any:
         raise ApiError(409, "backup_broken", f"The backup cannot be used: {broken}.") from broken
     session.commit()
     return RestoreReportSchema().dump(asdict(report))
+
+
+@blueprint.get("/drills")
+@require_roles(ADMINISTRATOR)
+def list_drills() -> Any:
+    """The restore drills of every service's database, newest first (issue 18 §7).
+    They hold no school's data: ids of backup sets, verdicts, times and counts.
+    ---
+    get:
+      responses:
+        200:
+          content:
+            application/json:
+              schema: DrillList
+    """
+    found = db_session().scalars(select(Drill).order_by(Drill.started_at.desc()).limit(200))
+    return DrillListSchema().dump({"items": list(found)})

@@ -21,11 +21,13 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from archive.keys import KeyStore
+from archive.keys import KeyStore, seal, unseal
 from archive.models import ArchivedRecord, Backup
-from schoolkit import tombstones
+from archive.records import context_of
 from schoolkit.events import Event, iso_utc
 from schoolkit.outbox import publish
+from schoolkit.tables import EVERY_SCHOOL
+from schoolkit.tables import tombstones as tombstone_table
 
 UNSAFE = re.compile(r"[^A-Za-z0-9_.-]")
 
@@ -90,10 +92,8 @@ def _line(record: ArchivedRecord) -> dict[str, str]:
     return {
         "id": record.id,
         "event_id": record.event_id,
-        "event_type": record.event_type,
         "source": record.source,
         "key_id": record.key_id,
-        "occurred_at": record.occurred_at,
         "sealed": base64.b64encode(record.sealed).decode(),
     }
 
@@ -117,11 +117,21 @@ def restore(session: Session, backup: Backup, directory: Path, keys: KeyStore) -
     if actual is None or actual != backup.sha256:
         raise BackupBroken("missing" if actual is None else "checksum_mismatch")
     lines = _read(directory / (backup.file_name or ""))
-    erased = tombstones.erased_among(session, [line["key_id"] for line in lines], backup.school_id)
+    erased = erased_refs(session, keys, backup.school_id)
     counts = {"restored": 0, "already_present": 0, "skipped_erased": 0, "skipped_unreadable": 0}
     for line in lines:
         counts[_restore_line(session, backup.school_id, line, erased, keys)] += 1
     return RestoreReport(**counts)
+
+
+def erased_refs(session: Session, keys: KeyStore, school_id: str) -> set[str]:
+    """The key references of everyone erased in the school: what a restore skips."""
+    buried = session.scalars(
+        select(tombstone_table.c.subject_id).where(
+            tombstone_table.c.school_id.in_([school_id, EVERY_SCHOOL])
+        )
+    )
+    return {keys.ref(subject_id) for subject_id in buried}
 
 
 def _read(path: Path) -> list[dict[str, str]]:
@@ -132,22 +142,28 @@ def _read(path: Path) -> list[dict[str, str]]:
 def _restore_line(
     session: Session, school_id: str, line: dict[str, str], erased: set[str], keys: KeyStore
 ) -> str:
-    if line["key_id"] in erased:
+    # Files written before migration 0006 name the person in clear: filed by reference now.
+    legacy = not line["key_id"].startswith("k:")
+    ref = keys.ref(line["key_id"]) if legacy else line["key_id"]
+    if ref in erased:
         return "skipped_erased"
-    if keys.existing_key(session, line["key_id"]) is None:
+    key = keys.key_by_ref(session, ref)
+    if key is None:
         return "skipped_unreadable"
     if session.get(ArchivedRecord, line["id"]) is not None:
         return "already_present"
+    sealed = base64.b64decode(line["sealed"])
+    if legacy:
+        opened = unseal(key, sealed, context_of(line["id"], line["key_id"]))
+        sealed = seal(key, opened, context_of(line["id"], ref))
     session.add(
         ArchivedRecord(
             id=line["id"],
             event_id=line["event_id"],
             school_id=school_id,
-            event_type=line["event_type"],
             source=line["source"],
-            key_id=line["key_id"],
-            occurred_at=line["occurred_at"],
-            sealed=base64.b64decode(line["sealed"]),
+            key_id=ref,
+            sealed=sealed,
         )
     )
     return "restored"

@@ -31,8 +31,9 @@ def eraser(keys: KeyStore) -> Callable[[Session, ErasureRequest], ErasureOutcome
         # shred a key, or delete records, that this school's people are sealed with.
         outcome.count("subject_keys", keys.shred(session, subjects, school))
         of_school = ArchivedRecord.school_id == school
+        refs = [keys.ref(subject) for subject in subjects]
         gone = session.execute(
-            delete(ArchivedRecord).where(of_school, ArchivedRecord.key_id.in_(subjects))
+            delete(ArchivedRecord).where(of_school, ArchivedRecord.key_id.in_(refs))
         )
         outcome.count("archived_records", gone.rowcount or 0)
         return outcome

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
+from archive import ledger
 from archive.erasure import HOLDS, eraser
 from archive.keys import KeyStore, master_key_from_env
 from archive.records import archive_event
@@ -58,11 +59,24 @@ def also_archive(first: Handler, keys: KeyStore) -> Handler:
     return handle
 
 
+def ledgered(erase: Handler) -> Handler:
+    """The archive keeps the erasure ledger: each request is recorded, in the erasure's
+    own transaction, before the archive's part of it runs."""
+
+    def handle(session: Session, event: Event) -> str | None:
+        ledger.record(session, event)
+        return erase(session, event)
+
+    handle.__name__ = erase.__name__
+    return handle
+
+
 def build_handlers(keys: KeyStore) -> dict[str, Handler]:
     table: dict[str, Handler] = {event_type: archiver(keys) for event_type in ARCHIVED_TYPES}
     for event_type, handler in DENY_LIST_HANDLERS.items():
         table[event_type] = also_archive(handler, keys) if event_type in table else handler
-    table["consent.erasure.requested"] = erasure_handler("archive", eraser(keys), HOLDS)
+    erase = erasure_handler("archive", eraser(keys), HOLDS)
+    table["consent.erasure.requested"] = ledgered(erase)
     return table
 
 

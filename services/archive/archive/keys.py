@@ -8,6 +8,7 @@ laptop, never in a school, so a deployed image refuses to start without it
 
 from __future__ import annotations
 
+import hmac
 import os
 from collections.abc import Iterable
 
@@ -16,9 +17,11 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from archive.models import SubjectKey
+from archive.vault import derive
 from schoolkit.keys import key_from_env
 
 NONCE_BYTES = 12
+REFERENCE_PURPOSE = "school-archive subject key reference v1"
 DEVELOPMENT_PHRASE = b"school-archive development master key - not for production"
 
 
@@ -36,34 +39,49 @@ def unseal(key: bytes, sealed: bytes, context: bytes) -> bytes:
     return AESGCM(key).decrypt(sealed[:NONCE_BYTES], sealed[NONCE_BYTES:], context)
 
 
+def reference(reference_key: bytes, key_id: str) -> str:
+    """The name a key and its records are stored under: a keyed digest of the person's
+    id, so neither the key store nor a sealed record, nor any copy of them, shows whom it
+    is about; the archive, holding the master key, still finds both for an erasure."""
+    return "k:" + hmac.new(reference_key, key_id.encode(), "sha256").hexdigest()
+
+
 class KeyStore:
-    """The data keys of one archive database; `master_key` wraps each of them."""
+    """The data keys of one archive database; `master_key` wraps each of them. Callers
+    name keys by the person's id; the store keeps only their references."""
 
     def __init__(self, master_key: bytes) -> None:
         self.master_key = master_key
+        self._reference_key = derive(master_key, REFERENCE_PURPOSE)
+
+    def ref(self, key_id: str) -> str:
+        return reference(self._reference_key, key_id)
 
     def key_for(self, session: Session, key_id: str, school_id: str) -> bytes:
         """The key of `key_id`, made on first use."""
-        stored = session.get(SubjectKey, key_id)
+        ref = self.ref(key_id)
+        stored = session.get(SubjectKey, ref)
         if stored is not None:
-            return unseal(self.master_key, stored.wrapped_key, key_id.encode())
+            return unseal(self.master_key, stored.wrapped_key, ref.encode())
         key = AESGCM.generate_key(bit_length=256)
-        wrapped = seal(self.master_key, key, key_id.encode())
-        session.add(SubjectKey(key_id=key_id, school_id=school_id, wrapped_key=wrapped))
+        wrapped = seal(self.master_key, key, ref.encode())
+        session.add(SubjectKey(key_id=ref, school_id=school_id, wrapped_key=wrapped))
         session.flush()
         return key
 
     def existing_key(self, session: Session, key_id: str) -> bytes | None:
-        stored = session.get(SubjectKey, key_id)
+        return self.key_by_ref(session, self.ref(key_id))
+
+    def key_by_ref(self, session: Session, ref: str) -> bytes | None:
+        stored = session.get(SubjectKey, ref)
         if stored is None:
             return None
-        return unseal(self.master_key, stored.wrapped_key, key_id.encode())
+        return unseal(self.master_key, stored.wrapped_key, ref.encode())
 
-    @staticmethod
-    def shred(session: Session, key_ids: Iterable[str], school_id: str) -> int:
+    def shred(self, session: Session, key_ids: Iterable[str], school_id: str) -> int:
         """Destroy the school's keys: whatever they sealed, wherever it is copied, is
         unreadable. A key of another school with the same id is not touched."""
-        wanted = list(key_ids)
+        wanted = [self.ref(key_id) for key_id in key_ids]
         if not wanted:
             return 0
         of_school = (SubjectKey.key_id.in_(wanted), SubjectKey.school_id == school_id)

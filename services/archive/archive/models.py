@@ -9,7 +9,7 @@ records, in every backup, unreadable (crypto-shredding, DESIGN §4.6).
 from datetime import datetime
 from uuid import uuid4
 
-from sqlalchemy import JSON, DateTime, Integer, LargeBinary, String
+from sqlalchemy import JSON, BigInteger, Boolean, DateTime, Float, Integer, LargeBinary, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from schoolkit.tables import utcnow
@@ -24,7 +24,8 @@ class Base(DeclarativeBase):
 
 
 class SubjectKey(Base):
-    """A data key of one person (or `school:<id>`), wrapped by the master key."""
+    """A data key of one person (or `school:<id>`), wrapped by the master key, stored
+    under its reference (keys.reference), never the person's id."""
 
     __tablename__ = "subject_keys"
 
@@ -42,11 +43,12 @@ class ArchivedRecord(Base):
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_uuid)
     event_id: Mapped[str] = mapped_column(String(36), nullable=False, index=True)
     school_id: Mapped[str] = mapped_column(String(64), nullable=False, index=True)
-    event_type: Mapped[str] = mapped_column(String(120), nullable=False)
+    # Empty since migration 0006: the type and time are inside the seal only.
+    event_type: Mapped[str | None] = mapped_column(String(120))
     source: Mapped[str] = mapped_column(String(20), nullable=False)
-    key_id: Mapped[str] = mapped_column(String(80), nullable=False, index=True)
+    key_id: Mapped[str] = mapped_column(String(80), nullable=False, index=True)  # a reference
     sealed: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)
-    occurred_at: Mapped[str] = mapped_column(String(40), nullable=False)
+    occurred_at: Mapped[str | None] = mapped_column(String(40))
 
 
 class Backup(Base):
@@ -66,3 +68,56 @@ class Backup(Base):
     records: Mapped[int | None] = mapped_column(Integer)
     services: Mapped[list[str]] = mapped_column(JSON, nullable=False, default=list)
     failure: Mapped[str | None] = mapped_column(String(200))
+
+
+class BackupSet(Base):
+    """The catalogue entry of one backup set of one service's database (issue 18).
+
+    The set itself (sealed files and a signed manifest) lives in the backup store and
+    describes itself: a restore needs the store and the master key, not this row."""
+
+    __tablename__ = "backup_sets"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    service: Mapped[str] = mapped_column(String(20), nullable=False, index=True)
+    status: Mapped[str] = mapped_column(String(12), nullable=False, default="running")
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    size_bytes: Mapped[int | None] = mapped_column(BigInteger)
+    manifest_sha256: Mapped[str | None] = mapped_column(String(64))
+    ledger_position: Mapped[int | None] = mapped_column(Integer)
+    schema_revision: Mapped[str | None] = mapped_column(String(40))
+    verified_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    verified_ok: Mapped[bool | None] = mapped_column(Boolean)
+    failure: Mapped[str | None] = mapped_column(String(400))
+
+
+class ErasureLedgerEntry(Base):
+    """One erasure as consent requested it: what every restore replays, in order.
+
+    Opaque ids, kinds, categories and retentions only (the request's data), never a name."""
+
+    __tablename__ = "erasure_ledger"
+
+    position: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    erasure_id: Mapped[str] = mapped_column(String(36), nullable=False, index=True)
+    school_id: Mapped[str] = mapped_column(String(64), nullable=False)
+    request: Mapped[dict[str, object]] = mapped_column(JSON, nullable=False)
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Drill(Base):
+    """One restore drill of one service: its verdict and how long it took."""
+
+    __tablename__ = "drills"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_uuid)
+    service: Mapped[str] = mapped_column(String(20), nullable=False, index=True)
+    backup_set_id: Mapped[str | None] = mapped_column(String(40))
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    passed: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    seconds: Mapped[float | None] = mapped_column(Float)
+    replayed_erasures: Mapped[int | None] = mapped_column(Integer)
+    residue: Mapped[int | None] = mapped_column(Integer)
+    failure: Mapped[str | None] = mapped_column(String(400))

@@ -46,9 +46,9 @@ def _with(envelope: dict[str, Any], **data: Any) -> dict[str, Any]:
     return share
 
 
-def context_of(record_id: str, key_id: str) -> bytes:
+def context_of(record_id: str, ref: str) -> bytes:
     """Bound into each seal, so a record cannot be passed off as another's."""
-    return f"{record_id}|{key_id}".encode()
+    return f"{record_id}|{ref}".encode()
 
 
 def archive_event(session: Session, event: Event, keys: KeyStore) -> int:
@@ -60,18 +60,16 @@ def archive_event(session: Session, event: Event, keys: KeyStore) -> int:
     for key_id, share in shares:
         if key_id in erased:
             continue
+        # Only the sealed share says what happened, when and to whom: the row names the
+        # person by the key's reference and shows neither the event's type nor its time.
+        ref = keys.ref(key_id)
         record = ArchivedRecord(
-            event_id=event.id,
-            school_id=event.school_id,
-            event_type=event.type,
-            source=event.source,
-            key_id=key_id,
-            occurred_at=event.time,
+            event_id=event.id, school_id=event.school_id, source=event.source, key_id=ref
         )
         record.id = new_uuid()
         key = keys.key_for(session, key_id, event.school_id)
         plaintext = json.dumps(share, ensure_ascii=False).encode()
-        record.sealed = seal(key, plaintext, context_of(record.id, key_id))
+        record.sealed = seal(key, plaintext, context_of(record.id, ref))
         session.add(record)
         stored += 1
     return stored
@@ -82,9 +80,7 @@ def read_records(session: Session, keys: KeyStore, key_id: str) -> list[dict[str
     key = keys.existing_key(session, key_id)
     if key is None:
         return []
-    records = session.scalars(
-        select(ArchivedRecord)
-        .where(ArchivedRecord.key_id == key_id)
-        .order_by(ArchivedRecord.occurred_at)
-    )
-    return [json.loads(unseal(key, r.sealed, context_of(r.id, key_id))) for r in records]
+    ref = keys.ref(key_id)
+    records = session.scalars(select(ArchivedRecord).where(ArchivedRecord.key_id == ref))
+    opened = [json.loads(unseal(key, r.sealed, context_of(r.id, ref))) for r in records]
+    return sorted(opened, key=lambda envelope: str(envelope.get("time", "")))

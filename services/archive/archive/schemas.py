@@ -39,7 +39,30 @@ class RestoreReportSchema(Schema):
     skipped_unreadable = fields.Integer(metadata={"description": "Its key was destroyed."})
 
 
+class DrillSchema(Schema):
+    """A restore drill of one service's database: deployment-wide, no school's data."""
+
+    id = fields.String()
+    service = fields.String()
+    backup_set_id = fields.String(allow_none=True)
+    started_at = times.DateTime()
+    finished_at = times.DateTime(allow_none=True)
+    passed = fields.Boolean()
+    seconds = fields.Float(allow_none=True)
+    replayed_erasures = fields.Integer(allow_none=True)
+    residue = fields.Integer(
+        allow_none=True, metadata={"description": "Rows still naming someone erased: 0."}
+    )
+    failure = fields.String(allow_none=True)
+
+
+class DrillListSchema(Schema):
+    items = fields.List(fields.Nested(DrillSchema))
+
+
 SCHEMAS: dict[str, type[Schema]] = {
+    "Drill": DrillSchema,
+    "DrillList": DrillListSchema,
     "Backup": BackupSchema,
     "BackupList": BackupListSchema,
     "Verification": VerificationSchema,

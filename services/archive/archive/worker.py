@@ -1,5 +1,6 @@
 """The archive worker process: relay, consumer, scheduled backups (`archive-worker`)."""
 
+from archive.dbschedule import DatabaseBackups
 from archive.handlers import build_handlers
 from archive.keys import KeyStore, master_key_from_env
 from archive.schedule import ScheduledBackups
@@ -13,4 +14,7 @@ def main() -> None:
     settings = Settings.from_env("archive")
     keys = KeyStore(master_key_from_env())
     backups = PeriodicTask("backups", CHECK_SECONDS, ScheduledBackups(settings.var_dir))
-    run_worker("archive", build_handlers(keys), settings, tasks=[backups])
+    # Every service's database (issue 18): a job here, never inside a request.
+    databases = DatabaseBackups(settings.var_dir, keys.master_key)
+    database_backups = PeriodicTask("database-backups", CHECK_SECONDS, databases)
+    run_worker("archive", build_handlers(keys), settings, tasks=[backups, database_backups])

@@ -11,6 +11,7 @@ from flask.testing import FlaskClient
 from archive.app import create_app
 from archive.handlers import build_handlers
 from archive.keys import KeyStore, master_key_from_env
+from archive.models import Drill
 from schoolkit.contracts import load_contracts
 from schoolkit.db import Database
 from schoolkit.events import Event
@@ -113,3 +114,19 @@ def test_a_restore_without_a_backup_id_is_a_clear_422(
     answer = client.post(f"{API}/restores", json={}, headers=admin(token_issuer))
     assert answer.status_code == 422
     assert "backup_id" in answer.json["error"]["fields"]
+
+
+def test_the_administrator_reads_the_restore_drills_and_nobody_else_does(
+    client: FlaskClient, token_issuer: TokenIssuer, database_url: str
+) -> None:
+    database = Database(database_url)
+    with database.transaction() as session:
+        session.add(Drill(service="journal", passed=True, seconds=4.5, residue=0))
+    database.dispose()
+    drills = client.get(f"{API}/drills", headers=admin(token_issuer)).json["items"]
+    assert [(d["service"], d["passed"], d["residue"]) for d in drills] == [("journal", True, 0)]
+    assert drills[0]["started_at"].endswith(("Z", "+00:00"))
+    teacher = token_issuer.bearer(
+        sub=str(uuid.uuid4()), school_id=SCHOOL, roles=["subject_teacher"]
+    )
+    assert client.get(f"{API}/drills", headers=teacher).status_code == 403

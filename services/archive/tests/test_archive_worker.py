@@ -22,12 +22,13 @@ from schoolkit.testing import Bus
 from schoolkit.worker import Worker
 
 CONTRACTS = load_contracts(project_root() / "contracts")
+KEY = b"k" * 32
 
 
 @pytest.fixture
 def archive_worker(bus: Bus, postgres_url: str) -> Iterator[Worker]:
     upgrade("archive", postgres_url)
-    worker = Worker(bus.settings("archive", postgres_url), build_handlers(KeyStore(b"k" * 32)))
+    worker = Worker(bus.settings("archive", postgres_url), build_handlers(KeyStore(KEY)))
     thread = threading.Thread(target=worker.run, daemon=True)
     thread.start()
     for event_type in worker.consumer.topology.event_types:  # type: ignore[union-attr]
@@ -80,7 +81,9 @@ def erase(bus: Bus, student: str, school_id: str) -> dict:
 def archived_for(postgres_url: str, student: str) -> int:
     database = Database(postgres_url)
     with database.sessions() as session:
-        found = session.scalars(select(ArchivedRecord.id).where(ArchivedRecord.key_id == student))
+        found = session.scalars(
+            select(ArchivedRecord.id).where(ArchivedRecord.key_id == KeyStore(KEY).ref(student))
+        )
         count = len(found.all())
     database.dispose()
     return count

@@ -7,8 +7,12 @@ from typing import Any
 from flask import Blueprint, request
 from sqlalchemy import select
 
-from notify.models import Contact, Delivery, Preference
-from notify.schemas import DeliveryPageSchema, PreferenceSchema
+from notify import templates, unsubscribe
+from notify.categories import CATEGORIES, all_choices
+from notify.config import DeliveryConfig
+from notify.models import Contact, Delivery, Preference, Template
+from notify.news import rhythm_of
+from notify.schemas import DeliveryPageSchema, PreferenceSchema, TemplateListSchema, TemplateSchema
 from schoolkit import tombstones
 from schoolkit.auth import (
     ADMINISTRATOR,
@@ -20,11 +24,21 @@ from schoolkit.auth import (
 )
 from schoolkit.errors import ApiError, load_json
 from schoolkit.paging import keyset_page, link_header, page_request
+from schoolkit.times import school_zone
 from schoolkit.web import db_session
 
 blueprint = Blueprint("notify", __name__, url_prefix="/v1")
 
-STATUSES = ("pending", "sent", "failed")
+STATUSES = (
+    "created",
+    "pending",
+    "claimed",
+    "sending",
+    "sent",
+    "delivered",
+    "failed",
+    "cancelled",
+)
 PAGE_LIMIT = 100
 MAX_PAGE_LIMIT = 500
 
@@ -38,7 +52,7 @@ def list_deliveries() -> Any:
     get:
       parameters:
       - {in: query, name: recipient_id, schema: {type: string}}
-      - {in: query, name: status, schema: {type: string, enum: [pending, sent, failed]}}
+      - {in: query, name: status, schema: {type: string, enum: [created, pending, claimed, sending, sent, delivered, failed, cancelled]}}
       - {in: query, name: limit, schema: {type: integer, minimum: 1, maximum: 500, default: 100}}
       - in: query
         name: cursor
@@ -92,7 +106,8 @@ def read_preferences(person_id: str) -> Any:
 @blueprint.put("/preferences/<person_id>")
 @require_auth
 def write_preferences(person_id: str) -> Any:
-    """Choose the channels; notices the law demands are sent whatever is chosen.
+    """Choose channels, cadences per category and channel, quiet hours and the digest time;
+    notices the law demands are sent whatever is chosen.
     ---
     put:
       requestBody:
@@ -105,18 +120,179 @@ def write_preferences(person_id: str) -> Any:
             application/json:
               schema: Preference
         404: NotFound
-        422: ValidationFailed
+        422:
+          description: A field that is not valid, named in `fields` (an empty quiet-hours
+            window, a time of day that does not exist, an unknown category or cadence).
     """
     preference = _preference_of(person_id)
     wanted = load_json(PreferenceSchema())
     session = db_session()
     if preference is None:
-        preference = Preference(person_id=person_id, school_id=current_principal().school_id)
+        preference = Preference(
+            person_id=person_id, school_id=current_principal().school_id, choices={}
+        )
         session.add(preference)
-    preference.email = wanted["email"]
-    preference.sms = wanted["sms"]
+    _apply(preference, wanted)
     session.commit()
     return _dump(person_id, preference)
+
+
+def _apply(preference: Preference, wanted: dict[str, Any]) -> None:
+    """Only what was sent changes; choices merge per category and channel."""
+    for switch in ("email", "sms", "digest_at", "weekly_on"):
+        if switch in wanted:
+            setattr(preference, switch, wanted[switch])
+    if "quiet_hours" in wanted:
+        preference.quiet_from = wanted["quiet_hours"]["start"]
+        preference.quiet_until = wanted["quiet_hours"]["until"]
+    if "categories" in wanted:
+        merged = {category: dict(chosen) for category, chosen in (preference.choices or {}).items()}
+        for category, chosen in wanted["categories"].items():
+            merged.setdefault(category, {}).update(chosen)
+        preference.choices = merged  # a new object, so the JSON column is written
+
+
+@blueprint.get("/templates")
+@require_roles(ADMINISTRATOR)
+def list_templates() -> Any:
+    """The wording of every category's news in every language: the school's newest
+    version, or notify's own (`builtin`, shown without a body: it varies with the change).
+    ---
+    get:
+      responses:
+        200:
+          content:
+            application/json:
+              schema: TemplateList
+    """
+    school = current_principal().school_id
+    own = templates.of_school(db_session(), school)
+    items = [
+        _template_view(category, language, own.get((category, language)))
+        for category in CATEGORIES
+        for language in templates.LANGUAGES
+    ]
+    return TemplateListSchema().dump({"items": items})
+
+
+@blueprint.put("/templates")
+@require_roles(ADMINISTRATOR)
+def save_template() -> Any:
+    """Save a new version of a category's wording in one language; refused when broken.
+    ---
+    put:
+      requestBody:
+        content:
+          application/json:
+            schema: Template
+      responses:
+        200:
+          content:
+            application/json:
+              schema: Template
+        422:
+          description: Named in `fields` - an unknown placeholder or unpaired braces
+            (`subject`, `body`), a body over one SMS part with a long name (`body`).
+    """
+    wanted = load_json(TemplateSchema())
+    found = templates.problems(wanted["category"], wanted["subject"], wanted["body"])
+    if found:
+        raise ApiError(422, "invalid_template", "The template cannot be used.", fields=found)
+    principal = current_principal()
+    session = db_session()
+    template = templates.save(session, principal.school_id, wanted, principal.user_id)
+    session.commit()
+    return TemplateSchema().dump(_template_view(template.category, template.language, template))
+
+
+@blueprint.post("/templates/preview")
+@require_roles(ADMINISTRATOR)
+def preview_template() -> Any:
+    """What a template would say, with a long name and sample facts, before it is saved;
+    the same refusal as saving it when it is broken.
+    ---
+    post:
+      requestBody:
+        content:
+          application/json:
+            schema: Template
+      responses:
+        200:
+          content:
+            application/json:
+              schema: Template
+        422:
+          description: As for PUT /templates, naming `subject` or `body`.
+    """
+    wanted = load_json(TemplateSchema())
+    found = templates.problems(wanted["category"], wanted["subject"], wanted["body"])
+    if found:
+        raise ApiError(422, "invalid_template", "The template cannot be used.", fields=found)
+    view = _template_view(wanted["category"], wanted["language"], None)
+    view.update(
+        subject=wanted["subject"],
+        body=wanted["body"],
+        builtin=False,
+        preview=templates.preview(
+            wanted["category"], wanted["language"], wanted["subject"], wanted["body"]
+        ),
+    )
+    return TemplateSchema().dump(view)
+
+
+def _template_view(category: str, language: str, template: Template | None) -> dict[str, Any]:
+    view: dict[str, Any] = {
+        "category": category,
+        "language": language,
+        "placeholders": sorted(templates.PLACEHOLDERS[category] | templates.EVERY_TEMPLATE),
+        "builtin": template is None,
+    }
+    if template is not None:
+        view.update(
+            subject=template.subject,
+            body=template.body,
+            version=template.version,
+            saved_at=template.saved_at,
+            preview=templates.preview(category, language, template.subject, template.body),
+        )
+    return view
+
+
+@blueprint.post("/unsubscribe")
+def unsubscribe_from_digests() -> Any:
+    """One-click unsubscribe from e-mail digests (RFC 8058), from the link in a digest's
+    `List-Unsubscribe` header: no sign-in, the signed token is the authority.
+    ---
+    post:
+      security: []
+      parameters:
+      - in: query
+        name: token
+        required: true
+        description: The token of the digest's link.
+        schema: {type: string}
+      responses:
+        200:
+          description: Every e-mail digest of the person is off; legal notices still go.
+        404:
+          description: A token notify did not sign, or a person no longer known.
+    """
+    config = DeliveryConfig.from_env()
+    found = unsubscribe.read_token(config.unsubscribe_secret or "", request.args.get("token", ""))
+    if found is None:
+        raise _no_such_person()
+    person_id, school_id = found
+    session = db_session()
+    tombstones.refuse_erased(session, school_id, person_id, not_found=_no_such_person())
+    preference = session.get(Preference, person_id)
+    if preference is not None and preference.school_id != school_id:
+        raise _no_such_person()
+    if preference is None:
+        preference = Preference(person_id=person_id, school_id=school_id, choices={})
+        session.add(preference)
+    unsubscribe.stop_email_digests(preference)
+    session.commit()
+    return {"person_id": person_id, "email_digests": "never"}
 
 
 def _preference_of(person_id: str) -> Preference | None:
@@ -148,7 +324,18 @@ def _no_such_person() -> ApiError:
 
 
 def _dump(person_id: str, preference: Preference | None) -> dict[str, Any]:
-    chosen = {"email": True, "sms": True} if preference is None else preference
+    rhythm = rhythm_of(preference, DeliveryConfig.from_env())
+    chosen = {
+        "email": True if preference is None else preference.email,
+        "sms": True if preference is None else preference.sms,
+        "categories": all_choices(preference.choices if preference else {}),
+        "quiet_hours": {
+            "start": rhythm.quiet_from.strftime("%H:%M"),
+            "until": rhythm.quiet_until.strftime("%H:%M"),
+        },
+        "digest_at": rhythm.digest_at.strftime("%H:%M"),
+        "weekly_on": rhythm.weekly_on,
+    }
     body: dict[str, Any] = PreferenceSchema().dump(chosen)
-    body.update(person_id=person_id, legal_notices_always_sent=True)
+    body.update(person_id=person_id, legal_notices_always_sent=True, time_zone=school_zone().key)
     return body

@@ -1,7 +1,7 @@
 """Notify's part of an erasure (DESIGN §4), and the notice that follows it (R-PD-2, R-PD-3).
 
-On the request notify destroys the subjects' deliveries, preferences, guardianship copies
-and contacts, except the contacts of the people who must still be told that their data
+On the request notify destroys the subjects' deliveries, preferences, guardianship copies,
+children's names, class enrolments, diary agreement copies and contacts, except the contacts of the people who must still be told that their data
 was destroyed: those are kept, with that legal basis, until `consent.erasure.finished`
 queues the notice; then they go too. Who must be told is remembered by id only.
 """
@@ -12,7 +12,16 @@ from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import Session
 
 from notify.config import DeliveryConfig
-from notify.models import Contact, Delivery, Guardianship, PendingNotice, Preference
+from notify.models import (
+    Agreement,
+    Contact,
+    Delivery,
+    Enrolment,
+    Guardianship,
+    PendingNotice,
+    Person,
+    Preference,
+)
 from notify.notices import queue_notice
 from schoolkit import ordering
 from schoolkit.erasure import ErasureOutcome, ErasureRequest, Retention
@@ -24,6 +33,9 @@ NOTICE_BASIS = (
 )
 
 
+# As consent's participants.toml says. The copies news needs go with the nearest of them:
+# a child's name with the contacts (how a message addresses people), the class and the
+# diary agreement copies with the guardianships (who may hear about whom).
 HOLDS = frozenset({"contacts", "guardianships", "deliveries"})
 
 
@@ -37,6 +49,9 @@ def erase(session: Session, request: ErasureRequest) -> ErasureOutcome:
         outcome.count("guardianships", _erase_guardianships(session, school, subjects))
     if request.asks_for("deliveries"):
         outcome.count("deliveries", _erase_rows(session, school, Delivery.recipient_id, subjects))
+        # News about an erased child to a guardian who stays: it holds the child's facts.
+        outcome.count("deliveries", _erase_rows(session, school, Delivery.student_id, subjects))
+    _erase_copies(session, request, outcome)
     if request.asks_for("contacts"):
         kept = [subject for subject in subjects if subject in recipients]
         gone = [subject for subject in subjects if subject not in recipients]
@@ -47,6 +62,28 @@ def erase(session: Session, request: ErasureRequest) -> ErasureOutcome:
         if kept and _any_contact(session, school, kept):
             outcome.retained.append(Retention("contacts", NOTICE_BASIS))
     return outcome
+
+
+def _erase_copies(session: Session, request: ErasureRequest, outcome: ErasureOutcome) -> None:
+    subjects, school = request.subject_ids, request.school_id
+    if request.asks_for("contacts"):
+        named = list(
+            session.scalars(
+                select(Person.person_id).where(
+                    Person.school_id == school, Person.person_id.in_(subjects)
+                )
+            )
+        )  # another school's person keeps their versions
+        # Counted on their own: the act says what kind of record went, and a name is not
+        # a contact even though it goes with them.
+        outcome.count("names", _erase_rows(session, school, Person.person_id, named))
+        ordering.forget_versions(session, "person", named)
+    if request.asks_for("guardianships"):
+        enrolments = _erase_rows(session, school, Enrolment.student_id, subjects)
+        outcome.count("enrolments", enrolments)
+        by_guardian = _erase_rows(session, school, Agreement.guardian_id, subjects)
+        by_student = _erase_rows(session, school, Agreement.student_id, subjects)
+        outcome.count("agreements", by_guardian + by_student)
 
 
 def _who_must_be_told(session: Session, request: ErasureRequest) -> set[str]:

@@ -7,8 +7,9 @@ from collections.abc import Callable
 from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
-from notify import erasure
+from notify import copies, erasure
 from notify.config import DeliveryConfig
+from notify.journal_news import news_handlers
 from notify.models import Contact, Guardianship
 from notify.notices import queue_notice
 from schoolkit import tombstones
@@ -34,6 +35,8 @@ def on_contact_changed(session: Session, event: Event) -> str | None:
 
 def on_guardian_linked(session: Session, event: Event) -> str | None:
     data = event.data
+    if tombstones.is_erased(session, event.school_id, data["guardian_id"]):
+        return "tombstoned"  # the subject is the child; the guardian may be the one erased
     if not accept_version(session, "guardianship", data["guardianship_id"], data["entity_version"]):
         return "stale"
     session.merge(
@@ -113,6 +116,13 @@ def build_handlers(config: DeliveryConfig) -> dict[str, Handler]:
         "identity.session.revoked": in_turn(
             DENY_LIST_HANDLERS["identity.session.revoked"], access_notice("sessions_ended", config)
         ),
+        "identity.person.changed": copies.on_person_changed,
+        "journal.student.enrolled": copies.on_student_enrolled,
+        "journal.student.transferred": copies.on_student_transferred,
+        "journal.student.left": copies.on_student_left,
+        "consent.agreement.concluded": copies.on_agreement_concluded,
+        "consent.revoked": copies.on_consent_revoked,
+        **news_handlers(config),
         "consent.erasure.requested": erasure_handler("notify", erasure.erase, erasure.HOLDS),
         "consent.erasure.finished": tell,
     }

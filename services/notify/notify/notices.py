@@ -68,7 +68,7 @@ def _channels(
     channels: list[tuple[str, str]] = []
     if contact.email and (legal or wanted is None or wanted.email):
         channels.append(("email", contact.email))
-    if contact.phone and config.sms_url and (legal or wanted is None or wanted.sms):
+    if contact.phone and config.sms_enabled and (legal or wanted is None or wanted.sms):
         channels.append(("sms", contact.phone))
     return channels
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 import threading
 from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 
+from prometheus_client import REGISTRY
 from sqlalchemy import select
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
@@ -204,3 +206,14 @@ def test_a_user_signed_out_everywhere_by_a_temporary_password_is_told(
     assert message["Subject"] == "Выполнен выход на всех устройствах"
     assert "временный пароль" in message.get_content()
     assert mailbox.to("other@example.org") == []
+
+
+def test_a_message_due_for_ten_minutes_shows_in_the_lateness_gauge(
+    notify_database: Database, delivery_config: DeliveryConfig
+) -> None:
+    sender = Sender(delivery_config)
+    assert sender.measure_lateness(notify_database, datetime.now(UTC)) == 0.0
+    queue_block_notice(notify_database, delivery_config, "teacher@example.org")
+    later = datetime.now(UTC) + timedelta(minutes=10)
+    assert 590 < sender.measure_lateness(notify_database, later) < 610
+    assert REGISTRY.get_sample_value("notify_oldest_undelivered_age_seconds") > 590
