@@ -1,7 +1,8 @@
 # The two commands of the README: `make up` (the whole system) and `make test` (every test).
 VENV ?= .venv
 BIN := $(VENV)/bin
-PACKAGE_FILES := requirements-dev.txt libs/schoolkit/pyproject.toml $(wildcard services/*/pyproject.toml)
+PACKAGE_FILES := requirements-dev.txt libs/schoolkit/pyproject.toml $(wildcard services/*/pyproject.toml) \
+	clients/web/pyproject.toml
 
 .PHONY: up down status test lint format install bench secrets
 
@@ -30,6 +31,7 @@ bench: install
 	$(BIN)/python bench/erasure/run.py
 	$(BIN)/python bench/identity/run.py
 	$(BIN)/python bench/notify/run.py
+	$(BIN)/python bench/web/run.py
 
 install: $(VENV)/.installed
 

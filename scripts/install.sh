@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Installs everything a fresh machine needs into .venv: the kit, the six services
-# (editable, so a change shows at once) and the development tools.
+# Installs everything a fresh machine needs into .venv: the kit, the six services, the
+# web app (editable, so a change shows at once) and the development tools.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 VENV="${VENV:-.venv}"
@@ -14,6 +14,7 @@ editable=(-e libs/schoolkit)
 for service in services/*/; do
   editable+=(-e "${service%/}")
 done
+editable+=(-e clients/web)
 # The console's browser test drives Debian's Chromium (Playwright never downloads one).
 if ! command -v chromium >/dev/null 2>&1; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
@@ -39,6 +40,14 @@ if ! command -v promtool >/dev/null 2>&1; then
   else
     echo "warning: promtool is missing; install Debian's prometheus package for the alert tests" >&2
   fi
+fi
+# The web app's accessibility test injects axe-core (pinned) into its pages: from the npm
+# registry into var/, which git ignores. Without npm the test says what is missing.
+AXE_VERSION=4.10.3
+if [ ! -f "var/npm/node_modules/axe-core/axe.min.js" ] && command -v npm >/dev/null 2>&1; then
+  mkdir -p var/npm
+  npm install --silent --no-audit --no-fund --prefix var/npm "axe-core@$AXE_VERSION" >/dev/null \
+    || echo "warning: axe-core not installed; the accessibility test will fail" >&2
 fi
 "$VENV/bin/uv" pip install --quiet --python "$VENV/bin/python" "${editable[@]}" -r requirements-dev.txt
 touch "$VENV/.installed"

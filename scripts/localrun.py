@@ -7,6 +7,7 @@ on http://localhost:8080, under honcho; databases are SQLite files in var/ unles
 
 from __future__ import annotations
 
+import base64
 import os
 import shutil
 import signal
@@ -31,6 +32,11 @@ READY_TIMEOUT = 120.0
 
 def service_table() -> dict:
     return tomllib.loads((ROOT / "deploy" / "services.toml").read_text())
+
+
+def processes_of(table: dict) -> dict:
+    """The services and the clients (the web app): each a web process and a worker."""
+    return {**table["services"], **table.get("clients", {})}
 
 
 def say(message: str) -> None:
@@ -112,6 +118,38 @@ def bootstrap_admin() -> str:
     return done.stdout.strip()
 
 
+def register_web_client(gateway: str) -> str:
+    """The web app signs in with identity as a confidential OAuth client: its secret is made
+    once into var/ (where the web process reads it) and registered with identity once."""
+    secret_path = VAR / "web-client.secret"
+    if not secret_path.is_file() or not secret_path.read_text().strip():
+        secret_path.parent.mkdir(parents=True, exist_ok=True)
+        secret_path.touch(mode=0o600)
+        # Not the `secrets` module: scripts/secrets.py (make secrets) has its name here.
+        secret_path.write_text(base64.urlsafe_b64encode(os.urandom(32)).decode() + "\n")
+    done = subprocess.run(
+        [
+            BIN / "identity-add-client",
+            "school-web",
+            "--kind",
+            "application",
+            "--redirect-uri",
+            f"{gateway}/oauth/callback",
+            "--secret-env",
+            "WEB_CLIENT_SECRET",
+            "--keep-existing",
+        ],
+        cwd=ROOT,
+        env={**os.environ, "WEB_CLIENT_SECRET": secret_path.read_text().strip()},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        return f"web app: sign-in off, identity did not register it ({done.stderr.strip()})"
+    return "web app: registered with identity"
+
+
 def start(services: dict) -> None:
     (VAR / "run").mkdir(parents=True, exist_ok=True)
     LOG_FILE.parent.mkdir(parents=True, exist_ok=True)
@@ -154,7 +192,7 @@ def wait_until_ready(services: dict, gateway: str) -> list[str]:
 
 def up() -> int:
     table = service_table()
-    services = table["services"]
+    services = processes_of(table)
     gateway = f"http://localhost:{table['gateway']['port']}"
     if running_pid():
         say(f"Already running: {gateway}  (make down stops it)")
@@ -163,6 +201,7 @@ def up() -> int:
     snapshot_quorum_queues_when_empty()
     migrate(services)
     admin = bootstrap_admin()
+    web_client = register_web_client(gateway)
     start(services)
     not_ready = wait_until_ready(services, gateway)
     if not_ready:
@@ -171,7 +210,8 @@ def up() -> int:
         return 1
     say(f"The school platform is up: {gateway}")
     say(f"  {admin}")
-    say(f"  services: {', '.join(f'{gateway}/api/{name}/' for name in services)}")
+    say(f"  {web_client}; the diary for guardians and students: {gateway}/")
+    say(f"  services: {', '.join(f'{gateway}/api/{name}/' for name in table['services'])}")
     say(f"  mail that notify sends: {VAR / 'mail'}/*.eml")
     say(f"  logs: {LOG_FILE}   stop: make down")
     return 0
@@ -200,7 +240,7 @@ def status() -> int:
     if not running_pid():
         say("Not running (make up starts it).")
         return 1
-    for name in table["services"]:
+    for name in processes_of(table):
         try:
             with urllib.request.urlopen(f"{gateway}/api/{name}/readyz", timeout=2) as answer:
                 say(f"{name:10} {answer.status}")

@@ -24,6 +24,7 @@ from schoolkit.keys import new_key  # noqa: E402
 KEYS = {
     "IDENTITY_KEY_ENCRYPTION_KEY": "seals identity's token-signing keys and the console's cookies",
     "ARCHIVE_MASTER_KEY": "wraps every backup's keys: without it no backup can be read",
+    "WEB_CLIENT_SECRET": "the web app's OAuth client secret at identity (a new one: sign in again)",
 }
 
 

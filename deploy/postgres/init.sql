@@ -7,3 +7,5 @@ CREATE DATABASE diary;
 CREATE DATABASE consent;
 CREATE DATABASE notify;
 CREATE DATABASE archive;
+-- The web app's sign-in sessions (clients/web).
+CREATE DATABASE web;

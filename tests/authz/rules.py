@@ -208,6 +208,8 @@ RULES: dict[tuple[str, str], Rule] = {
     ("journal", "POST /v1/imports/oneroster"): rule(None, LEADERS),
     # ---- diary (services/diary/README.md) --------------------------------------------
     ("diary", "GET /v1/calendar"): rule(None, DIARY_READERS),
+    # The caller's own diaries (the web app's child switcher): no object, own data only.
+    ("diary", "GET /v1/me/students"): rule(None, guardian=SCHOOL, student=SCHOOL),
     ("diary", "GET /v1/students/{student_id}/week"): rule("student", DIARY_READERS),
     ("diary", "GET /v1/students/{student_id}/timetable"): rule("student", DIARY_READERS),
     ("diary", "GET /v1/students/{student_id}/marks"): rule("student", DIARY_READERS),

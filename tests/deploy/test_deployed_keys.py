@@ -20,7 +20,7 @@ import pytest
 from schoolkit.keys import decode_key, new_key
 
 ROOT = Path(__file__).resolve().parents[2]
-KEYS = ("IDENTITY_KEY_ENCRYPTION_KEY", "ARCHIVE_MASTER_KEY")
+KEYS = ("IDENTITY_KEY_ENCRYPTION_KEY", "ARCHIVE_MASTER_KEY", "WEB_CLIENT_SECRET")
 # What the image's web process and worker import first, each reading its key at start.
 STARTS = {
     "identity web": ("identity", "from identity.app import create_app; create_app()"),

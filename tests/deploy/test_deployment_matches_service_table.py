@@ -26,6 +26,9 @@ ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
 TABLE: dict[str, Any] = tomllib.loads((DEPLOY / "services.toml").read_text())
 SERVICES: dict[str, dict[str, Any]] = TABLE["services"]
+# The clients (the web app): a web process `<name>` and `<name>-worker`, like a service's,
+# under clients/<name>/, routed at "/".
+CLIENTS: dict[str, dict[str, Any]] = TABLE.get("clients", {})
 INFRASTRUCTURE = {
     "rabbitmq",
     "rabbitmq-housekeeping",
@@ -222,16 +225,28 @@ def test_every_route_has_a_location_proxying_to_its_service(
         for route in spec["routes"]:
             assert route in locations, f"nginx.conf has no location {route} ({service})"
             assert locations[route] == f"{service}-web:8000", route
+    for client, spec in CLIENTS.items():
+        for route in spec["routes"]:
+            assert locations.get(route) == f"{client}:8000", f"{route} ({client})"
 
 
 def test_nginx_proxies_nothing_the_table_does_not_route(
     nginx: Directive, nginx_server: Directive
 ) -> None:
-    routes = {route: service for service, spec in SERVICES.items() for route in spec["routes"]}
+    routes = {
+        route: f"{service}-web:8000"
+        for service, spec in SERVICES.items()
+        for route in spec["routes"]
+    }
+    routes |= {
+        route: f"{client}:8000" for client, spec in CLIENTS.items() for route in spec["routes"]
+    }
     for path, address in proxied_locations(nginx, nginx_server).items():
         assert path in routes, f"nginx.conf routes {path}, which services.toml does not"
-        assert address == f"{routes[path]}-web:8000", path
-    web_addresses = {f"{service}-web:8000" for service in SERVICES}
+        assert address == routes[path], path
+    web_addresses = {f"{service}-web:8000" for service in SERVICES} | {
+        f"{client}:8000" for client in CLIENTS
+    }
     for name, addresses in upstream_servers(nginx).items():
         assert set(addresses) <= web_addresses, f"upstream {name} reaches {addresses}"
 
@@ -255,8 +270,9 @@ def test_nginx_forwards_ids_and_client_addresses(nginx: Directive, nginx_server:
             assert not location.children("proxy_set_header"), location.args
 
 
-def test_nginx_answers_unknown_paths_with_json_404(nginx_server: Directive) -> None:
-    (fallback,) = [d for d in nginx_server.children("location") if d.args == ["/"]]
+def test_nginx_answers_unknown_api_paths_with_json_404(nginx_server: Directive) -> None:
+    """ "/" is the web app's; an API path no service claims is the gateway's own JSON 404."""
+    (fallback,) = [d for d in nginx_server.children("location") if d.args == ["/api/"]]
     assert not fallback.children("proxy_pass")
     (answer,) = fallback.children("return")
     assert answer.args[0] == "404"
@@ -324,6 +340,7 @@ def test_compose_has_a_web_and_a_worker_for_exactly_the_services_of_the_table(
     expected = INFRASTRUCTURE | {
         f"{service}-{process}" for service in SERVICES for process in ("web", "worker")
     }
+    expected |= {name for client in CLIENTS for name in (client, f"{client}-worker")}
     assert set(compose["services"]) == expected
 
 
@@ -391,6 +408,8 @@ def test_identity_believes_x_forwarded_for_from_the_gateway_alone(compose: dict[
         ("identity-web", "IDENTITY_KEY_ENCRYPTION_KEY"),
         ("archive-web", "ARCHIVE_MASTER_KEY"),
         ("archive-worker", "ARCHIVE_MASTER_KEY"),
+        ("identity-web", "WEB_CLIENT_SECRET"),
+        ("web", "WEB_CLIENT_SECRET"),
     ],
 )
 def test_compose_refuses_to_start_a_process_without_its_key(
@@ -431,7 +450,7 @@ def test_postgres_creates_one_database_per_service(compose: dict[str, Any]) -> N
         found = re.fullmatch(r"CREATE DATABASE\s+\"?(\w+)\"?(\s+.*)?", statement, re.I | re.S)
         assert found, statement
         created.append(found.group(1))
-    assert sorted(created) == services()
+    assert sorted(created) == sorted([*SERVICES, *CLIENTS])
 
 
 def test_infrastructure_is_healthchecked_and_mounts_files_that_exist(
@@ -487,6 +506,9 @@ def test_prometheus_scrapes_every_web_and_worker_with_its_labels(
     for service in SERVICES:
         expected[f"{service}-web:8000"] = {"service": service, "process": "web"}
         expected[f"{service}-worker:9000"] = {"service": service, "process": "worker"}
+    for client in CLIENTS:
+        expected[f"{client}:8000"] = {"service": client, "process": "web"}
+        expected[f"{client}-worker:9000"] = {"service": client, "process": "worker"}
     assert targets == expected
 
 
@@ -656,3 +678,63 @@ def test_each_dockerfile_installs_the_kit_and_its_service(service: str) -> None:
     text = path.read_text()
     for other in others:
         assert f"services/{other}" not in text, f"{service}'s Dockerfile mentions {other}"
+
+
+# --- the clients (the web app) ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("client", sorted(CLIENTS))
+def test_compose_runs_a_client_as_a_service_is_run(compose: dict[str, Any], client: str) -> None:
+    web = compose["services"][client]
+    assert web["build"]["dockerfile"] == f"clients/{client}/Dockerfile"
+    script = shlex.split(command_of(web))[2]
+    assert script == (
+        f"schoolkit-migrate {client} && exec gunicorn -c python:schoolkit.gunicorn_conf "
+        f"'{client}.app:create_app()'"
+    )
+    environment = environment_of(web)
+    assert environment["DATABASE_URL"] == f"postgresql://school:school@postgres:5432/{client}"
+    assert environment["IDENTITY_JWKS_URL"] == "http://identity-web:8000/api/identity/oauth/jwks"
+    assert healthy(web, "postgres") and healthy(web, "identity-web")
+    worker = compose["services"][f"{client}-worker"]
+    assert worker["image"] == web["image"]
+    assert (
+        shlex.split(command_of(worker))[2] == f"schoolkit-migrate {client} && exec {client}-worker"
+    )
+    assert environment_of(worker)["WORKER_METRICS_PORT"] == "9000"
+    assert healthy(worker, client)
+
+
+def test_identity_registers_the_web_app_with_the_secret_compose_gives_both(
+    compose: dict[str, Any],
+) -> None:
+    identity = compose["services"]["identity-web"]
+    command = command_of(identity)
+    assert "identity-add-client school-web --kind application" in command
+    assert "--secret-env WEB_CLIENT_SECRET --keep-existing" in command
+    assert (
+        environment_of(identity)["WEB_PUBLIC_URL"]
+        == environment_of(compose["services"]["web"])["WEB_PUBLIC_URL"]
+    )
+
+
+@pytest.mark.parametrize("client", sorted(CLIENTS))
+def test_a_client_dockerfile_installs_the_kit_and_the_client(client: str) -> None:
+    path = ROOT / "clients" / client / "Dockerfile"
+    by_keyword: dict[str, list[str]] = {}
+    for keyword, arguments in dockerfile_instructions(path):
+        by_keyword.setdefault(keyword, []).append(arguments)
+    assert by_keyword["FROM"] == ["python:3.11-slim"]
+    assert ("clients/web", "/app/clients/web") in {tuple(a.split()) for a in by_keyword["COPY"]}
+    assert any(
+        f"pip install --no-cache-dir /app/libs/schoolkit /app/clients/{client}" in arguments
+        for arguments in by_keyword["RUN"]
+    )
+    assert any("SCHOOL_DEPLOYMENT=production" in arguments for arguments in by_keyword["ENV"])
+    (user,) = by_keyword["USER"]
+    assert user not in {"root", "0", "0:0"}
+    (command,) = by_keyword["CMD"]
+    assert json.loads(command)[2] == (
+        f"schoolkit-migrate {client} && exec gunicorn -c python:schoolkit.gunicorn_conf "
+        f"'{client}.app:create_app()'"
+    )

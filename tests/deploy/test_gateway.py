@@ -25,7 +25,13 @@ import requests
 from werkzeug.serving import BaseWSGIServer, make_server
 from werkzeug.wrappers import Request, Response
 
-from schoolkit.gateway import MAX_BODY_BYTES, BackgroundGateway
+from schoolkit.gateway import (
+    MAX_BODY_BYTES,
+    BackgroundGateway,
+    is_ops_only,
+    match_route,
+    routes_from_table,
+)
 from schoolkit.testing import free_port, wait_until_answering
 
 
@@ -529,3 +535,21 @@ def test_an_answer_the_service_breaks_off_is_never_passed_on_as_whole(tmp_path: 
     finally:
         upstream.shutdown()
         upstream.server_close()
+
+
+def test_the_web_app_at_the_root_gets_only_what_no_service_claims() -> None:
+    """[clients.web] at "/": the longest prefix still wins, and the web app's own /metrics
+    is refused as every service's is (R-PLT-3)."""
+    table = {
+        "services": {"diary": {"web_port": 1, "routes": ["/api/diary/"]}},
+        "clients": {"web": {"web_port": 2, "routes": ["/"]}},
+    }
+    routes = routes_from_table(table)
+    assert match_route(routes, "/api/diary/v1/calendar").service == "diary"  # type: ignore[union-attr]
+    web = match_route(routes, "/students/x/week")
+    assert web is not None and web.service == "web" and web.upstream.endswith(":2")
+    root = match_route(routes, "/metrics")
+    assert root is not None and is_ops_only(root, "/metrics")
+    assert not is_ops_only(root, "/students/metrics")
+    with pytest.raises(ValueError, match="belongs to"):
+        routes_from_table({**table, "services": {"x": {"web_port": 3, "routes": ["/"]}}})

@@ -25,9 +25,10 @@ def start(
     mailbox: Mailbox,
     store: str = "postgresql",
     environment: Mapping[str, str] | None = None,
+    services: tuple[str, ...] = SERVICES,
 ) -> tuple[System, dict[str, str]]:
     system = start_system(
-        *SERVICES,
+        *services,
         store=store,
         extra_environment={
             "NOTIFY_SMTP_PORT": str(mailbox.port),

@@ -3,7 +3,8 @@
 Each service gets its own throwaway PostgreSQL database (or, with `store="sqlite"`, its own
 SQLite file under the work directory, as `make up` runs it), its web process under gunicorn
 and its worker process, all on one private namespace of the real RabbitMQ; a gateway in
-front routes /api/<service>/ as in a deployment. Tests drive it over HTTP and the bus.
+front routes /api/<service>/ as in a deployment (and "/" to the web app, when it is one of
+them). Tests drive it over HTTP and the bus.
 """
 
 from __future__ import annotations
@@ -58,20 +59,43 @@ class System:
         )
         for name in self.services:
             self.running[name] = self._prepare(name, ports[name], jwks)
+        # The gateway first: the web app calls the APIs through it and sends browsers to it.
+        self._start_gateway()
+        if "web" in self.running:
+            self._register_web_client()
         for name in self.services:
             self.start_web(name)
             self.start_worker(name)
-        self._start_gateway()
         self._wait_until_ready()
         return self
+
+    def _register_web_client(self) -> None:
+        """As `make up` does: the web app is identity's confidential OAuth client."""
+        printed = self.run_command(
+            "identity",
+            "identity-add-client",
+            "school-web",
+            "--kind",
+            "application",
+            "--redirect-uri",
+            self.url("/oauth/callback"),
+        )
+        secret = next(
+            line.split()[1] for line in printed.splitlines() if line.startswith("secret:")
+        )
+        self.running["web"].environment.update(
+            WEB_CLIENT_SECRET=secret,
+            WEB_API_URL=self.gateway_url,
+            WEB_PUBLIC_URL=self.gateway_url,
+        )
 
     def url(self, path: str) -> str:
         return f"{self.gateway_url}{path}"
 
-    def run_command(self, name: str, command: str, **environment: str) -> str:
+    def run_command(self, name: str, command: str, *arguments: str, **environment: str) -> str:
         """Run one of a service's commands (`identity-bootstrap-admin`…) against its database."""
         done = subprocess.run(
-            [str(BIN / command)],
+            [str(BIN / command), *arguments],
             env={**self.running[name].environment, **environment},
             capture_output=True,
             text=True,
@@ -185,8 +209,10 @@ def _service_table(running: Mapping[str, ServiceProcesses]) -> str:
     lines = ["[gateway]", "port = 0", ""]
     for name, service in running.items():
         routes = [f'"/api/{name}/"'] + (['"/console"'] if name == "identity" else [])
+        # The web app is a client at "/", as in deploy/services.toml.
+        part, routes = ("clients", ['"/"']) if name == "web" else ("services", routes)
         lines += [
-            f"[services.{name}]",
+            f"[{part}.{name}]",
             f"web_port = {service.web_port}",
             f"worker_metrics_port = {service.metrics_port}",
             f"routes = [{', '.join(routes)}]",

@@ -131,7 +131,10 @@ def routes_from_table(table: Mapping[str, Any], host: str = "127.0.0.1") -> list
     """
     routes: list[Route] = []
     owners: dict[str, str] = {}
-    for service, spec in table.get("services", {}).items():
+    # The clients (the web app at "/") are routed like services: the longest prefix wins,
+    # so "/" only gets what no service's prefix claims.
+    parts = {**table.get("services", {}), **table.get("clients", {})}
+    for service, spec in parts.items():
         upstream = f"http://{host}:{int(spec['web_port'])}"
         for prefix in spec.get("routes", []):
             if not prefix.startswith("/"):

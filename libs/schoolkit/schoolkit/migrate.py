@@ -8,6 +8,7 @@ Each service's `migrations/env.py` calls `run_migrations(target_metadata)`.
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 from alembic import command, context
 from alembic.config import Config
@@ -17,8 +18,20 @@ from schoolkit.db import make_engine
 from schoolkit.settings import Settings, project_root
 
 
+def package_dir(service: str) -> Path:
+    """Where a deployable part lives: services/<name>, or clients/<name> for the web app,
+    which owns a database of its own (its sign-in sessions) like a service."""
+    root = project_root()
+    client = root / "clients" / service
+    return (
+        client
+        if not (root / "services" / service).is_dir() and client.is_dir()
+        else root / "services" / service
+    )
+
+
 def alembic_config(service: str, database_url: str | None = None) -> Config:
-    service_dir = project_root() / "services" / service
+    service_dir = package_dir(service)
     config = Config(str(service_dir / "alembic.ini"))
     config.set_main_option("script_location", str(service_dir / "migrations"))
     config.attributes["database_url"] = database_url or Settings.from_env(service).database_url
@@ -43,7 +56,7 @@ def run_migrations(target_metadata: MetaData | list[MetaData]) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
-    if len(args) != 1 or not (project_root() / "services" / args[0]).is_dir():
+    if len(args) != 1 or not package_dir(args[0]).is_dir():
         print("usage: schoolkit-migrate <service>", file=sys.stderr)  # noqa: T201
         return 2
     upgrade(args[0])

@@ -28,6 +28,7 @@ from diary.models import (
     EnrolmentSpan,
     Guardianship,
     Lesson,
+    Person,
     SchoolClass,
 )
 from schoolkit.auth import (
@@ -299,3 +300,65 @@ def _counter(scope: str, scope_id: Any) -> Any:
         )
         .scalar_subquery()
     )
+
+
+def own_students(session: Session, principal: Principal) -> list[dict[str, Any]]:
+    """The diaries that are the caller's own: a guardian's linked children, a student's self.
+
+    A child is listed with a name and the agreement only under the guardian's own
+    agreement in force (R-DRY-3); without one, the guardian learns only that a linked
+    child has no diary yet, so the web app can say why and what to do.
+    """
+    if principal.has_any_role(STUDENT):
+        return [_own_entry(session, principal.school_id, principal.user_id, None, is_self=True)]
+    if not principal.has_any_role(GUARDIAN):
+        return []
+    school = principal.school_id
+    children = session.scalars(
+        select(Guardianship.student_id)
+        .where(
+            Guardianship.school_id == school,
+            Guardianship.guardian_id == principal.user_id,
+            Guardianship.active.is_(True),
+        )
+        .distinct()
+    ).all()
+    entries = []
+    for student_id in children:
+        agreement = session.scalars(
+            select(Agreement)
+            .where(
+                Agreement.school_id == school,
+                Agreement.guardian_id == principal.user_id,
+                Agreement.student_id == student_id,
+                in_force(),
+            )
+            .order_by(Agreement.concluded_at.desc())
+        ).first()
+        entries.append(_own_entry(session, school, student_id, agreement))
+    return sorted(entries, key=lambda entry: (entry["name"] is None, entry["name"] or ""))
+
+
+def _own_entry(
+    session: Session,
+    school: str,
+    student_id: str,
+    agreement: Agreement | None,
+    *,
+    is_self: bool = False,
+) -> dict[str, Any]:
+    # The diary keeps a student's name only while some agreement covers them.
+    person = session.get(Person, (school, student_id))
+    shown = person is not None and (is_self or agreement is not None)
+    name = f"{person.last_name} {person.first_name}" if shown and person else None
+    return {
+        "student_id": student_id,
+        "name": name,
+        "agreement": None
+        if agreement is None
+        else {
+            "agreement_id": agreement.agreement_id,
+            "concluded_at": agreement.concluded_at,
+            "ends_at": agreement.ends_at,
+        },
+    }

@@ -28,6 +28,7 @@ from diary.schemas import (
     MarksQuery,
     MarksSchema,
     MessageSchema,
+    OwnStudentSchema,
     RangeQuery,
     SchoolYearSchema,
     TeacherSchema,
@@ -41,6 +42,7 @@ from schoolkit.auth import (
     DEPUTY_DIRECTOR,
     DIRECTOR,
     GUARDIAN,
+    STUDENT,
     current_principal,
     require_roles,
 )
@@ -108,6 +110,20 @@ def week(student_id: str) -> Response:
     # The hot path of every mobile poll: plain data, the JSON provider writes ISO dates;
     # WeekSchema documents the same shape (a test holds them together).
     return _cached(diary, lambda: reading.week(read_session(), diary, day))
+
+
+@blueprint.get("/me/students")
+@require_roles(GUARDIAN, STUDENT)
+def own_students() -> Response:
+    """The caller's own diaries: a guardian's linked children (each with the guardian's own
+    agreement in force, or none), a student's self. What the web app's child switcher shows.
+    ---
+    get:
+      responses:
+        200: {content: {application/json: {schema: {type: array, items: OwnStudent}}}}
+    """
+    found = access.own_students(read_session(), current_principal())
+    return jsonify(OwnStudentSchema(many=True).dump(found))
 
 
 @blueprint.get("/calendar")

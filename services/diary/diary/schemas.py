@@ -281,6 +281,20 @@ def default_range(data: dict[str, Any], today: date, days: int) -> tuple[date, d
     return starts, data.get("to") or starts + timedelta(days=days)
 
 
+class OwnAgreementSchema(Schema):
+    agreement_id = fields.String()
+    concluded_at = times.DateTime()
+    ends_at = times.DateTime(allow_none=True)
+
+
+class OwnStudentSchema(Schema):
+    """A diary of the caller's own: a guardian's child or a student's self."""
+
+    student_id = fields.String()
+    name = fields.String(allow_none=True, metadata={"description": "Absent without agreement."})
+    agreement = fields.Nested(OwnAgreementSchema, allow_none=True)
+
+
 SCHEMAS: dict[str, type[Schema]] = {
     "Week": WeekSchema,
     "SchoolYear": SchoolYearSchema,
@@ -293,4 +307,5 @@ SCHEMAS: dict[str, type[Schema]] = {
     "AcknowledgementRequest": AcknowledgementRequest,
     "Acknowledgement": AcknowledgementSchema,
     "ClassAcknowledgements": ClassAcknowledgementsSchema,
+    "OwnStudent": OwnStudentSchema,
 }

@@ -10,7 +10,7 @@ import pytest
 
 from diary.schemas import WeekSchema
 from diary.testing import SchoolEvents, new_id
-from schoolkit.auth import DEPUTY_DIRECTOR, GUARDIAN
+from schoolkit.auth import CLASS_TEACHER, DEPUTY_DIRECTOR, GUARDIAN, STUDENT
 
 from .conftest import MONDAY, TODAY, Apply, Caller
 from .scene import Scene, class_5a_this_week
@@ -275,3 +275,34 @@ def test_the_academic_calendar_shows_periods_and_holidays_of_the_callers_school_
     ]
     other_school = caller.get("/calendar", new_id(), GUARDIAN, school_id="school-other")
     assert other_school.get_json() == []
+
+
+def test_a_guardian_lists_own_children_and_a_child_without_own_agreement_has_no_name(
+    school: SchoolEvents, apply: Apply, caller: Caller, scene: Scene
+) -> None:
+    """The web app's child switcher: named children under the guardian's own agreement; a
+    linked child without it (covered by another guardian's agreement) shows only that."""
+    family = scene.family
+    second = new_id()
+    other_guardian = new_id()
+    apply(
+        school.guardian_linked(family.guardian_id, second),
+        school.guardian_linked(other_guardian, second),
+        school.agreement(other_guardian, second),
+        school.enrol(second, scene.class_id, MONDAY - timedelta(days=60)),
+        school.person(second, "student", "Иванов", "Пётр"),
+    )
+    answer = caller.get("/me/students", family.guardian_id, GUARDIAN)
+    assert answer.status_code == 200
+    by_id = {entry["student_id"]: entry for entry in answer.get_json()}
+    assert by_id[family.student_id]["name"] == "Иванова Мария"
+    assert by_id[family.student_id]["agreement"]["concluded_at"]
+    assert by_id[second] == {"student_id": second, "name": None, "agreement": None}
+    assert caller.get("/me/students", new_id(), GUARDIAN).get_json() == []
+
+
+def test_a_student_lists_only_themself_and_staff_are_refused(caller: Caller, scene: Scene) -> None:
+    student = scene.family.student_id
+    [me] = caller.get("/me/students", student, STUDENT).get_json()
+    assert me["student_id"] == student and me["name"] == "Иванова Мария"
+    assert caller.get("/me/students", scene.class_teacher_id, CLASS_TEACHER).status_code == 403

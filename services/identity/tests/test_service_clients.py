@@ -205,3 +205,24 @@ def test_neither_the_secret_nor_the_token_reaches_the_log_even_at_debug(
     assert caplog.records  # the request was logged, at least its access line
     assert answer.json()["access_token"] not in caplog.text
     assert secret not in caplog.text
+
+
+def test_a_deployment_registers_the_web_app_with_the_secret_it_hands_it_once_only(
+    provider: Provider,
+    add_client: Callable[..., str],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    secret = "s" * 40
+    monkeypatch.setenv("WEB_CLIENT_SECRET", secret)
+    web = ["--kind", "application", "--redirect-uri", "http://localhost:8080/oauth/callback"]
+    options = [*web, "--secret-env", "WEB_CLIENT_SECRET", "--keep-existing"]
+    assert clients.main(["school-web", *options]) == 0
+    assert secret not in capsys.readouterr().out  # the deployment has it already
+    assert clients.main(["school-web", *options]) == 0  # every start of identity: no change
+    assert "registered already" in capsys.readouterr().out
+    with provider.database.transaction() as session:
+        row = session.get(clients.OAuthClient, "school-web")
+        assert row is not None and row.secret_digest == clients.secret_digest(secret)
+    monkeypatch.setenv("WEB_CLIENT_SECRET", "short")
+    assert clients.main(["other-web", *web, "--secret-env", "WEB_CLIENT_SECRET"]) == 2

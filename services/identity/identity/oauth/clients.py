@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import hmac
+import os
 import re
 import secrets
 import sys
@@ -34,6 +35,7 @@ SECRET_METHODS = ("client_secret_basic", "client_secret_post")
 # Sessions and refresh tokens name their client in 40 characters.
 CLIENT_ID = re.compile(r"[a-z0-9][a-z0-9._-]{1,39}")
 MAX_REDIRECT_LENGTH = 500  # authorization_codes.redirect_uri
+MIN_SECRET_LENGTH = 32
 
 
 def secret_digest(secret: str) -> str:
@@ -110,8 +112,13 @@ def register_client(
     scopes: list[str] | None = None,
     redirect_uris: list[str] | None = None,
     public: bool = False,
+    secret: str | None = None,
 ) -> str | None:
-    """Register a client; returns its secret (None for a public application)."""
+    """Register a client; returns its secret (None for a public application).
+
+    A deployment that hands the same secret to the client (the web app's, from .env)
+    gives it as `secret`; otherwise a fresh one is made.
+    """
     if not CLIENT_ID.fullmatch(client_id):
         raise ValueError("a client id is 2-40 of a-z, 0-9, '.', '_', '-'")
     if session.get(OAuthClient, client_id) is not None:
@@ -125,7 +132,12 @@ def register_client(
     for uri in redirect_uris or []:
         if not _acceptable_redirect(uri):
             raise ValueError(f"not an absolute redirect URI without a fragment: {uri[:80]}")
-    secret = None if public else secrets.token_urlsafe(32)
+    if secret is not None and len(secret) < MIN_SECRET_LENGTH:
+        raise ValueError(f"a client secret has at least {MIN_SECRET_LENGTH} characters")
+    if public:
+        secret = None
+    elif secret is None:
+        secret = secrets.token_urlsafe(32)
     session.add(
         OAuthClient(
             client_id=client_id,
@@ -162,14 +174,32 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--scope", action="append", default=[], help="an allowed scope")
     parser.add_argument("--redirect-uri", action="append", default=[], dest="redirect_uris")
     parser.add_argument("--public", action="store_true", help="an application without a secret")
+    parser.add_argument(
+        "--secret-env",
+        metavar="NAME",
+        help="take the secret from this environment variable (the deployment gives it to the"
+        " client too) instead of making one; it is not printed",
+    )
+    parser.add_argument(
+        "--keep-existing",
+        action="store_true",
+        help="a client with this id already registered is left as it is (exit 0)",
+    )
     return parser.parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> int:
     arguments = _arguments(argv)
+    given = os.environ.get(arguments.secret_env, "") if arguments.secret_env else None
+    if arguments.secret_env and not given:
+        sys.stderr.write(f"identity-add-client: {arguments.secret_env} is not set\n")
+        return 2
     database = Database(Settings.from_env("identity").database_url)
     try:
         with database.transaction() as session:
+            if arguments.keep_existing and session.get(OAuthClient, arguments.client_id):
+                sys.stdout.write(f"client: {arguments.client_id} (registered already)\n")
+                return 0
             secret = register_client(
                 session,
                 arguments.client_id,
@@ -178,6 +208,7 @@ def main(argv: list[str] | None = None) -> int:
                 scopes=arguments.scope,
                 redirect_uris=arguments.redirect_uris,
                 public=arguments.public,
+                secret=given,
             )
     except ValueError as error:
         sys.stderr.write(f"identity-add-client: {error}\n")
@@ -185,7 +216,7 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         database.dispose()
     sys.stdout.write(f"client: {arguments.client_id}\n")
-    if secret:
+    if secret and not given:
         # Printed once for whoever registers the client; only its digest is kept.
         sys.stdout.write(f"secret: {secret}  (shown only this once)\n")
     return 0

@@ -1,0 +1,1 @@
+"""The web app for guardians and students (clients/web): a backend-for-frontend."""
