@@ -16,6 +16,7 @@ from __future__ import annotations
 import atexit
 import importlib
 import json
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
@@ -38,6 +39,8 @@ from schoolkit.testing import TokenIssuer, create_database, drop_database
 
 SERVICES = ("identity", "journal", "diary", "consent", "notify", "archive")
 PASSWORD = "Матрица прав доступа 2026"
+# identity signs its tokens for 10 minutes: an actor signs in again after 5.
+IDENTITY_TOKEN_REUSE_SECONDS = 300.0
 TODAY = date.today()
 # A school year and a term around today, so every "default: today's period" finds one.
 YEAR_START = date(TODAY.year if TODAY.month >= 9 else TODAY.year - 1, 9, 1)
@@ -88,6 +91,9 @@ class World:
     # class and family (class A, family 1; class X, family 3)
     home: dict[str, Obj] = field(default_factory=dict)
     _identity_tokens: dict[str, dict[str, str]] = field(default_factory=dict)
+    # actor -> (login, school, when signed in): identity's tokens live 10 minutes, and the
+    # world is built at collection, often longer ago than that when the matrix runs.
+    _identity_logins: dict[str, tuple[str, str, float]] = field(default_factory=dict)
     _issuer: TokenIssuer | None = None
 
     def headers(self, actor: Actor, service: str) -> dict[str, str]:
@@ -95,11 +101,22 @@ class World:
         if actor.role is None:
             return {}
         if service == "identity":
-            return self._identity_tokens[actor.name]
+            return self._fresh_identity_token(actor.name)
         assert self._issuer is not None
         return self._issuer.bearer(
             sub=actor.person_id, school_id=actor.school, roles=[actor.role], sid=str(uuid4())
         )
+
+    def sign_in_to_identity(self, name: str, login: str, school: str) -> dict[str, str]:
+        self._identity_tokens[name] = sign_in(self, login, school)
+        self._identity_logins[name] = (login, school, time.monotonic())
+        return self._identity_tokens[name]
+
+    def _fresh_identity_token(self, name: str) -> dict[str, str]:
+        login, school, signed_in_at = self._identity_logins[name]
+        if time.monotonic() - signed_in_at > IDENTITY_TOKEN_REUSE_SECONDS:
+            return self.sign_in_to_identity(name, login, school)
+        return self._identity_tokens[name]
 
     def add(self, kind: str, label: str, obj: Obj) -> Obj:
         self.objects.setdefault(kind, {})[label] = obj
@@ -217,7 +234,7 @@ def account(
     extra = {"email": f"{login}@example.org"} if kind == "guardian" else {}
     person_id = person(world, admin, kind, login, roles, login=login, password=PASSWORD, **extra)
     actor = Actor(name, role, admin.school, person_id)
-    world._identity_tokens[name] = sign_in(world, login, admin.school)
+    world.sign_in_to_identity(name, login, admin.school)
     world.actors[name] = actor
     return actor
 
@@ -261,7 +278,7 @@ def _school(world: World, admin_name: str, director_name: str) -> School:
     school_id = new_id()
     database = world.services["identity"].database
     ensure_admin(database, admin_name.replace("@", "-"), PASSWORD, school_id)
-    world._identity_tokens[admin_name] = sign_in(world, admin_name.replace("@", "-"), school_id)
+    world.sign_in_to_identity(admin_name, admin_name.replace("@", "-"), school_id)
     me = world.services["identity"].client.get(
         "/api/identity/v1/me", headers=world._identity_tokens[admin_name]
     )
