@@ -72,6 +72,11 @@ def unique_family_values() -> dict[str, str]:
     }
 
 
+def backup_written(system: System, backup_id: str, admin: dict[str, str]) -> bool:
+    path = f"/api/archive/v1/backups/{backup_id}"
+    return requests.get(system.url(path), headers=admin, timeout=15).json()["status"] == "completed"
+
+
 @pytest.mark.parametrize("store", ["postgresql", "sqlite"])
 def test_after_an_erasure_and_its_purge_no_file_or_wal_holds_the_familys_values(
     broker_as_deployed: None, start_system: Callable[..., System], mailbox: Mailbox, store: str
@@ -83,7 +88,8 @@ def test_after_an_erasure_and_its_purge_no_file_or_wal_holds_the_familys_values(
     assert found(system, values) == set(values.values())
     if broker_files() is not None:
         assert broker_holds(values), "the broker's files must show the family's events first"
-    post(system, "/api/archive/v1/backups", {}, admin)  # a backup that holds the family
+    backup = post(system, "/api/archive/v1/backups", {}, admin)  # one that holds the family
+    wait_for(lambda: backup_written(system, backup["id"], admin), "the backup was not written")
 
     withdrawal = post(
         system,

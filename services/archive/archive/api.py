@@ -45,19 +45,23 @@ def _backup(backup_id: str) -> Backup:
 @blueprint.post("/backups")
 @require_roles(ADMINISTRATOR)
 def create_backup() -> Any:
-    """Back up the school's archive now (R-ARC-2).
+    """Ask for a backup of the school's archive now (R-ARC-2).
+
+    The worker writes it within seconds, never this request: the answer is the queued
+    backup, and `GET /v1/backups/{id}` shows it running, then completed or failed.
     ---
     post:
       responses:
-        201:
+        202:
+          description: The backup is queued; its Location follows it.
           content:
             application/json:
               schema: Backup
     """
     session = db_session()
-    backup = backups.make_backup(session, current_principal().school_id, _directory(), "on_demand")
+    backup = backups.request_backup(session, current_principal().school_id)
     session.commit()
-    return BackupSchema().dump(backup), 201
+    return BackupSchema().dump(backup), 202, {"Location": f"/api/archive/v1/backups/{backup.id}"}
 
 
 @blueprint.get("/backups")
@@ -135,9 +139,12 @@ def restore_backup() -> Any:
               schema: RestoreReport
         404: NotFound
         409:
-          description: The backup file is missing or damaged; nothing was restored.
+          description: The backup is not written yet, or its file is missing or damaged;
+            nothing was restored.
     """
     backup = _backup(load_json(RestoreRequestSchema())["backup_id"])
+    if backup.status in ("queued", "running"):
+        raise ApiError(409, "backup_not_ready", f"The backup is {backup.status}; try when done.")
     session = db_session()
     try:
         report = backups.restore(session, backup, _directory(), _keys())

@@ -49,11 +49,25 @@ class BackupBroken(Exception):
     """The file is missing or its checksum does not match the catalogue."""
 
 
+def request_backup(session: Session, school_id: str) -> Backup:
+    """Catalogue an on-demand backup for the worker to write (never inside a request)."""
+    backup = Backup(school_id=school_id, kind="on_demand", status="queued", services=[])
+    session.add(backup)
+    session.flush()
+    return backup
+
+
 def make_backup(session: Session, school_id: str, directory: Path, kind: str) -> Backup:
     """Write every sealed record of the school to a new file and catalogue it."""
     backup = Backup(school_id=school_id, kind=kind, status="running", services=[])
     session.add(backup)
     session.flush()
+    return write_backup(session, backup, directory)
+
+
+def write_backup(session: Session, backup: Backup, directory: Path) -> Backup:
+    """Write a catalogued backup's file; the backup ends completed or failed."""
+    backup.status = "running"
     try:
         _write(session, backup, directory)
     except OSError as error:

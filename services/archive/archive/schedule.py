@@ -13,7 +13,7 @@ from pathlib import Path
 from prometheus_client import Gauge
 from sqlalchemy import func, select
 
-from archive.backups import backup_dir, make_backup
+from archive.backups import backup_dir, make_backup, write_backup
 from archive.models import ArchivedRecord, Backup
 from schoolkit.db import Database
 from schoolkit.events import as_utc
@@ -54,3 +54,27 @@ class ScheduledBackups:
 
     def _due(self, last: datetime | None) -> bool:
         return last is None or datetime.now(UTC) - as_utc(last) >= self.interval
+
+
+class RequestedBackups:
+    """Writes the backups an administrator asked for (POST /v1/backups), oldest first.
+
+    A separate task with a short interval: an on-demand backup starts within seconds,
+    while the scheduled check runs once a minute. Rows are claimed with SKIP LOCKED on
+    PostgreSQL so that two workers never write the same backup."""
+
+    def __init__(self, var_dir: Path) -> None:
+        self.directory = backup_dir(var_dir)
+
+    def __call__(self, database: Database) -> None:
+        while self._write_next(database):
+            pass
+
+    def _write_next(self, database: Database) -> bool:
+        with database.transaction() as session:
+            query = select(Backup).where(Backup.status == "queued").order_by(Backup.started_at)
+            backup = session.scalars(query.limit(1).with_for_update(skip_locked=True)).first()
+            if backup is None:
+                return False
+            write_backup(session, backup, self.directory)
+            return True

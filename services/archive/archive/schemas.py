@@ -8,7 +8,7 @@ from schoolkit import times
 class BackupSchema(Schema):
     id = fields.String()
     kind = fields.String()
-    status = fields.String(metadata={"description": "running, completed or failed"})
+    status = fields.String(metadata={"description": "queued, running, completed or failed"})
     started_at = times.DateTime()
     finished_at = times.DateTime(allow_none=True)
     sha256 = fields.String(allow_none=True)

@@ -3,18 +3,27 @@
 from archive.dbschedule import DatabaseBackups
 from archive.handlers import build_handlers
 from archive.keys import KeyStore, master_key_from_env
-from archive.schedule import ScheduledBackups
+from archive.schedule import RequestedBackups, ScheduledBackups
 from schoolkit.settings import Settings
 from schoolkit.worker import PeriodicTask, run_worker
 
 CHECK_SECONDS = 60.0
+# How soon an administrator's on-demand backup starts.
+REQUEST_CHECK_SECONDS = 2.0
 
 
 def main() -> None:
     settings = Settings.from_env("archive")
     keys = KeyStore(master_key_from_env())
     backups = PeriodicTask("backups", CHECK_SECONDS, ScheduledBackups(settings.var_dir))
+    requested = RequestedBackups(settings.var_dir)
+    requested_backups = PeriodicTask("requested-backups", REQUEST_CHECK_SECONDS, requested)
     # Every service's database (issue 18): a job here, never inside a request.
     databases = DatabaseBackups(settings.var_dir, keys.master_key)
     database_backups = PeriodicTask("database-backups", CHECK_SECONDS, databases)
-    run_worker("archive", build_handlers(keys), settings, tasks=[backups, database_backups])
+    run_worker(
+        "archive",
+        build_handlers(keys),
+        settings,
+        tasks=[backups, requested_backups, database_backups],
+    )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from pathlib import Path
+from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
@@ -12,6 +13,7 @@ from archive.app import create_app
 from archive.handlers import build_handlers
 from archive.keys import KeyStore, master_key_from_env
 from archive.models import Drill
+from archive.schedule import RequestedBackups
 from schoolkit.contracts import load_contracts
 from schoolkit.db import Database
 from schoolkit.events import Event
@@ -47,12 +49,24 @@ def admin(token_issuer: TokenIssuer, school: str = SCHOOL) -> dict[str, str]:
     return token_issuer.bearer(sub=str(uuid.uuid4()), school_id=school, roles=["administrator"])
 
 
-def test_a_backup_made_on_demand_verifies_and_restores(
-    client: FlaskClient, token_issuer: TokenIssuer
+def backed_up(
+    client: FlaskClient, token_issuer: TokenIssuer, database_url: str, tmp_path: Path
+) -> dict[str, Any]:
+    """Ask for a backup, let the worker's task write it, read it back."""
+    asked = client.post(f"{API}/backups", headers=admin(token_issuer))
+    assert asked.status_code == 202
+    assert asked.json["status"] == "queued"
+    assert asked.headers["Location"] == f"{API}/backups/{asked.json['id']}"
+    database = Database(database_url)
+    RequestedBackups(tmp_path)(database)
+    database.dispose()
+    return client.get(asked.headers["Location"], headers=admin(token_issuer)).json
+
+
+def test_a_backup_asked_for_is_written_by_the_worker_then_verifies_and_restores(
+    client: FlaskClient, token_issuer: TokenIssuer, database_url: str, tmp_path: Path
 ) -> None:
-    made = client.post(f"{API}/backups", headers=admin(token_issuer))
-    assert made.status_code == 201
-    backup = made.json
+    backup = backed_up(client, token_issuer, database_url, tmp_path)
     assert (backup["status"], backup["records"]) == ("completed", 1)
     assert backup["services"] == ["archive", "journal"]
 
@@ -71,10 +85,21 @@ def test_a_backup_made_on_demand_verifies_and_restores(
     assert [b["id"] for b in listed] == [backup["id"]]
 
 
-def test_a_damaged_backup_file_is_reported_and_not_restored(
-    client: FlaskClient, token_issuer: TokenIssuer, tmp_path: Path
+def test_a_backup_not_yet_written_cannot_be_restored(
+    client: FlaskClient, token_issuer: TokenIssuer
 ) -> None:
     backup = client.post(f"{API}/backups", headers=admin(token_issuer)).json
+    refused = client.post(
+        f"{API}/restores", json={"backup_id": backup["id"]}, headers=admin(token_issuer)
+    )
+    assert refused.status_code == 409
+    assert refused.json["error"]["code"] == "backup_not_ready"
+
+
+def test_a_damaged_backup_file_is_reported_and_not_restored(
+    client: FlaskClient, token_issuer: TokenIssuer, database_url: str, tmp_path: Path
+) -> None:
+    backup = backed_up(client, token_issuer, database_url, tmp_path)
     for path in (tmp_path / "backups").rglob("*.jsonl.gz"):
         path.write_bytes(b"not a backup")
     assert (
