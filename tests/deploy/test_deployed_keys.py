@@ -3,7 +3,7 @@
 The development keys derive from phrases in this repository: under them the archive's
 backups, identity's signing keys and the console's cookies would be open to anyone who
 reads the source. The images set SCHOOL_DEPLOYMENT=production (checked against each
-Dockerfile in test_deployment_matches_service_table.py); here each process that reads a
+deploy/Dockerfile in test_deployment_matches_service_table.py); here each process that reads a
 key is started as its image starts it, without the key and then with one.
 """
 

@@ -1,8 +1,8 @@
 """The deployment files agree with deploy/services.toml, the one table of services.
 
 docker-compose.yml, deploy/nginx.conf, deploy/prometheus/*.yml, the Grafana dashboard
-and every services/<svc>/Dockerfile are written by hand; these tests parse each of them
-(nginx.conf and the Dockerfiles with the small parsers below, not by searching text) and
+and the one deploy/Dockerfile are written by hand; these tests parse each of them
+(nginx.conf and the Dockerfile with the small parsers below, not by searching text) and
 fail when one forgets a service, routes a path elsewhere or names a service the table
 does not have.
 """
@@ -350,7 +350,7 @@ def test_compose_web_runs_migrations_then_gunicorn_on_its_own_database(
 ) -> None:
     web = compose["services"][f"{service}-web"]
     assert web["build"]["context"] == "."
-    assert web["build"]["dockerfile"] == f"services/{service}/Dockerfile"
+    assert web["build"]["dockerfile"] == "deploy/Dockerfile"
     command = command_of(web)
     assert f"schoolkit-migrate {service} &&" in command
     assert "gunicorn -c python:schoolkit.gunicorn_conf" in command
@@ -639,29 +639,35 @@ def test_every_service_directory_is_in_the_table() -> None:
     assert directories == set(SERVICES)
 
 
-@pytest.mark.parametrize("service", services())
-def test_each_dockerfile_installs_the_kit_and_its_service(service: str) -> None:
-    path = ROOT / "services" / service / "Dockerfile"
-    assert path.is_file()
-    instructions = dockerfile_instructions(path)
+def dockerfile() -> dict[str, list[str]]:
     by_keyword: dict[str, list[str]] = {}
-    for keyword, arguments in instructions:
+    for keyword, arguments in dockerfile_instructions(DEPLOY / "Dockerfile"):
         by_keyword.setdefault(keyword, []).append(arguments)
+    return by_keyword
+
+
+def test_the_one_dockerfile_installs_the_kit_and_the_app_its_arguments_name() -> None:
+    by_keyword = dockerfile()
     assert by_keyword["FROM"] == ["python:3.11-slim"]
+    assert {"SCHOOL_APP", "SCHOOL_APP_DIR"} <= set(by_keyword["ARG"])
     copies = {tuple(arguments.split()) for arguments in by_keyword["COPY"]}
     assert {
         ("libs/schoolkit", "/app/libs/schoolkit"),
         ("contracts", "/app/contracts"),
         ("deploy", "/app/deploy"),
-        (f"services/{service}", f"/app/services/{service}"),
+        ("${SCHOOL_APP_DIR}", "/app/${SCHOOL_APP_DIR}"),
     } == copies
     assert any(
-        f"pip install --no-cache-dir /app/libs/schoolkit /app/services/{service}" in arguments
+        "pip install --no-cache-dir /app/libs/schoolkit /app/${SCHOOL_APP_DIR}" in arguments
         for arguments in by_keyword["RUN"]
     )
-    assert any("SCHOOL_ROOT=/app" in arguments for arguments in by_keyword["ENV"])
+    # An image built without its app must fail to build, not start empty.
+    assert any('test -n "$SCHOOL_APP" && test -n "$SCHOOL_APP_DIR"' in a for a in by_keyword["RUN"])
+    environment = " ".join(by_keyword["ENV"])
+    assert "SCHOOL_APP=${SCHOOL_APP}" in environment
+    assert "SCHOOL_ROOT=/app" in environment
     # A deployed image never falls back to a development key (schoolkit.keys).
-    assert any("SCHOOL_DEPLOYMENT=production" in arguments for arguments in by_keyword["ENV"])
+    assert "SCHOOL_DEPLOYMENT=production" in environment
     (user,) = by_keyword["USER"]
     assert user not in {"root", "0", "0:0"}
     (healthcheck,) = by_keyword["HEALTHCHECK"]
@@ -671,13 +677,42 @@ def test_each_dockerfile_installs_the_kit_and_its_service(service: str) -> None:
     script = json.loads(command)
     assert script[:2] == ["sh", "-c"]
     assert script[2] == (
-        f"schoolkit-migrate {service} && exec gunicorn -c python:schoolkit.gunicorn_conf "
-        f"'{service}.app:create_app()'"
+        'schoolkit-migrate "$SCHOOL_APP" && exec gunicorn -c python:schoolkit.gunicorn_conf '
+        '"$SCHOOL_APP.app:create_app()"'
     )
-    others = set(SERVICES) - {service}
-    text = path.read_text()
-    for other in others:
-        assert f"services/{other}" not in text, f"{service}'s Dockerfile mentions {other}"
+
+
+def image_builds() -> Iterator[tuple[str, str]]:
+    """(compose service, app) of every service's and client's process."""
+    for name in services():
+        for process in ("web", "worker"):
+            yield f"{name}-{process}", name
+    for client in sorted(CLIENTS):
+        for process in (client, f"{client}-worker"):
+            yield process, client
+
+
+def test_every_process_is_built_from_the_one_dockerfile_with_its_own_app(
+    compose: dict[str, Any],
+) -> None:
+    for process, app in image_builds():
+        build = compose["services"][process]["build"]
+        assert (build["context"], build["dockerfile"]) == (".", "deploy/Dockerfile"), process
+        directory = f"clients/{app}" if app in CLIENTS else f"services/{app}"
+        assert build["args"]["SCHOOL_APP"] == app, process
+        assert build["args"]["SCHOOL_APP_DIR"] == directory, process
+        assert (ROOT / directory / "pyproject.toml").is_file(), process
+        assert (ROOT / directory / app / "app.py").is_file(), process
+        image = compose["services"][process]["image"]
+        assert image == f"school/{app}:${{SCHOOL_IMAGE_TAG:-latest}}", process
+
+
+def test_only_the_archive_image_carries_the_postgresql_client_tools(
+    compose: dict[str, Any],
+) -> None:
+    for process, app in image_builds():
+        packages = compose["services"][process]["build"]["args"].get("APT_PACKAGES", "")
+        assert packages == ("postgresql-client" if app == "archive" else ""), process
 
 
 # --- the clients (the web app) ------------------------------------------------------------
@@ -686,7 +721,7 @@ def test_each_dockerfile_installs_the_kit_and_its_service(service: str) -> None:
 @pytest.mark.parametrize("client", sorted(CLIENTS))
 def test_compose_runs_a_client_as_a_service_is_run(compose: dict[str, Any], client: str) -> None:
     web = compose["services"][client]
-    assert web["build"]["dockerfile"] == f"clients/{client}/Dockerfile"
+    assert web["build"]["dockerfile"] == "deploy/Dockerfile"
     script = shlex.split(command_of(web))[2]
     assert script == (
         f"schoolkit-migrate {client} && exec gunicorn -c python:schoolkit.gunicorn_conf "
@@ -715,26 +750,4 @@ def test_identity_registers_the_web_app_with_the_secret_compose_gives_both(
     assert (
         environment_of(identity)["WEB_PUBLIC_URL"]
         == environment_of(compose["services"]["web"])["WEB_PUBLIC_URL"]
-    )
-
-
-@pytest.mark.parametrize("client", sorted(CLIENTS))
-def test_a_client_dockerfile_installs_the_kit_and_the_client(client: str) -> None:
-    path = ROOT / "clients" / client / "Dockerfile"
-    by_keyword: dict[str, list[str]] = {}
-    for keyword, arguments in dockerfile_instructions(path):
-        by_keyword.setdefault(keyword, []).append(arguments)
-    assert by_keyword["FROM"] == ["python:3.11-slim"]
-    assert ("clients/web", "/app/clients/web") in {tuple(a.split()) for a in by_keyword["COPY"]}
-    assert any(
-        f"pip install --no-cache-dir /app/libs/schoolkit /app/clients/{client}" in arguments
-        for arguments in by_keyword["RUN"]
-    )
-    assert any("SCHOOL_DEPLOYMENT=production" in arguments for arguments in by_keyword["ENV"])
-    (user,) = by_keyword["USER"]
-    assert user not in {"root", "0", "0:0"}
-    (command,) = by_keyword["CMD"]
-    assert json.loads(command)[2] == (
-        f"schoolkit-migrate {client} && exec gunicorn -c python:schoolkit.gunicorn_conf "
-        f"'{client}.app:create_app()'"
     )

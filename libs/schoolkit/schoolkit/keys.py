@@ -1,6 +1,6 @@
 """Keys a service reads from its environment: 32 random bytes, base64, one variable each.
 
-A deployed image (SCHOOL_DEPLOYMENT=production, set by every Dockerfile) refuses to start
+A deployed image (SCHOOL_DEPLOYMENT=production, set by deploy/Dockerfile) refuses to start
 without its keys. The development key of a local run derives from a phrase in this
 repository, so whatever it seals or signs is open to anyone who reads the source: the
 archive's backups of children's data, identity's signing keys and the console's session
@@ -27,7 +27,7 @@ class MissingKey(RuntimeError):
 
 
 def is_deployed() -> bool:
-    """True in the service images (their Dockerfiles say so), never in a local run."""
+    """True in the service images (deploy/Dockerfile says so), never in a local run."""
     return os.environ.get(DEPLOYMENT_VARIABLE, "").strip().lower() == "production"
 
 
