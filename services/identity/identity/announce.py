@@ -11,7 +11,6 @@ relay sends the events as usual, in order.
 
 from __future__ import annotations
 
-import argparse
 import sys
 from dataclasses import dataclass
 
@@ -20,9 +19,8 @@ from sqlalchemy.orm import Session
 
 from identity.models import Guardianship, Person
 from identity.people import guardian_linked, person_changed
-from schoolkit.db import Database
+from schoolkit.announce import announce_command
 from schoolkit.outbox import publish
-from schoolkit.settings import Settings
 
 
 @dataclass(frozen=True)
@@ -46,20 +44,11 @@ def announce(session: Session, school_id: str) -> Announced:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="identity-announce", description=__doc__)
-    parser.add_argument("--school", required=True, help="the school's id, e.g. school-1")
-    arguments = parser.parse_args(argv)
-    database = Database(Settings.from_env("identity").database_url)
-    try:
-        with database.transaction() as session:
-            done = announce(session, arguments.school)
-    finally:
-        database.dispose()
-    sys.stdout.write(
-        f"announced: {done.people} people, {done.guardianships} guardianships "
-        f"(the identity worker sends them)\n"
-    )
-    return 0
+    return announce_command("identity", __doc__, announce, _summary, argv)
+
+
+def _summary(done: Announced) -> str:
+    return f"{done.people} people, {done.guardianships} guardianships"
 
 
 if __name__ == "__main__":

@@ -10,7 +10,6 @@ It writes to the outbox only: the worker's relay sends the events as usual.
 
 from __future__ import annotations
 
-import argparse
 import sys
 from dataclasses import dataclass
 
@@ -20,8 +19,7 @@ from sqlalchemy.orm import Session
 from journal.contingent import announce_enrolment
 from journal.models import Enrolment, SchoolClass
 from journal.roster import publish_class
-from schoolkit.db import Database
-from schoolkit.settings import Settings
+from schoolkit.announce import announce_command
 
 
 @dataclass(frozen=True)
@@ -47,20 +45,11 @@ def announce(session: Session, school_id: str) -> Announced:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="journal-announce", description=__doc__)
-    parser.add_argument("--school", required=True, help="the school's id, e.g. school-1")
-    arguments = parser.parse_args(argv)
-    database = Database(Settings.from_env("journal").database_url)
-    try:
-        with database.transaction() as session:
-            done = announce(session, arguments.school)
-    finally:
-        database.dispose()
-    sys.stdout.write(
-        f"announced: {done.classes} classes, {done.students} students in them "
-        f"(the journal worker sends them)\n"
-    )
-    return 0
+    return announce_command("journal", __doc__, announce, _summary, argv)
+
+
+def _summary(done: Announced) -> str:
+    return f"{done.classes} classes, {done.students} students in them"
 
 
 if __name__ == "__main__":
