@@ -31,8 +31,8 @@ from schoolkit import ordering, tombstones
 from schoolkit.erasure import ErasureOutcome, ErasureRequest
 
 HOLDS = frozenset({"account", "sessions", "contacts", "guardianships", "invitations", "profile"})
-# The revocation's reason in identity.session.revoked: the erasure is the school's act.
-ERASED_BY = "administrator"
+# The revocation's reason in identity.session.revoked: an erasure, not a person's act.
+ERASED_BY = "erased"
 
 
 def erase(session: Session, request: ErasureRequest) -> ErasureOutcome:

@@ -113,7 +113,9 @@ def test_an_erased_guardians_sessions_end_and_nothing_unsent_about_her_remains(
     assert "refused_subjects" not in completion["data"]["counts"]
     assert me(provider, token) == 401
     [revoked] = about(provider, guardian["id"], "identity.session.revoked")
-    assert revoked["data"]["scope"] == "all"
+    # The erasure is said as such (not as an administrator's act), and tells nobody.
+    assert (revoked["data"]["scope"], revoked["data"]["reason"]) == ("all", "erased")
+    assert revoked["data"]["notice"] is False
     assert about(provider, guardian["id"], "identity.user.registered") == []
     assert about(provider, guardian["id"], "identity.contact.changed") == []
     assert about(provider, neighbour["id"], "identity.user.registered")  # someone else's stays
