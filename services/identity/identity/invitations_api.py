@@ -7,7 +7,7 @@ from typing import Any
 from flask import Blueprint, Response, request
 from sqlalchemy import select
 
-from identity import classes, invitations, reach, slips
+from identity import classes, invitations, people, reach, slips
 from identity.models import Invitation, Person
 from identity.oauth.addresses import client_address
 from identity.schemas import (
@@ -51,6 +51,20 @@ def _invitable_student(student_id: str | None) -> Person:
     return student
 
 
+def _invitable_guardian(guardian_id: str, student: Person) -> Person:
+    """The guardian a code is issued for. Redeeming it links them to the student, so a
+    class teacher may name only a guardian already linked to that student (else a code
+    could open another class's guardian's account); an administrator, who links guardians
+    anyway, any guardian of the school. Anyone else is answered as an unknown person."""
+    guardian = _own_person(guardian_id, "guardian_id")
+    principal = current_principal()
+    if ADMINISTRATOR not in principal.roles and not people.is_linked(
+        db_session(), guardian.id, student.id
+    ):
+        raise _no_such_person("guardian_id")
+    return guardian
+
+
 @blueprint.post("/invitations")
 @require_roles(*ISSUERS)
 def issue_invitation() -> Any:
@@ -67,14 +81,14 @@ def issue_invitation() -> Any:
             application/json:
               schema: Invitation
         404:
-          description: No such person, or (to a class teacher) a student of another class,
-            answered alike.
+          description: No such person, or (to a class teacher) a student of another class
+            or a guardian not linked to the student, answered alike.
         409:
           description: That person already has an account.
     """
     form = load_json(InvitationInSchema())
     student = _invitable_student(form["student_id"])
-    guardian = _own_person(form["guardian_id"], "guardian_id") if form["guardian_id"] else None
+    guardian = _invitable_guardian(form["guardian_id"], student) if form["guardian_id"] else None
     session = db_session()
     issued = invitations.issue(
         session, current_principal(), student, registers=form["registers"], guardian=guardian

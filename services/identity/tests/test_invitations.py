@@ -175,6 +175,43 @@ def test_a_class_teacher_cannot_hand_out_codes_for_another_class(
     assert (codes.status_code, codes.json()) == (200, [])
 
 
+def test_a_class_teacher_names_only_a_guardian_of_that_student_in_a_code(
+    bus: Bus, provider: Provider, identity_worker: Worker, admin: dict, make_person: Callable
+) -> None:
+    """A guardian's code, once redeemed, opens that guardian's account and links them to
+    the student: naming another family's guardian would hand their account to whoever
+    holds the slip. So a class teacher names only the student's own guardian."""
+    teacher = make_person("staff", login="klassruk-5a", roles=["class_teacher"])
+    own_student, other_student = make_person("student"), make_person("student")
+    own_guardian, other_guardian = make_person("guardian"), make_person("guardian")
+    for guardian, student in ((own_guardian, own_student), (other_guardian, other_student)):
+        link = {"guardian_id": guardian["id"], "student_id": student["id"]}
+        linked = requests.post(
+            provider.api("/v1/guardianships"), json=link, headers=admin, timeout=10
+        )
+        assert linked.status_code == 201
+    place_in_class(bus, provider, str(uuid.uuid4()), teacher["id"], [own_student["id"]])
+    place_in_class(bus, provider, str(uuid.uuid4()), str(uuid.uuid4()), [other_student["id"]])
+    headers = provider.bearer("klassruk-5a", PASSWORD)
+
+    def code_for(guardian_id: str) -> requests.Response:
+        body = {"student_id": own_student["id"], "guardian_id": guardian_id}
+        return requests.post(
+            provider.api("/v1/invitations"), json=body, headers=headers, timeout=10
+        )
+
+    foreign, unknown = code_for(other_guardian["id"]), code_for(str(uuid.uuid4()))
+    assert (foreign.status_code, foreign.json()) == (404, unknown.json())
+    assert unknown.json()["error"]["fields"] == {"guardian_id": "not_found"}
+    assert code_for(own_guardian["id"]).status_code == 201
+    # The administrator links guardians anyway, and may name any guardian of the school.
+    by_admin = {"student_id": own_student["id"], "guardian_id": other_guardian["id"]}
+    answer = requests.post(
+        provider.api("/v1/invitations"), json=by_admin, headers=admin, timeout=10
+    )
+    assert answer.status_code == 201
+
+
 def test_a_class_teacher_cannot_withdraw_another_class_code(
     bus: Bus, provider: Provider, identity_worker: Worker, admin: dict, make_person: Callable
 ) -> None:
