@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from sqlalchemy.orm import Session
 
 from archive import ledger
@@ -12,6 +14,7 @@ from schoolkit.consumer import Handler
 from schoolkit.denylist import HANDLERS as DENY_LIST_HANDLERS
 from schoolkit.erasure import erasure_handler
 from schoolkit.events import Event
+from schoolkit.handler_table import HandlerTable
 
 # What the school must be able to reconstruct (R-ARC-1): the journal, the access
 # decisions, consents and agreements, acknowledgements. Contacts and names are not kept.
@@ -85,4 +88,7 @@ def build_handlers(keys: KeyStore) -> dict[str, Handler]:
     return table
 
 
-HANDLERS: dict[str, Handler] = build_handlers(KeyStore(master_key_from_env()))
+# Built on first use: importing this module reads no key (schoolkit.handler_table).
+HANDLERS: Mapping[str, Handler] = HandlerTable(
+    lambda: build_handlers(KeyStore(master_key_from_env()))
+)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from sqlalchemy.orm import Session
 
 from consent import copies, erasure, purges, registry
@@ -11,6 +13,7 @@ from schoolkit.consumer import Handler
 from schoolkit.denylist import HANDLERS as DENY_LIST_HANDLERS
 from schoolkit.erasure import erasure_handler
 from schoolkit.events import Event
+from schoolkit.handler_table import HandlerTable
 
 PARTICIPANTS = ("identity", "journal", "diary", "notify", "archive", "consent")
 
@@ -48,4 +51,7 @@ def build_handlers(coordinator: Coordinator) -> dict[str, Handler]:
     }
 
 
-HANDLERS: dict[str, Handler] = build_handlers(Coordinator(ErasureSettings()))
+# Built on first use: importing this module reads no setting (schoolkit.handler_table).
+HANDLERS: Mapping[str, Handler] = HandlerTable(
+    lambda: build_handlers(Coordinator(ErasureSettings()))
+)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 from sqlalchemy import delete
 from sqlalchemy.orm import Session
@@ -17,6 +17,7 @@ from schoolkit.consumer import Handler
 from schoolkit.denylist import HANDLERS as DENY_LIST_HANDLERS
 from schoolkit.erasure import erasure_handler
 from schoolkit.events import Event
+from schoolkit.handler_table import HandlerTable
 from schoolkit.ordering import accept_version
 
 
@@ -128,4 +129,5 @@ def build_handlers(config: DeliveryConfig) -> dict[str, Handler]:
     }
 
 
-HANDLERS: dict[str, Handler] = build_handlers(DeliveryConfig.from_env())
+# Built on first use: importing this module reads no setting (schoolkit.handler_table).
+HANDLERS: Mapping[str, Handler] = HandlerTable(lambda: build_handlers(DeliveryConfig.from_env()))
