@@ -25,7 +25,7 @@ KEYS = ("IDENTITY_KEY_ENCRYPTION_KEY", "ARCHIVE_MASTER_KEY", "WEB_CLIENT_SECRET"
 STARTS = {
     "identity web": ("identity", "from identity.app import create_app; create_app()"),
     "archive web": ("archive", "from archive.app import create_app; create_app()"),
-    "archive worker": ("archive", "import archive.worker"),
+    "archive worker": ("archive", "from archive.worker import build; build()"),
 }
 NEEDS = {"identity": "IDENTITY_KEY_ENCRYPTION_KEY", "archive": "ARCHIVE_MASTER_KEY"}
 
